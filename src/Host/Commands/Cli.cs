@@ -1,0 +1,44 @@
+using System.CommandLine;
+using EvolverActors.Tensors;
+
+namespace EvolverActors.Host.Commands;
+
+/// <summary>Builds the root command and turns user errors into one-line messages with exit code 2.</summary>
+internal static class Cli
+{
+    public const int UserError = 2;
+
+    public static int Run(string[] args, params Command[] commands)
+    {
+        var root = new RootCommand("evolver: evolve and merge fine-tuned checkpoints (Hugging Face safetensors)");
+        foreach (var command in commands)
+        {
+            root.Subcommands.Add(command);
+        }
+        return root.Parse(args).Invoke();
+    }
+
+    /// <summary>Runs a command body; an <see cref="EvolverException"/> becomes "error: ..." on stderr, exit 2.</summary>
+    public static int Guard(Func<int> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (EvolverException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
+        catch (IOException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return UserError;
+        }
+    }
+}
