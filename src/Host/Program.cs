@@ -1,7 +1,4 @@
 using EvolverActors.Host.Commands;
 
 // The evolver command line: one subcommand per file under Commands/.
-return Cli.Run(args,
-    InspectCommand.Create(),
-    MergeCommand.Create(),
-    BenchCommand.Create());
+return Cli.Run(args);
