@@ -1,0 +1,28 @@
+using System.CommandLine;
+using EvolverActors.Host.Bench;
+
+namespace EvolverActors.Host.Commands;
+
+/// <summary>`evolver bench ops`: speed figures printed by a command, the last line one JSON object.</summary>
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Run a benchmark; the last line of output is one JSON object");
+        var ops = new Command("ops", "Evolver operator vs torch copy_, and incremental vs full average merge");
+        var parameters = new Option<long>("--params") { Description = "Model size in float32 parameters", DefaultValueFactory = _ => 25_000_000 };
+        var members = new Option<int>("--members") { Description = "Population size for the merge benchmark", DefaultValueFactory = _ => 16 };
+        var repetitions = new Option<int>("--repetitions") { Description = "Timed repetitions per figure (median reported)", DefaultValueFactory = _ => 11 };
+        ops.Options.Add(parameters);
+        ops.Options.Add(members);
+        ops.Options.Add(repetitions);
+        ops.SetAction(result => Cli.Guard(() =>
+        {
+            var json = OpsBenchmark.Run(result.GetValue(parameters), result.GetValue(members), result.GetValue(repetitions), Console.Out);
+            Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        bench.Subcommands.Add(ops);
+        return bench;
+    }
+}
