@@ -54,10 +54,10 @@ public sealed class TiesMerge : IMergeMethod
             // [K, n]: one flattened task vector per model.
             var vectors = stack([.. models.Select(m => MergeSupport.Float32(m[name]).sub(b).flatten())]);
             var trimmed = Trim(vectors, Options.Density);
-            var elected = where(trimmed.sum(0).ge(0), 1.0f, -1.0f);
+            var elected = where(trimmed.sum(dim: 0).ge(0), 1.0f, -1.0f);
             var agree = trimmed.sign().eq(elected).to(ScalarType.Float32);
-            var count = agree.sum(0).clamp_min(1);
-            var merged = trimmed.mul_(agree).sum(0).div_(count);
+            var count = agree.sum(dim: 0).clamp_min(1);
+            var merged = trimmed.mul_(agree).sum(dim: 0).div_(count);
             return merged.mul_(Options.Lambda).reshape(b.shape).add_(b);
         });
     }
