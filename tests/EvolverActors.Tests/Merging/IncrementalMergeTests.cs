@@ -50,31 +50,40 @@ public sealed class IncrementalMergeTests
         DisposeAll(grams);
     }
 
-    [Fact]
-    public void The_half_precision_average_accumulates_in_float32()
+    [Theory]
+    [InlineData("average")]
+    [InlineData("fisher")]
+    [InlineData("regmean")]
+    public void Half_precision_members_are_updated_through_float32_accumulators(string method)
     {
         using var generator = new Generator(2);
-        var members = RandomPopulation(3, generator).Select(m =>
-        {
-            var half = m.To(CPU, ScalarType.Float16);
-            m.Dispose();
-            return half;
-        }).ToList();
-        using var incremental = IncrementalMerge.Create("average", members, MergeInputs.None);
+        var members = RandomPopulation(3, generator).Select(ToHalf).ToList();
+        var fishers = RandomFishers(3, generator).Select(ToHalf).ToList();
+        var grams = RandomGrams(3, generator);
+        var inputs = new MergeInputs { Fisher = fishers, Grams = grams };
+        using var incremental = IncrementalMerge.Create(method, members, inputs);
 
         for (var round = 0; round < 5; round++)
         {
-            using var fresh = RandomMember(generator);
-            var child = fresh.To(CPU, ScalarType.Float16);
+            var child = ToHalf(RandomMember(generator));
             incremental.Replace(round % 3, members[round % 3], child);
             members[round % 3].Dispose();
             members[round % 3] = child;
         }
 
-        using var rebuilt = new AverageMerge().Merge(members, MergeInputs.None);
-        Assert.Equal(ScalarType.Float16, incremental.Merged["embed"].dtype);
-        AssertSetsClose(rebuilt, incremental.Merged, 2e-3);
+        using var rebuilt = MergeRegistry.Get(method).Merge(members, inputs);
+        Assert.Equal(ScalarType.Float16, incremental.Merged["linear.weight"].dtype);
+        AssertSetsClose(rebuilt, incremental.Merged, 5e-3);
         DisposeAll(members);
+        DisposeAll(fishers);
+        DisposeAll(grams);
+    }
+
+    private static WeightSet ToHalf(WeightSet set)
+    {
+        var half = set.To(CPU, ScalarType.Float16);
+        set.Dispose();
+        return half;
     }
 
     [Theory]
