@@ -1,0 +1,19 @@
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Tensors.Merging;
+
+/// <summary>
+/// Incremental <c>average</c>: merged += (new − old)/N per tensor, in place (two add_ with alpha ±1/N),
+/// with no full-size allocation per call. Compare <see cref="AverageMerge.RebuildInto"/>, the full rebuild.
+/// </summary>
+public sealed class IncrementalAverage : IncrementalMerge
+{
+    internal IncrementalAverage(IReadOnlyList<WeightSet> members, MergeInputs inputs, AverageOptions options)
+        : base(AverageMerge.MethodName, new AverageMerge(options).Merge(members, inputs), members.Count, inputs)
+    {
+    }
+
+    private protected override void ReplaceTensor(int slot, int index, Tensor oldTensor, Tensor newTensor) =>
+        AverageStep(index, oldTensor, newTensor);
+}

@@ -1,0 +1,93 @@
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Tensors.Merging;
+
+/// <summary>
+/// Incremental <c>fisher</c>. Keeps the numerator Σ_k (F_k + ε)·x_k and the fixed denominator
+/// Σ_k (F_k + ε) in float32; replacing slot i adds (F_i + ε)⊙(new − old) to the numerator with
+/// addcmul_ (and add_ for the ε part) and sets merged = numerator / denominator, in place. F_i is the
+/// slot's Fisher from construction (the caller's tensors, referenced, not copied). Tensors without a
+/// Fisher follow the average's update.
+/// </summary>
+public sealed class IncrementalFisher : IncrementalMerge
+{
+    private readonly double _epsilon;
+    private readonly WeightSet _numerators;
+    private readonly WeightSet _denominators;
+
+    /// <summary>[slot][tensor index]: the slot's Fisher tensor, or null for tensors merged by average.</summary>
+    private readonly Tensor?[][] _fishers;
+
+    internal IncrementalFisher(IReadOnlyList<WeightSet> members, MergeInputs inputs, FisherOptions options)
+        : base(FisherMerge.MethodName, new FisherMerge(options).Merge(members, inputs), members.Count, inputs)
+    {
+        _epsilon = options.Epsilon;
+        var merged = MergedSet;
+        _fishers = [.. Enumerable.Range(0, members.Count).Select(_ => new Tensor?[merged.Count])];
+        var numerators = new List<(string, Tensor)>();
+        var denominators = new List<(string, Tensor)>();
+        try
+        {
+            for (var i = 0; i < merged.Count; i++)
+            {
+                var name = merged.Names[i];
+                if (!MergeSupport.IsMerged(name, merged[i], inputs) || FisherMerge.FishersOf(members, inputs, name) is not { } fishers)
+                {
+                    continue;
+                }
+                using var scope = NewDisposeScope();
+                using var ng = no_grad();
+                var (numerator, denominator) = FisherMerge.Sums(members, fishers, name, _epsilon);
+                numerators.Add((name, numerator.MoveToOuterDisposeScope()));
+                denominators.Add((name, denominator.MoveToOuterDisposeScope()));
+                for (var k = 0; k < members.Count; k++)
+                {
+                    _fishers[k][i] = fishers[k];
+                }
+            }
+        }
+        catch
+        {
+            foreach (var (_, t) in numerators.Concat(denominators))
+            {
+                t.Dispose();
+            }
+            Dispose();
+            throw;
+        }
+        _numerators = WeightSet.Adopt(numerators);
+        _denominators = WeightSet.Adopt(denominators);
+    }
+
+    private protected override void ReplaceTensor(int slot, int index, Tensor oldTensor, Tensor newTensor)
+    {
+        if (_fishers[slot][index] is not { } fisher)
+        {
+            AverageStep(index, oldTensor, newTensor);
+            return;
+        }
+        var name = MergedSet.Names[index];
+        var numerator = _numerators[name];
+        numerator.addcmul_(fisher, newTensor, 1).addcmul_(fisher, oldTensor, -1);
+        if (_epsilon > 0)
+        {
+            numerator.add_(newTensor, _epsilon).add_(oldTensor, -_epsilon);
+        }
+        var merged = MergedSet[index];
+        if (merged.dtype == ScalarType.Float32)
+        {
+            merged.copy_(numerator).div_(_denominators[name]);
+        }
+        else
+        {
+            merged.copy_(numerator.div(_denominators[name]));
+        }
+    }
+
+    private protected override void DisposeState()
+    {
+        _numerators?.Dispose();
+        _denominators?.Dispose();
+    }
+}

@@ -1,0 +1,153 @@
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Tensors.Merging;
+
+/// <summary>
+/// A merged model kept up to date as population slots are replaced (DESIGN.md §1, merged mode).
+/// For a method that is linear in each member, X(population with slot i := child) =
+/// X(population) + contribution_i(child) − contribution_i(x_i), an O(P) update instead of an O(N·P)
+/// rebuild. The statistics that weigh a contribution (Fisher, Gram) belong to the slot: they are the
+/// original model's, fixed at construction, never the new weights'.
+/// The instance owns <see cref="Merged"/> and its accumulators; the members and the statistics in
+/// the <see cref="MergeInputs"/> stay the caller's and must outlive it (they are not copied).
+/// Not thread-safe: one owner updates it.
+/// </summary>
+public abstract class IncrementalMerge : IDisposable
+{
+    private readonly bool[] _passThrough;
+    private readonly WeightSet _twins;
+    private bool _disposed;
+
+    private protected IncrementalMerge(string method, WeightSet merged, int members, MergeInputs inputs)
+    {
+        Method = method;
+        MergedSet = merged;
+        Members = members;
+        Inputs = inputs;
+        _passThrough = [.. merged.Entries().Select(e => !MergeSupport.IsMerged(e.Name, e.Tensor, inputs))];
+        // A float32 twin for every merged tensor stored in f16/bf16, so repeated updates do not
+        // accumulate half-precision rounding; float32 tensors are their own accumulators.
+        _twins = WeightSet.Adopt([.. merged.Entries()
+            .Where((e, i) => !_passThrough[i] && e.Tensor.dtype != ScalarType.Float32)
+            .Select(e => (e.Name, e.Tensor.to(ScalarType.Float32, e.Tensor.device, copy: true)))]);
+    }
+
+    /// <summary>The methods that have an incremental update.</summary>
+    public static IReadOnlyList<string> SupportedMethods { get; } =
+        [AverageMerge.MethodName, FisherMerge.MethodName, RegMeanMerge.MethodName];
+
+    /// <summary>
+    /// Merges <paramref name="members"/> once with <paramref name="method"/> and prepares the updates.
+    /// <paramref name="parameters"/> are the method's key=values, as for <see cref="MergeRegistry.Get(string, IReadOnlyDictionary{string, string}?)"/>.
+    /// </summary>
+    public static IncrementalMerge Create(
+        string method, IReadOnlyList<WeightSet> members, MergeInputs inputs, IReadOnlyDictionary<string, string>? parameters = null)
+    {
+        MergeRegistry.RequireKnown(method);
+        return method.ToLowerInvariant() switch
+        {
+            AverageMerge.MethodName => new IncrementalAverage(members, inputs, AverageOptions.Parse(parameters)),
+            FisherMerge.MethodName => new IncrementalFisher(members, inputs, FisherOptions.Parse(parameters)),
+            RegMeanMerge.MethodName => new IncrementalRegMean(members, inputs, RegMeanOptions.Parse(parameters)),
+            _ => throw new EvolverException(
+                $"merge method '{method}' has no incremental update (it is not linear in each member); methods with one: {string.Join(", ", SupportedMethods)}"),
+        };
+    }
+
+    public string Method { get; }
+
+    /// <summary>The number of population slots N.</summary>
+    public int Members { get; }
+
+    /// <summary>The current merged model, updated in place by <see cref="Replace"/>; owned by this instance.</summary>
+    public WeightSet Merged => _disposed ? throw new ObjectDisposedException(GetType().Name) : MergedSet;
+
+    private protected WeightSet MergedSet { get; }
+    private protected MergeInputs Inputs { get; }
+
+    /// <summary>
+    /// Updates <see cref="Merged"/> in place for slot <paramref name="slot"/> changing from
+    /// <paramref name="oldWeights"/> (its current weights, as last merged) to <paramref name="newWeights"/>.
+    /// Excluded and integer tensors follow slot 0, as a full merge takes them from models[0].
+    /// </summary>
+    public void Replace(int slot, WeightSet oldWeights, WeightSet newWeights)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (slot < 0 || slot >= Members)
+        {
+            throw new EvolverException($"slot {slot} is out of range: the population has {Members} slots");
+        }
+        var layout = MergedSet.Layout;
+        WeightLayout.RequireSame(layout, "the merged model", oldWeights.Layout, $"the old weights of slot {slot}");
+        WeightLayout.RequireSame(layout, "the merged model", newWeights.Layout, $"the new weights of slot {slot}");
+        for (var i = 0; i < MergedSet.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            using var ng = no_grad();
+            if (_passThrough[i])
+            {
+                if (slot == 0)
+                {
+                    MergedSet[i].copy_(newWeights[i]);
+                }
+                continue;
+            }
+            ReplaceTensor(slot, i, oldWeights[i], newWeights[i]);
+        }
+    }
+
+    /// <summary>Updates merged tensor <paramref name="index"/> (floating, not excluded) for one slot.</summary>
+    private protected abstract void ReplaceTensor(int slot, int index, Tensor oldTensor, Tensor newTensor);
+
+    /// <summary>Releases the accumulators of a subclass.</summary>
+    private protected virtual void DisposeState()
+    {
+    }
+
+    /// <summary>The float32 accumulator of merged tensor <paramref name="index"/>: its twin, or the tensor itself.</summary>
+    private protected Tensor Accumulator(int index)
+    {
+        var name = MergedSet.Names[index];
+        return _twins.Contains(name) ? _twins[name] : MergedSet[index];
+    }
+
+    /// <summary>After updating an accumulator, copies a twin into its merged tensor (a no-op for float32 tensors).</summary>
+    private protected void Publish(int index)
+    {
+        var name = MergedSet.Names[index];
+        if (_twins.Contains(name))
+        {
+            MergedSet[index].copy_(_twins[name]);
+        }
+    }
+
+    /// <summary>The average's update: merged += (new − old)/N, as two in-place add_ with alpha ±1/N.</summary>
+    private protected void AverageStep(int index, Tensor oldTensor, Tensor newTensor)
+    {
+        var share = 1.0 / Members;
+        Accumulator(index).add_(newTensor, share).add_(oldTensor, -share);
+        Publish(index);
+    }
+
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    protected virtual void Dispose(bool disposing)
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        _disposed = true;
+        if (disposing)
+        {
+            DisposeState();
+            _twins.Dispose();
+            MergedSet.Dispose();
+        }
+    }
+}

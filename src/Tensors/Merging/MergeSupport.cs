@@ -1,0 +1,108 @@
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Tensors.Merging;
+
+/// <summary>Checks and per-tensor plumbing shared by the merge methods.</summary>
+internal static class MergeSupport
+{
+    /// <summary>
+    /// Checks that there is at least one model, that all models (and the base, when given) share one
+    /// layout, and that statistics, when given, come one per model.
+    /// </summary>
+    public static void Validate(string method, IReadOnlyList<WeightSet> models, MergeInputs inputs)
+    {
+        if (models.Count == 0)
+        {
+            throw new EvolverException($"merge method '{method}' needs at least one model");
+        }
+        var first = models[0].Layout;
+        for (var k = 1; k < models.Count; k++)
+        {
+            WeightLayout.RequireSame(first, "model 0", models[k].Layout, $"model {k}");
+        }
+        if (inputs.Base is { } baseModel)
+        {
+            WeightLayout.RequireSame(first, "model 0", baseModel.Layout, "the base model");
+        }
+        RequireOnePerModel(method, "Fisher", inputs.Fisher, models.Count);
+        RequireOnePerModel(method, "Gram", inputs.Grams, models.Count);
+    }
+
+    public static WeightSet RequireBase(string method, MergeInputs inputs) =>
+        inputs.Base ?? throw new EvolverException(
+            $"merge method '{method}' needs a base model (task vectors are taken against it); none was given");
+
+    /// <summary>Whether a tensor takes part in a merge: floating and not excluded.</summary>
+    public static bool IsMerged(string name, Tensor tensor, MergeInputs inputs) =>
+        DTypes.IsFloating(tensor.dtype) && !inputs.IsExcluded(name);
+
+    /// <summary>
+    /// Builds the merged set tensor by tensor. <paramref name="mergeFloat32"/> gets a merged tensor's
+    /// name and returns its float32 result (temporaries die with the per-tensor scope); other tensors
+    /// are copied from models[0]. Results are cast back to the models' dtype.
+    /// </summary>
+    public static WeightSet PerTensor(IReadOnlyList<WeightSet> models, MergeInputs inputs, Func<string, Tensor> mergeFloat32) =>
+        models[0].Map((name, first) =>
+            IsMerged(name, first, inputs) ? mergeFloat32(name).to(first.dtype) : first.clone());
+
+    /// <summary>A float32 view of <paramref name="t"/> for reading (a new tensor only when the dtype differs). Never write to it.</summary>
+    public static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
+
+    /// <summary>The float32 mean of one tensor over the models: zeros, then add_ each with alpha 1/N.</summary>
+    public static Tensor Average(IReadOnlyList<WeightSet> models, string name)
+    {
+        var first = models[0][name];
+        var sum = zeros(first.shape, ScalarType.Float32, first.device);
+        var share = 1.0 / models.Count;
+        foreach (var model in models)
+        {
+            sum.add_(model[name], share);
+        }
+        return sum;
+    }
+
+    /// <summary>
+    /// The per-model statistic tensors for <paramref name="name"/>: all of them, or null when no model has one.
+    /// Having it for some models only, or with a wrong shape, is an error.
+    /// </summary>
+    public static Tensor[]? Statistics(
+        string method, string kind, IReadOnlyList<WeightSet>? stats, string name, long[] expectedShape)
+    {
+        if (stats is null)
+        {
+            return null;
+        }
+        var present = stats.Count(s => s.Contains(name));
+        if (present == 0)
+        {
+            return null;
+        }
+        if (present != stats.Count)
+        {
+            throw new EvolverException(
+                $"merge method '{method}': {kind} statistics for '{name}' are given for {present} of {stats.Count} models; give them for all or none");
+        }
+        var result = new Tensor[stats.Count];
+        for (var k = 0; k < stats.Count; k++)
+        {
+            var t = stats[k][name];
+            if (!t.shape.SequenceEqual(expectedShape))
+            {
+                throw new EvolverException(
+                    $"merge method '{method}': {kind} statistic '{name}' of model {k} has shape [{string.Join(", ", t.shape)}], expected [{string.Join(", ", expectedShape)}]");
+            }
+            result[k] = t;
+        }
+        return result;
+    }
+
+    private static void RequireOnePerModel(string method, string kind, IReadOnlyList<WeightSet>? stats, int models)
+    {
+        if (stats is not null && stats.Count != models)
+        {
+            throw new EvolverException(
+                $"merge method '{method}': {stats.Count} {kind} statistic sets for {models} models; give one per model");
+        }
+    }
+}
