@@ -38,7 +38,8 @@ public sealed class AverageMerge : IMergeMethod
 
     /// <summary>
     /// The best full rebuild of an average into an existing set, in place (the baseline that the
-    /// incremental update is measured against): zero, then add_ each member with alpha 1/N, no stacking.
+    /// incremental update is measured against): on CPU float32 one fused pass (each member read once, the
+    /// destination written once); elsewhere zero, then add_ each member with alpha 1/N, no stacking.
     /// Float32 destinations accumulate directly; f16/bf16 ones through one float32 temporary per tensor.
     /// Integer and excluded tensors are copied from members[0].
     /// </summary>
@@ -57,6 +58,11 @@ public sealed class AverageMerge : IMergeMethod
             {
                 target.copy_(members[0][i]);
                 continue;
+            }
+            var shares = Enumerable.Repeat((float)share, members.Count).ToArray();
+            if (Native.LinearCombinationKernel.TryRun(target, [.. members.Select(m => m[i])], shares))
+            {
+                continue; // one fused pass: every member read once, the destination written once
             }
             var direct = target.dtype == ScalarType.Float32;
             var sum = direct ? target : zeros(target.shape, ScalarType.Float32, target.device);

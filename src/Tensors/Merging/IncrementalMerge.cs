@@ -122,11 +122,16 @@ public abstract class IncrementalMerge : IDisposable
         }
     }
 
-    /// <summary>The average's update: merged += (new − old)/N, as two in-place add_ with alpha ±1/N.</summary>
+    /// <summary>The average's update: merged += (new − old)/N, in place: one fused pass on CPU float32,
+    /// else two add_ with alpha ±1/N.</summary>
     private protected void AverageStep(int index, Tensor oldTensor, Tensor newTensor)
     {
         var share = 1.0 / Members;
-        Accumulator(index).add_(newTensor, share).add_(oldTensor, -share);
+        var accumulator = Accumulator(index);
+        if (!Native.LinearCombinationKernel.TryRun(accumulator, [accumulator, newTensor, oldTensor], [1f, (float)share, (float)-share]))
+        {
+            accumulator.add_(newTensor, share).add_(oldTensor, -share);
+        }
         Publish(index);
     }
 
