@@ -112,15 +112,7 @@ internal static unsafe class FusedCpuKernel
                         mutant = Vector256.FusedMultiplyAdd(Vector256.Load(s3 + j), c3V, mutant);
                     }
                 }
-                var result = Vector256.ConditionalSelect(take, mutant, Vector256.Load(target + j));
-                if (NonTemporal)
-                {
-                    Vector256.StoreAlignedNonTemporal(result, child + j);
-                }
-                else
-                {
-                    Vector256.Store(result, child + j);
-                }
+                Vector256.StoreAlignedNonTemporal(Vector256.ConditionalSelect(take, mutant, Vector256.Load(target + j)), child + j);
             }
         }
         for (; j < end; j++)
@@ -128,8 +120,6 @@ internal static unsafe class FusedCpuKernel
             child[j] = Scalar(child, target, s0, s1, s2, s3, c0, c1, c2, c3, terms, key, threshold, j);
         }
     }
-
-    internal static bool NonTemporal = Environment.GetEnvironmentVariable("EVOLVER_NT") == "1";
 
     private static float Scalar(float* child, float* target, float* s0, float* s1, float* s2, float* s3,
         float c0, float c1, float c2, float c3, int terms, uint key, int threshold, long j)
