@@ -1,4 +1,4 @@
 using EvolverActors.Host.Commands;
 
 // The evolver command line: one subcommand per file under Commands/.
-return Cli.Run(args);
+return Cli.Run(args, InspectCommand.Create());
