@@ -59,9 +59,10 @@ public static class Checkpoint
     /// Saves weights as transformers does: <c>model.safetensors</c>, or, when the data exceeds
     /// <paramref name="maxShardBytes"/>, shards <c>model-00001-of-0000N.safetensors</c> filled in weight
     /// set order (a tensor larger than the limit gets a shard of its own) plus
-    /// <c>model.safetensors.index.json</c>. <paramref name="metadata"/> goes into every file's
-    /// <c>__metadata__</c>. Files of the other layout left by an earlier save are removed, so that
-    /// the directory never offers a stale checkpoint. Returns the files written, index last.
+    /// <c>model.safetensors.index.json</c>, written last. <paramref name="metadata"/> goes into every
+    /// file's <c>__metadata__</c>. Files of the other layout left by an earlier save are removed once
+    /// the new checkpoint is complete; a crash part-way leaves the old checkpoint or no index, never a
+    /// mix of old and new tensors. Returns the files written, index last.
     /// </summary>
     public static IReadOnlyList<string> Save(
         string dir,
@@ -83,9 +84,10 @@ public static class Checkpoint
             return [single];
         }
 
-        // Without an index the directory reads as "no checkpoint" until every shard is written.
+        // Old shards are about to be overwritten: drop their index first so that a crash never leaves
+        // an index over a mix of old and new shards. An old model.safetensors stays readable until
+        // the new index is complete (Open prefers it, so it is removed right after).
         File.Delete(indexPath);
-        File.Delete(single);
         var written = new List<string>();
         var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < shards.Count; i++)
@@ -98,6 +100,7 @@ public static class Checkpoint
         }
         var totalSize = weights.Layout.Specs.Sum(SafetensorsWriter.DataBytes);
         ShardIndex.Write(indexPath, totalSize, weightMap);
+        File.Delete(single);
         DeleteStale(dir, keep: [.. written.Select(Path.GetFileName)!]);
         written.Add(indexPath);
         return written;

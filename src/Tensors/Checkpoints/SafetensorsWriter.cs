@@ -78,6 +78,10 @@ public static class SafetensorsWriter
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, tensor) in list)
         {
+            if (name == SafetensorsHeader.MetadataKey)
+            {
+                throw new EvolverException($"a tensor cannot be named '{name}': the header reserves that key");
+            }
             if (!names.Add(name))
             {
                 throw new EvolverException($"cannot write tensor '{name}' twice to one safetensors file");

@@ -117,6 +117,11 @@ public sealed class RoundTripTests : IDisposable
             SafetensorsWriter.Write(_dir.File("dup.safetensors"), [("x", ones(1)), ("x", ones(1))]));
 
     [Fact]
+    public void A_tensor_named_like_the_metadata_key_is_refused() =>
+        Assert.Throws<Tensors.EvolverException>(() =>
+            SafetensorsWriter.Write(_dir.File("meta.safetensors"), [("__metadata__", ones(1))]));
+
+    [Fact]
     public void A_weight_set_saves_and_loads_without_leaking_tensors()
     {
         var before = WeightSet.LiveTensors;
