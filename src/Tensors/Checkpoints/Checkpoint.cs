@@ -1,0 +1,161 @@
+using System.Text.RegularExpressions;
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Tensors.Checkpoints;
+
+/// <summary>
+/// Hugging Face checkpoints on disk: a .safetensors file, a directory with model.safetensors, or a
+/// sharded directory with model.safetensors.index.json. Weights stream one tensor at a time.
+/// </summary>
+public static class Checkpoint
+{
+    public const string SingleFileName = "model.safetensors";
+    public const string IndexFileName = ShardIndex.FileName;
+
+    /// <summary>Opens a checkpoint for reading headers and single tensors (see <see cref="CheckpointReader.Open"/>).</summary>
+    public static CheckpointReader Open(string path) => CheckpointReader.Open(path);
+
+    /// <summary>The names, shapes and dtypes of a checkpoint, read from its headers only.</summary>
+    public static WeightLayout ReadLayout(string path)
+    {
+        using var reader = Open(path);
+        return reader.Layout;
+    }
+
+    /// <summary>
+    /// Loads a checkpoint into a weight set, one tensor at a time: each is read on the CPU, then moved
+    /// to <paramref name="device"/> and (floating tensors only) converted to <paramref name="floatType"/>.
+    /// <paramref name="only"/> keeps the tensors whose names match.
+    /// </summary>
+    public static WeightSet Load(string path, Device? device = null, ScalarType? floatType = null, Regex? only = null)
+    {
+        using var reader = Open(path);
+        var loaded = new List<(string, Tensor)>();
+        try
+        {
+            foreach (var spec in reader.Specs.Where(s => only is null || only.IsMatch(s.Name)))
+            {
+                using var scope = NewDisposeScope();
+                var tensor = reader.ReadTensor(spec.Name);
+                var dtype = floatType is { } f && DTypes.IsFloating(spec.DType) ? f : spec.DType;
+                if (dtype != spec.DType || device is not null)
+                {
+                    tensor = tensor.to(dtype, device ?? CPU);
+                }
+                // The scope frees the CPU copy when the tensor moved; the result outlives it.
+                loaded.Add((spec.Name, tensor.DetachFromDisposeScope()));
+            }
+        }
+        catch
+        {
+            loaded.ForEach(e => e.Item2.Dispose());
+            throw;
+        }
+        return WeightSet.Adopt(loaded);
+    }
+
+    /// <summary>
+    /// Saves weights as transformers does: <c>model.safetensors</c>, or, when the data exceeds
+    /// <paramref name="maxShardBytes"/>, shards <c>model-00001-of-0000N.safetensors</c> filled in weight
+    /// set order (a tensor larger than the limit gets a shard of its own) plus
+    /// <c>model.safetensors.index.json</c>, written last. <paramref name="metadata"/> goes into every
+    /// file's <c>__metadata__</c>. Files of the other layout left by an earlier save are removed once
+    /// the new checkpoint is complete; a crash part-way leaves the old checkpoint or no index, never a
+    /// mix of old and new tensors. Returns the files written, index last.
+    /// </summary>
+    public static IReadOnlyList<string> Save(
+        string dir,
+        WeightSet weights,
+        IReadOnlyDictionary<string, string>? metadata = null,
+        long maxShardBytes = long.MaxValue)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxShardBytes);
+        Directory.CreateDirectory(dir);
+        var single = Path.Combine(dir, SingleFileName);
+        var indexPath = Path.Combine(dir, IndexFileName);
+        var shards = SplitIntoShards(weights, maxShardBytes);
+
+        if (shards.Count <= 1)
+        {
+            SafetensorsWriter.Write(single, weights.Entries(), metadata);
+            // The new file is complete before the old index goes: a crash never leaves no checkpoint.
+            DeleteStale(dir, keep: []);
+            return [single];
+        }
+
+        // Old shards are about to be overwritten: drop their index first so that a crash never leaves
+        // an index over a mix of old and new shards. An old model.safetensors stays readable until
+        // the new index is complete (Open prefers it, so it is removed right after).
+        File.Delete(indexPath);
+        var written = new List<string>();
+        var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < shards.Count; i++)
+        {
+            var name = ShardIndex.ShardFileName(i + 1, shards.Count);
+            var path = Path.Combine(dir, name);
+            SafetensorsWriter.Write(path, shards[i].Select(n => (n, weights[n])), metadata);
+            shards[i].ForEach(n => weightMap[n] = name);
+            written.Add(path);
+        }
+        var totalSize = weights.Layout.Specs.Sum(SafetensorsWriter.DataBytes);
+        ShardIndex.Write(indexPath, totalSize, weightMap);
+        File.Delete(single);
+        DeleteStale(dir, keep: [.. written.Select(Path.GetFileName)!]);
+        written.Add(indexPath);
+        return written;
+    }
+
+    /// <summary>
+    /// Checks that all members of a population share tensor names, shapes and dtypes (headers only);
+    /// throws <see cref="PopulationMismatchException"/> naming the first mismatch and both files.
+    /// </summary>
+    public static void RequireSameLayout(IReadOnlyList<string> paths)
+    {
+        if (paths.Count == 0)
+        {
+            throw new EvolverException("population is empty: give at least one checkpoint");
+        }
+        WeightLayout.RequireSame([.. paths.Select(p => (p, ReadLayout(p)))]);
+    }
+
+    /// <summary>Greedy split in weight set order, as huggingface_hub's split_torch_state_dict_into_shards.</summary>
+    private static List<List<string>> SplitIntoShards(WeightSet weights, long maxShardBytes)
+    {
+        var shards = new List<List<string>>();
+        var current = new List<string>();
+        long size = 0;
+        foreach (var spec in weights.Layout.Specs)
+        {
+            var bytes = SafetensorsWriter.DataBytes(spec);
+            if (current.Count > 0 && size + bytes > maxShardBytes)
+            {
+                shards.Add(current);
+                (current, size) = ([], 0);
+            }
+            current.Add(spec.Name);
+            size += bytes;
+        }
+        if (current.Count > 0 || shards.Count == 0)
+        {
+            shards.Add(current);
+        }
+        return shards;
+    }
+
+    private static void DeleteStale(string dir, IReadOnlyCollection<string> keep)
+    {
+        if (keep.Count == 0)
+        {
+            File.Delete(Path.Combine(dir, IndexFileName));
+        }
+        foreach (var path in Directory.EnumerateFiles(dir, "model-*-of-*.safetensors"))
+        {
+            var name = Path.GetFileName(path);
+            if (ShardIndex.IsShardFileName(name) && !keep.Contains(name))
+            {
+                File.Delete(path);
+            }
+        }
+    }
+}
