@@ -1,6 +1,4 @@
 using EvolverActors.Host.Commands;
 
-// The evolver command line: one subcommand per file under Commands/.
-return Cli.Run(args,
-    InspectCommand.Create(),
-    BenchCommand.Create());
+// The evolver command line: demo, inspect, merge, bench (one file each under Commands/).
+return Cli.Run(args);

@@ -8,6 +8,17 @@ internal static class Cli
 {
     public const int UserError = 2;
 
+    /// <summary>Every subcommand of <c>evolver</c>, in help order.</summary>
+    public static Command[] AllCommands() =>
+    [
+        DemoCommand.Create(),
+        InspectCommand.Create(),
+        MergeCommand.Create(),
+        BenchCommand.Create(),
+    ];
+
+    public static int Run(string[] args) => Run(args, AllCommands());
+
     public static int Run(string[] args, params Command[] commands)
     {
         var root = new RootCommand("evolver: evolve and merge fine-tuned checkpoints (Hugging Face safetensors)");

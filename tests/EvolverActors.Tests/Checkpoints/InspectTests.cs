@@ -1,5 +1,4 @@
 using System.Text.Json;
-using EvolverActors.Host.Commands;
 using EvolverActors.Tensors.Checkpoints;
 using Xunit;
 using static TorchSharp.torch;
@@ -134,23 +133,5 @@ public sealed class InspectTests : IDisposable
         return path;
     }
 
-    /// <summary>Runs the CLI in-process with stdout and stderr captured.</summary>
-    private static (int Code, string Output, string Error) Run(string[] args)
-    {
-        var (oldOut, oldError) = (Console.Out, Console.Error);
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        Console.SetOut(output);
-        Console.SetError(error);
-        try
-        {
-            var code = Cli.Run(args, InspectCommand.Create());
-            return (code, output.ToString(), error.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldError);
-        }
-    }
+    private static (int Code, string Output, string Error) Run(string[] args) => CliRunner.Run(args);
 }

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using EvolverActors.Tensors;
+using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Merging;
+using EvolverActors.Tensors.Weights;
+
+namespace EvolverActors.Host.Commands;
+
+/// <summary>
+/// <c>evolver merge --method NAME [--param k=v ...] [--base PATH] [--fisher PATH ...] [--gram PATH ...] --out DIR MODEL...</c>:
+/// writes a Hugging Face safetensors checkpoint and a manifest of what was merged how.
+/// </summary>
+internal static class MergeCommand
+{
+    public const string ManifestFileName = "merge-manifest.json";
+
+    public static Command Create()
+    {
+        var models = new Argument<string[]>("models") { Description = "checkpoints to merge (files, directories or index files)", Arity = ArgumentArity.OneOrMore };
+        var method = new Option<string>("--method", "-m") { Description = $"merge method: {string.Join(", ", MergeRegistry.Names)}", Required = true };
+        var parameters = new Option<string[]>("--param", "-p") { Description = "method parameter as key=value (repeatable), e.g. lambda=0.7", AllowMultipleArgumentsPerToken = true };
+        var baseModel = new Option<string?>("--base") { Description = "base (pre-trained) checkpoint, needed by task-arithmetic, ties and dare" };
+        var fisher = new Option<string[]>("--fisher") { Description = "diagonal Fisher checkpoint per model, in model order (fisher)", AllowMultipleArgumentsPerToken = true };
+        var grams = new Option<string[]>("--gram") { Description = "Gram-matrix checkpoint per model, keyed by linear weight names (regmean)", AllowMultipleArgumentsPerToken = true };
+        var exclude = new Option<string?>("--exclude") { Description = "regex of parameter names not merged (copied from the first model), e.g. '^classifier'" };
+        var dtype = new Option<string?>("--dtype") { Description = "output dtype for floating tensors: f32, f16 or bf16 (default: the models')" };
+        var maxShard = new Option<string>("--max-shard-size") { Description = "shard the output above this size, e.g. 5GB", DefaultValueFactory = _ => "5GB" };
+        var output = new Option<string>("--out", "-o") { Description = "output directory", Required = true };
+
+        var command = new Command("merge", "merge checkpoints of one architecture into one safetensors checkpoint");
+        command.Arguments.Add(models);
+        foreach (var option in new Option[] { method, parameters, baseModel, fisher, grams, exclude, dtype, maxShard, output })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var request = new MergeRequest(
+                result.GetValue(method)!,
+                result.GetValue(parameters) ?? [],
+                result.GetValue(models) ?? [],
+                result.GetValue(baseModel),
+                result.GetValue(fisher) ?? [],
+                result.GetValue(grams) ?? [],
+                result.GetValue(exclude),
+                result.GetValue(dtype),
+                ByteSize.Parse(result.GetValue(maxShard)!, "--max-shard-size"),
+                result.GetValue(output)!);
+            var manifest = Run(request);
+            Console.WriteLine($"merged {request.Models.Count} models with '{request.Method}' into {request.Output} " +
+                $"({manifest["output"]!["files"]!.AsArray().Count} file(s), {manifest["output"]!["parameters"]} parameters)");
+            return 0;
+        }));
+        return command;
+    }
+
+    internal sealed record MergeRequest(string Method, IReadOnlyList<string> Parameters, IReadOnlyList<string> Models,
+        string? Base, IReadOnlyList<string> Fisher, IReadOnlyList<string> Grams, string? Exclude, string? DType,
+        long MaxShardBytes, string Output);
+
+    /// <summary>Checks everything that can be checked from headers, then loads, merges, saves and writes the manifest.</summary>
+    internal static JsonObject Run(MergeRequest request)
+    {
+        var mergeMethod = MergeRegistry.Get(request.Method, request.Parameters);
+        if (request.Models.Count < 2)
+        {
+            throw new EvolverException($"merge needs at least two models, got {request.Models.Count}");
+        }
+        RequireOnePerModel(request.Fisher, "--fisher", request.Models.Count);
+        RequireOnePerModel(request.Grams, "--gram", request.Models.Count);
+        var outputType = request.DType is null ? (TorchSharp.torch.ScalarType?)null : DTypes.ParseUserName(request.DType);
+        var exclude = ParseRegex(request.Exclude);
+        Checkpoint.RequireSameLayout([.. request.Models, .. request.Base is null ? Array.Empty<string>() : [request.Base]]);
+
+        var owned = new List<WeightSet>();
+        WeightSet Load(string path) { var set = Checkpoint.Load(path); owned.Add(set); return set; }
+        try
+        {
+            var members = request.Models.Select(Load).ToList();
+            var inputs = new MergeInputs
+            {
+                Base = request.Base is null ? null : Load(request.Base),
+                Fisher = request.Fisher.Count == 0 ? null : [.. request.Fisher.Select(Load)],
+                Grams = request.Grams.Count == 0 ? null : [.. request.Grams.Select(Load)],
+                Exclude = exclude,
+            };
+            using var merged = mergeMethod.Merge(members, inputs);
+            using var converted = outputType is { } type ? merged.To(TorchSharp.torch.CPU, type) : null;
+            var result = converted ?? merged;
+            var metadata = new Dictionary<string, string> { ["format"] = "pt", ["merged_by"] = "evolver", ["merge_method"] = mergeMethod.Name };
+            var files = Checkpoint.Save(request.Output, result, metadata, request.MaxShardBytes);
+            var manifest = Manifest(request, mergeMethod, result, files);
+            File.WriteAllText(Path.Combine(request.Output, ManifestFileName), manifest.ToJsonString(new() { WriteIndented = true }) + "\n");
+            return manifest;
+        }
+        finally
+        {
+            owned.ForEach(set => set.Dispose());
+        }
+    }
+
+    private static JsonObject Manifest(MergeRequest request, IMergeMethod method, WeightSet result, IReadOnlyList<string> files)
+    {
+        static JsonArray Paths(IEnumerable<string> paths) => [.. paths.Select(p => (JsonNode)Path.GetFullPath(p))];
+        return new JsonObject
+        {
+            ["tool"] = "evolver merge",
+            ["created_utc"] = DateTime.UtcNow.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+            ["method"] = method.Name,
+            ["parameters"] = new JsonObject(MergeParameters.ParseKeyValues(request.Parameters)
+                .Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))),
+            ["base"] = request.Base is null ? null : Path.GetFullPath(request.Base),
+            ["models"] = Paths(request.Models),
+            ["fisher"] = Paths(request.Fisher),
+            ["grams"] = Paths(request.Grams),
+            ["exclude"] = request.Exclude,
+            ["output"] = new JsonObject
+            {
+                ["files"] = new JsonArray([.. files.Select(f => (JsonNode)Path.GetFileName(f))]),
+                ["tensors"] = result.Count,
+                ["parameters"] = result.ParameterCount,
+                ["dtypes"] = new JsonArray([.. result.Entries().Select(e => DTypes.ToCode(e.Tensor.dtype)).Distinct().Select(d => (JsonNode)d)]),
+            },
+        };
+    }
+
+    private static void RequireOnePerModel(IReadOnlyList<string> paths, string option, int models)
+    {
+        if (paths.Count != 0 && paths.Count != models)
+        {
+            throw new EvolverException($"{option} was given {paths.Count} times for {models} models: give one per model, in model order");
+        }
+    }
+
+    private static Regex? ParseRegex(string? pattern)
+    {
+        if (pattern is null)
+        {
+            return null;
+        }
+        try
+        {
+            return new Regex(pattern, RegexOptions.CultureInvariant);
+        }
+        catch (ArgumentException e)
+        {
+            throw new EvolverException($"--exclude '{pattern}' is not a valid regular expression: {e.Message}");
+        }
+    }
+}
