@@ -8,7 +8,7 @@ internal static class BenchCommand
 {
     public static Command Create()
     {
-        var bench = new Command("bench", "Run a benchmark; the last line of output is one JSON object");
+        var bench = new Command("bench", "run a benchmark; the last line of output is one JSON object");
         var ops = new Command("ops", "Evolver operator vs torch copy_, and incremental vs full average merge");
         var parameters = new Option<long>("--params") { Description = "Model size in float32 parameters", DefaultValueFactory = _ => 25_000_000 };
         var members = new Option<int>("--members") { Description = "Population size for the merge benchmark", DefaultValueFactory = _ => 16 };
