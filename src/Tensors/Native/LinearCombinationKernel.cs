@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -8,11 +9,9 @@ namespace EvolverActors.Tensors.Native;
 /// <c>destination = Σ_k c_k·source_k</c> in one pass over memory on all cores, for contiguous float32 CPU tensors.
 /// Torch would make one pass per source (each add_ re-reads and re-writes the destination); this reads every
 /// source once and writes the destination once. The destination may also be a source (in-place updates).
-/// Work is blocked so each block of the destination stays in L1 while the sources stream through.
 /// </summary>
-internal static unsafe class LinearCombinationKernel
+public static unsafe class LinearCombinationKernel
 {
-    private const int BlockElements = 2048;
     private const int ChunkElements = 1 << 18;
 
     /// <summary>Runs the kernel and returns true, or returns false (touching nothing) when a tensor is not eligible.</summary>
@@ -33,16 +32,15 @@ internal static unsafe class LinearCombinationKernel
             pointers[k] = (nint)TensorMemory.FloatPointer(sources[k]);
         }
         var dst = (nint)TensorMemory.FloatPointer(destination);
+        // A destination that is not a source is streamed past the cache (non-temporal stores); one that is a
+        // source was just read, so its lines are already cached and ordinary stores are cheaper.
+        var streaming = Array.IndexOf(pointers, dst) < 0;
         var coefs = coefficients.ToArray();
         var chunks = (int)((n + ChunkElements - 1) / ChunkElements);
         Parallel.For(0, chunks, c =>
         {
             var start = (long)c * ChunkElements;
-            var end = Math.Min(n, start + ChunkElements);
-            for (var block = start; block < end; block += BlockElements)
-            {
-                Block((float*)dst, pointers, coefs, block, Math.Min(end, block + BlockElements));
-            }
+            Run((float*)dst, pointers, coefs, start, Math.Min(n, start + ChunkElements), streaming);
         });
         return true;
     }
@@ -50,44 +48,53 @@ internal static unsafe class LinearCombinationKernel
     private static bool Eligible(Tensor t) =>
         t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
 
-    private static void Block(float* dst, nint[] sources, float[] coefs, long start, long end)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Run(float* dst, nint[] sourceArray, float[] coefs, long start, long end, bool streaming)
     {
-        // Accumulate into a stack buffer so an aliased destination is only written after every source is read.
-        var count = (int)(end - start);
-        var acc = stackalloc float[BlockElements];
-        Scale(acc, (float*)sources[0] + start, coefs[0], count);
-        for (var k = 1; k < sources.Length; k++)
+        var k = sourceArray.Length;
+        var sources = stackalloc float*[k];
+        var scales = stackalloc Vector256<float>[k];
+        for (var i = 0; i < k; i++)
         {
-            AddScaled(acc, (float*)sources[k] + start, coefs[k], count);
+            sources[i] = (float*)sourceArray[i];
+            scales[i] = Vector256.Create(coefs[i]);
         }
-        new ReadOnlySpan<float>(acc, count).CopyTo(new Span<float>(dst + start, count));
+        var j = start;
+        // Scalar head up to a 32-byte aligned destination, so the vector loop may use aligned streaming stores.
+        for (; j < end && ((nint)(dst + j) & 31) != 0; j++)
+        {
+            dst[j] = ScalarAt(sources, coefs, k, j);
+        }
+        for (; j + 8 <= end; j += 8)
+        {
+            // Every source is read before the destination is written, so the destination may alias a source.
+            var acc = Vector256.Load(sources[0] + j) * scales[0];
+            for (var i = 1; i < k; i++)
+            {
+                acc = Vector256.FusedMultiplyAdd(Vector256.Load(sources[i] + j), scales[i], acc);
+            }
+            if (streaming)
+            {
+                Vector256.StoreAlignedNonTemporal(acc, dst + j);
+            }
+            else
+            {
+                Vector256.StoreAligned(acc, dst + j);
+            }
+        }
+        for (; j < end; j++)
+        {
+            dst[j] = ScalarAt(sources, coefs, k, j);
+        }
     }
 
-    private static void Scale(float* acc, float* source, float c, int count)
+    private static float ScalarAt(float** sources, float[] coefs, int k, long j)
     {
-        var j = 0;
-        var cV = Vector256.Create(c);
-        for (; j + 8 <= count; j += 8)
+        var acc = sources[0][j] * coefs[0];
+        for (var i = 1; i < k; i++)
         {
-            Vector256.Store(Vector256.Load(source + j) * cV, acc + j);
+            acc = MathF.FusedMultiplyAdd(sources[i][j], coefs[i], acc);
         }
-        for (; j < count; j++)
-        {
-            acc[j] = source[j] * c;
-        }
-    }
-
-    private static void AddScaled(float* acc, float* source, float c, int count)
-    {
-        var j = 0;
-        var cV = Vector256.Create(c);
-        for (; j + 8 <= count; j += 8)
-        {
-            Vector256.Store(Vector256.FusedMultiplyAdd(Vector256.Load(source + j), cV, Vector256.Load(acc + j)), acc + j);
-        }
-        for (; j < count; j++)
-        {
-            acc[j] = MathF.FusedMultiplyAdd(source[j], c, acc[j]);
-        }
+        return acc;
     }
 }
