@@ -1,0 +1,83 @@
+using System.CommandLine;
+using EvolverActors.Host.Config;
+using EvolverActors.Tensors;
+using EvolverActors.Tensors.Assets;
+using EvolverActors.Tensors.Zoo;
+
+namespace EvolverActors.Host.Commands;
+
+/// <summary><c>evolver zoo build --recipe NAME [--out DIR] [--seed N] [--quick]</c> and <c>evolver zoo show DIR</c>.</summary>
+internal static class ZooCommand
+{
+    public static readonly string[] Recipes = [MnistNonIidRecipe.Name, SentimentRecipe.Name];
+
+    /// <summary>Where a zoo goes when --out is not given (relative to the working directory, outside git).</summary>
+    public static string DefaultDirectory(string recipe, int seed, bool quick) =>
+        Path.Combine(".evolver", "zoo", quick ? recipe + "-quick" : recipe, $"seed-{seed}");
+
+    public static Command Create()
+    {
+        var zoo = new Command("zoo", "build or show a population of fine-tuned models on real data");
+        zoo.Subcommands.Add(Build());
+        zoo.Subcommands.Add(Show());
+        return zoo;
+    }
+
+    private static Command Build()
+    {
+        var recipe = new Option<string>("--recipe", "-r") { Description = $"which zoo: {string.Join(", ", Recipes)}", Required = true };
+        var output = new Option<string?>("--out", "-o") { Description = "output directory (default .evolver/zoo/<recipe>/seed-<N>)" };
+        var seed = new Option<int>("--seed") { Description = "random seed (data split, partition, training)", DefaultValueFactory = _ => 0 };
+        var quick = new Option<bool>("--quick") { Description = "a small size that runs on 2 CPU cores in minutes (sentiment-minilm)" };
+        var taskFile = new Option<string?>("--task-config") { Description = "HOCON task file (default config/hocon/tasks/<recipe>.conf)" };
+        var dataDir = new Option<string?>("--data-dir") { Description = "asset cache (default $EVOLVER_DATA or ~/.cache/evolver)" };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("build", "fetch the data, train a base and fine-tune the population, score every model, write manifest.json");
+        foreach (var option in new Option[] { recipe, output, seed, quick, taskFile, dataDir, device })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var name = result.GetValue(recipe)!;
+            var s = result.GetValue(seed);
+            var q = result.GetValue(quick);
+            BuildZoo(name, result.GetValue(output) ?? DefaultDirectory(name, s, q), s, q,
+                result.GetValue(taskFile), result.GetValue(dataDir), Devices.Parse(result.GetValue(device)!), Console.Out);
+            return 0;
+        }));
+        return command;
+    }
+
+    /// <summary>Builds a zoo, prints and saves its table (table.md next to manifest.json).</summary>
+    internal static ZooManifest BuildZoo(string recipe, string output, int seed, bool quick, string? taskFile, string? dataDir,
+        TorchSharp.torch.Device device, TextWriter log)
+    {
+        var store = dataDir is null ? AssetStore.Default : new AssetStore(dataDir);
+        var task = HoconFiles.LoadTask(recipe, taskFile);
+        ZooManifest manifest = recipe switch
+        {
+            MnistNonIidRecipe.Name => MnistNonIidRecipe.Build(output, seed, TaskSettings.MnistNonIid(task), store, device, log.WriteLine),
+            SentimentRecipe.Name => SentimentRecipe.Build(output, seed, TaskSettings.Sentiment(task, quick), store, device, log.WriteLine),
+            _ => throw new EvolverException($"unknown recipe '{recipe}': known recipes are {string.Join(", ", Recipes)}"),
+        };
+        var table = manifest.Table();
+        File.WriteAllText(Path.Combine(output, "table.md"), table);
+        log.WriteLine(table);
+        log.WriteLine($"zoo written to {Path.GetFullPath(output)} in {manifest.BuildSeconds:F0} s");
+        return manifest;
+    }
+
+    private static Command Show()
+    {
+        var directory = new Argument<string>("dir") { Description = "a zoo directory (holding manifest.json)" };
+        var command = new Command("show", "print a zoo's table from its manifest.json");
+        command.Arguments.Add(directory);
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            Console.Write(ZooManifest.Load(result.GetValue(directory)!).Table());
+            return 0;
+        }));
+        return command;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EvolverActors.Tensors.Assets;
+using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Data;
+using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Merging;
+using EvolverActors.Tensors.Models.Bert;
+using EvolverActors.Tensors.Onnx;
+using EvolverActors.Tensors.Training;
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Tensors.Zoo;
+
+/// <summary>Sizes and training settings of the sentiment-minilm zoo (HOCON: evolver.tasks.sentiment-minilm, quick or full).</summary>
+public sealed record SentimentOptions
+{
+    public IReadOnlyList<PatternCorpus> Domains { get; init; } =
+        [PatternCorpus.EnglishMovieSentences, PatternCorpus.EnglishMovieReviews, PatternCorpus.FrenchReviews, PatternCorpus.DutchBookReviews];
+    public PatternCorpus OutOfDomain { get; init; } = PatternCorpus.GermanBookReviews;
+    public string Encoder { get; init; } = "minilm";
+
+    /// <summary>Examples per domain for fine-tuning, dev (selection) and in-domain test (equal sizes keep domains balanced).</summary>
+    public int TrainPerDomain { get; init; } = 1000;
+    public int DevPerDomain { get; init; } = 200;
+    public int TestPerDomain { get; init; } = 400;
+    public int? OodExamples { get; init; }
+    public int MaxLength { get; init; } = 128;
+    public TrainingOptions FineTune { get; init; } = new() { Epochs = 2, BatchSize = 16, LearningRate = 5e-5 };
+    public int FisherExamples { get; init; } = 64;
+    public int GramExamples { get; init; } = 128;
+}
+
+/// <summary>
+/// sentiment-minilm: the reference paper's "same task, several domains" protocol. MiniLM (imported from its ONNX)
+/// plus a fresh mean-pooling head is fine-tuned once per sentiment domain; dev and in-domain test pool equal-sized
+/// per-domain splits; German reviews are out of domain. Metric: macro-F1.
+/// </summary>
+public static class SentimentRecipe
+{
+    public const string Name = "sentiment-minilm";
+
+    public static ZooManifest Build(string output, int seed, SentimentOptions o, AssetStore store, Device device, Action<string> log)
+    {
+        var watch = Stopwatch.StartNew();
+        log($"zoo {Name}: fetching corpora (cache {store.Root}) and importing {o.Encoder}");
+        var domains = o.Domains.Select(d => Split(PatternCorpora.Load(store, d), o, seed)).ToList();
+        var oodAll = PatternCorpora.Load(store, o.OutOfDomain);
+        var ood = (o.OodExamples is { } n && n < oodAll.Count ? Splits.BalancedSubset(oodAll, n / 2, seed) : oodAll) with { Name = "ood" };
+        var dev = Concat("dev", domains.Select(d => d.Dev));
+        var test = Concat("test", domains.Select(d => d.Test));
+
+        var encoder = NuGetAssets.Parse(o.Encoder);
+        using var import = OnnxBertImporter.Import(encoder);
+        var batcher = new TextBatcher(WordPieceTokenizer.FromVocabulary(NuGetAssets.ReadVocabulary(encoder)), o.MaxLength);
+        Directory.CreateDirectory(output);
+        using var baseModel = BertClassifier.FromEncoder(import.Weights, import.Config, classCount: 2, BertPooling.Mean, seed);
+        using var baseWeights = baseModel.ExportWeights();
+        var metadata = new Dictionary<string, string> { ["format"] = "pt", ["evolver_zoo"] = Name, ["family"] = BertClassifier.FamilyName };
+        Checkpoint.Save(Path.Combine(output, "base"), baseWeights, metadata);
+        import.Config.Write(Path.Combine(output, "base"));
+
+        var members = new List<WeightSet>();
+        try
+        {
+            for (var k = 0; k < domains.Count; k++)
+            {
+                log($"fine-tuning model-{k} on {domains[k].Train.Count} {domains[k].Train.Name} examples");
+                random.manual_seed(seed * 1000 + k);
+                using var model = BertClassifier.FromEncoder(import.Weights, import.Config, classCount: 2, BertPooling.Mean, seed);
+                model.LoadWeights(baseWeights);
+                Trainer.Fit(model, batcher, domains[k].Train, o.FineTune with { Seed = (seed * 1000) + k }, device, log);
+                members.Add(model.ExportWeights());
+                var dir = Path.Combine(output, "models", $"model-{k}");
+                Checkpoint.Save(dir, members[k], metadata);
+                import.Config.Write(dir);
+                ZooStatistics.Save(model, batcher, domains[k].Train, dir, o.FisherExamples, o.GramExamples, seed + k, device);
+            }
+
+            log($"scoring every model on dev ({dev.Count}), test ({test.Count}), ood ({ood.Count}) and its own domain");
+            var own = domains.Select((d, k) => d.Test with { Name = $"own-{k}" }).ToList();
+            using var evaluator = new ResidentEvaluator(new BertClassifier(import.Config, 2, BertPooling.Mean, import.Weights.Contains("pooler.dense.weight")),
+                batcher, [dev, test, ood, .. own], device, batchSize: 32);
+            SplitScores ScoresOf(WeightSet weights)
+            {
+                evaluator.Load(weights);
+                return new SplitScores(evaluator.Evaluate("dev").MacroF1, evaluator.Evaluate("test").MacroF1, evaluator.Evaluate("ood").MacroF1);
+            }
+            var models = members.Select((m, k) =>
+            {
+                var scores = ScoresOf(m);
+                return new ZooModel($"model-{k}", Path.Combine("models", $"model-{k}"), scores.Dev, scores.Test, scores.Ood,
+                    evaluator.Evaluate($"own-{k}").MacroF1, $"{domains[k].Train.Name} ({domains[k].Train.Count})",
+                    ZooStatistics.FisherPath(k, o.FisherExamples), ZooStatistics.GramPath(k, o.GramExamples));
+            }).ToList();
+            using var average = new AverageMerge().Merge(members, MergeInputs.None);
+            var manifest = new ZooManifest(Name, Name, BertClassifier.FamilyName, "macro-f1", seed, "base",
+                new Dictionary<string, JsonElement>
+                {
+                    ["scheme"] = JsonSerializer.SerializeToElement("one model per domain"),
+                    ["domains"] = JsonSerializer.SerializeToElement(domains.Select(d => d.Train.Name).ToList()),
+                    ["ood"] = JsonSerializer.SerializeToElement(PatternCorpora.SetName(o.OutOfDomain)),
+                    ["encoder"] = JsonSerializer.SerializeToElement(o.Encoder),
+                },
+                models, ScoresOf(average), ScoresOf(baseWeights), Math.Round(watch.Elapsed.TotalSeconds, 1));
+            manifest.Save(output);
+            return manifest;
+        }
+        finally
+        {
+            members.ForEach(m => m.Dispose());
+        }
+    }
+
+    private sealed record DomainSplits(TextSet Train, TextSet Dev, TextSet Test);
+
+    /// <summary>Stratified train/dev/test of one corpus, capped at the configured sizes.</summary>
+    private static DomainSplits Split(TextSet corpus, SentimentOptions o, int seed)
+    {
+        var total = o.TrainPerDomain + o.DevPerDomain + o.TestPerDomain;
+        if (corpus.Count < total)
+        {
+            var scale = (double)corpus.Count / total;
+            o = o with { TrainPerDomain = (int)(o.TrainPerDomain * scale), DevPerDomain = (int)(o.DevPerDomain * scale), TestPerDomain = (int)(o.TestPerDomain * scale) };
+            total = o.TrainPerDomain + o.DevPerDomain + o.TestPerDomain;
+        }
+        var used = corpus.Count == total ? corpus : Splits.Stratified(corpus, [("used", (double)total / corpus.Count), ("rest", 1 - ((double)total / corpus.Count))], seed)["used"];
+        var parts = Splits.Stratified(used, [("train", (double)o.TrainPerDomain / total), ("dev", (double)o.DevPerDomain / total), ("test", (double)o.TestPerDomain / total)], seed);
+        return new DomainSplits(parts["train"] with { Name = corpus.Name }, parts["dev"], parts["test"]);
+    }
+
+    private static TextSet Concat(string name, IEnumerable<TextSet> sets)
+    {
+        var list = sets.ToList();
+        return new TextSet(name, [.. list.SelectMany(s => s.Texts)], [.. list.SelectMany(s => s.Labels)], list[0].ClassNames);
+    }
+}
