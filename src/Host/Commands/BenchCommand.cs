@@ -23,6 +23,29 @@ internal static class BenchCommand
             return 0;
         }));
         bench.Subcommands.Add(ops);
+        bench.Subcommands.Add(Eval());
         return bench;
+    }
+
+    private static Command Eval()
+    {
+        var task = new Option<string>("--task") { Description = "task whose zoo and dev split to use", DefaultValueFactory = _ => "mnist-noniid" };
+        var zoo = new Option<string?>("--zoo") { Description = "zoo directory (default: the task's default zoo, built if missing)" };
+        var seed = new Option<int>("--seed") { Description = "zoo seed", DefaultValueFactory = _ => 0 };
+        var evaluations = new Option<int>("--evaluations") { Description = "timed evaluations", DefaultValueFactory = _ => 50 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("eval", "evaluator core: candidate loads and dev-set scoring per second");
+        foreach (var option in new Option[] { task, zoo, seed, evaluations, device })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var json = EvalBenchmark.Run(result.GetValue(task)!, result.GetValue(zoo), result.GetValue(seed), result.GetValue(evaluations),
+                Devices.Parse(result.GetValue(device)!), Console.Out);
+            Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        return command;
     }
 }

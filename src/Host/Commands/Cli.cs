@@ -15,6 +15,7 @@ internal static class Cli
         InspectCommand.Create(),
         MergeCommand.Create(),
         ZooCommand.Create(),
+        StatsCommand.Create(),
         BenchCommand.Create(),
     ];
 

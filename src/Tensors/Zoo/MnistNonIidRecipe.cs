@@ -32,6 +32,10 @@ public sealed record MnistNonIidOptions
     public int GramExamples { get; init; } = 512;
 }
 
+/// <summary>The data roles of one mnist-noniid seed.</summary>
+public sealed record MnistNonIidData(ImageSet Pretrain, ImageSet Dev, ImageSet Test, ImageSet Ood,
+    IReadOnlyList<ImageSet> Clients, IReadOnlyList<ImageSet> OwnTests);
+
 /// <summary>
 /// mnist-noniid: a cnn base pretrained on a small slice of MNIST, then fine-tuned into K models on Dirichlet
 /// label-skewed partitions of the rest (the reference paper's non-IID protocol). Dev = balanced MNIST held-out
@@ -46,23 +50,15 @@ public static class MnistNonIidRecipe
     {
         var watch = Stopwatch.StartNew();
         log($"zoo {Name}: fetching data (cache {store.Root})");
-        var mnist = MnistDigits.Load(store);
-        var ood = SklearnDigits.Load(store) with { Name = "ood" };
-        var o = options;
-        var fineTuneFraction = 1 - o.PretrainFraction - o.DevFraction - o.TestFraction - o.OwnPoolFraction;
-        var parts = Splits.Stratified(mnist, [("pretrain", o.PretrainFraction), ("dev", o.DevFraction), ("test", o.TestFraction),
-            ("own-pool", o.OwnPoolFraction), ("finetune", fineTuneFraction)], seed);
-        var dev = parts["dev"] with { Name = "dev" };
-        var test = parts["test"] with { Name = "test" };
-        var clients = Splits.DirichletPartition(parts["finetune"], o.Clients, o.Alpha, seed, minPerClient: 32);
-        var ownTests = clients.Select((c, k) => LabelMatched(parts["own-pool"], c, o.OwnTestSize, seed + k) with { Name = $"own-{k}" }).ToList();
+        var data = LoadData(store, seed, options);
+        var (o, pretrain, dev, test, ood, clients, ownTests) = (options, data.Pretrain, data.Dev, data.Test, data.Ood, data.Clients, data.OwnTests);
 
         Directory.CreateDirectory(output);
         var batcher = new ImageBatcher();
         random.manual_seed(seed);
-        using var baseModel = new CnnClassifier(classes: mnist.ClassCount);
-        log($"pretraining the cnn base on {parts["pretrain"].Count} digits");
-        Trainer.Fit(baseModel, batcher, parts["pretrain"], o.Pretrain with { Seed = seed }, device, log);
+        using var baseModel = new CnnClassifier(classes: pretrain.ClassCount);
+        log($"pretraining the cnn base on {pretrain.Count} digits");
+        Trainer.Fit(baseModel, batcher, pretrain, o.Pretrain with { Seed = seed }, device, log);
         using var baseWeights = baseModel.ExportWeights();
         Checkpoint.Save(Path.Combine(output, "base"), baseWeights, Metadata("base", seed));
 
@@ -73,7 +69,7 @@ public static class MnistNonIidRecipe
             {
                 log($"fine-tuning model-{k} on {clients[k].Count} digits, labels {Histogram(clients[k])}");
                 random.manual_seed(seed * 1000 + k);
-                using var model = new CnnClassifier(classes: mnist.ClassCount);
+                using var model = new CnnClassifier(classes: pretrain.ClassCount);
                 model.LoadWeights(baseWeights);
                 Trainer.Fit(model, batcher, clients[k], o.FineTune with { Seed = (seed * 1000) + k }, device, log);
                 members.Add(model.ExportWeights());
@@ -83,7 +79,7 @@ public static class MnistNonIidRecipe
             }
 
             log("scoring every model on dev, test, ood and its own label mix");
-            using var evaluator = new ResidentEvaluator(new CnnClassifier(classes: mnist.ClassCount), batcher, [dev, test, ood, .. ownTests], device);
+            using var evaluator = new ResidentEvaluator(new CnnClassifier(classes: pretrain.ClassCount), batcher, [dev, test, ood, .. ownTests], device);
             SplitScores ScoresOf(WeightSet weights)
             {
                 evaluator.Load(weights);
@@ -113,6 +109,23 @@ public static class MnistNonIidRecipe
         {
             members.ForEach(m => m.Dispose());
         }
+    }
+
+    /// <summary>The splits of one seed: the same seed always gives the same digits in the same roles.</summary>
+    public static MnistNonIidData LoadData(AssetStore store, int seed, MnistNonIidOptions o)
+    {
+        var mnist = MnistDigits.Load(store);
+        var ood = SklearnDigits.Load(store) with { Name = "ood" };
+        var fineTuneFraction = 1 - o.PretrainFraction - o.DevFraction - o.TestFraction - o.OwnPoolFraction;
+        if (fineTuneFraction <= 0)
+        {
+            throw new EvolverException("mnist-noniid splits leave nothing to fine-tune on: pretrain + dev + test + own-pool must be below 1");
+        }
+        var parts = Splits.Stratified(mnist, [("pretrain", o.PretrainFraction), ("dev", o.DevFraction), ("test", o.TestFraction),
+            ("own-pool", o.OwnPoolFraction), ("finetune", fineTuneFraction)], seed);
+        var clients = Splits.DirichletPartition(parts["finetune"], o.Clients, o.Alpha, seed, minPerClient: 32);
+        var ownTests = clients.Select((c, k) => LabelMatched(parts["own-pool"], c, o.OwnTestSize, seed + k) with { Name = $"own-{k}" }).ToList();
+        return new MnistNonIidData(parts["pretrain"], parts["dev"] with { Name = "dev" }, parts["test"] with { Name = "test" }, ood, clients, ownTests);
     }
 
     /// <summary>Held-out examples drawn with the label proportions of a client's partition.</summary>

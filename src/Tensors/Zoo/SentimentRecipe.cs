@@ -32,6 +32,12 @@ public sealed record SentimentOptions
     public int GramExamples { get; init; } = 128;
 }
 
+/// <summary>One domain's fine-tuning, dev and test splits.</summary>
+public sealed record DomainSplits(TextSet Train, TextSet Dev, TextSet Test);
+
+/// <summary>The data roles of one sentiment-minilm seed.</summary>
+public sealed record SentimentData(IReadOnlyList<DomainSplits> Domains, TextSet Dev, TextSet Test, TextSet Ood);
+
 /// <summary>
 /// sentiment-minilm: the reference paper's "same task, several domains" protocol. MiniLM (imported from its ONNX)
 /// plus a fresh mean-pooling head is fine-tuned once per sentiment domain; dev and in-domain test pool equal-sized
@@ -45,15 +51,12 @@ public static class SentimentRecipe
     {
         var watch = Stopwatch.StartNew();
         log($"zoo {Name}: fetching corpora (cache {store.Root}) and importing {o.Encoder}");
-        var domains = o.Domains.Select(d => Split(PatternCorpora.Load(store, d), o, seed)).ToList();
-        var oodAll = PatternCorpora.Load(store, o.OutOfDomain);
-        var ood = (o.OodExamples is { } n && n < oodAll.Count ? Splits.BalancedSubset(oodAll, n / 2, seed) : oodAll) with { Name = "ood" };
-        var dev = Concat("dev", domains.Select(d => d.Dev));
-        var test = Concat("test", domains.Select(d => d.Test));
+        var data = LoadData(store, seed, o);
+        var (domains, dev, test, ood) = (data.Domains, data.Dev, data.Test, data.Ood);
 
         var encoder = NuGetAssets.Parse(o.Encoder);
         using var import = OnnxBertImporter.Import(encoder);
-        var batcher = new TextBatcher(WordPieceTokenizer.FromVocabulary(NuGetAssets.ReadVocabulary(encoder)), o.MaxLength);
+        var batcher = Batcher(o);
         Directory.CreateDirectory(output);
         using var baseModel = BertClassifier.FromEncoder(import.Weights, import.Config, classCount: 2, BertPooling.Mean, seed);
         using var baseWeights = baseModel.ExportWeights();
@@ -113,7 +116,18 @@ public static class SentimentRecipe
         }
     }
 
-    private sealed record DomainSplits(TextSet Train, TextSet Dev, TextSet Test);
+    /// <summary>The splits of one seed: per-domain train/dev/test, pooled dev and test, and the out-of-domain set.</summary>
+    public static SentimentData LoadData(AssetStore store, int seed, SentimentOptions o)
+    {
+        var domains = o.Domains.Select(d => Split(PatternCorpora.Load(store, d), o, seed)).ToList();
+        var oodAll = PatternCorpora.Load(store, o.OutOfDomain);
+        var ood = (o.OodExamples is { } n && n < oodAll.Count ? Splits.BalancedSubset(oodAll, n / 2, seed) : oodAll) with { Name = "ood" };
+        return new SentimentData(domains, Concat("dev", domains.Select(d => d.Dev)), Concat("test", domains.Select(d => d.Test)), ood);
+    }
+
+    /// <summary>A text batcher with the encoder's vocabulary and the task's maximum length.</summary>
+    public static TextBatcher Batcher(SentimentOptions o) =>
+        new(WordPieceTokenizer.FromVocabulary(NuGetAssets.ReadVocabulary(NuGetAssets.Parse(o.Encoder))), o.MaxLength);
 
     /// <summary>Stratified train/dev/test of one corpus, capped at the configured sizes.</summary>
     private static DomainSplits Split(TextSet corpus, SentimentOptions o, int seed)

@@ -1,0 +1,78 @@
+using System.CommandLine;
+using EvolverActors.Host.Config;
+using EvolverActors.Tensors;
+using EvolverActors.Tensors.Assets;
+using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Data;
+using EvolverActors.Tensors.Models;
+using EvolverActors.Tensors.Models.Cnn;
+using EvolverActors.Tensors.Training;
+using EvolverActors.Tensors.Zoo;
+
+namespace EvolverActors.Host.Commands;
+
+/// <summary>
+/// <c>evolver stats --task NAME --model PATH --out DIR</c>: a checkpoint's diagonal Fisher and RegMean Gram matrices
+/// on the task's dev inputs (labels are not used), for <c>evolver merge --method fisher|regmean</c>.
+/// </summary>
+internal static class StatsCommand
+{
+    public static Command Create()
+    {
+        var task = new Option<string>("--task") { Description = "task whose data and model family to use (mnist-noniid, sentiment-minilm)", Required = true };
+        var model = new Option<string>("--model") { Description = "the checkpoint (directory or .safetensors)", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "output directory for fisher.safetensors and gram.safetensors", Required = true };
+        var seed = new Option<int>("--seed") { Description = "data split seed", DefaultValueFactory = _ => 0 };
+        var fisher = new Option<int>("--fisher-examples") { Description = "examples for the Fisher diagonal (0 skips it)", DefaultValueFactory = _ => 256 };
+        var gram = new Option<int>("--gram-examples") { Description = "examples for the Gram matrices (0 skips them)", DefaultValueFactory = _ => 512 };
+        var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var command = new Command("stats", "compute Fisher and RegMean statistics of a checkpoint on a task's data");
+        foreach (var option in new Option[] { task, model, output, seed, fisher, gram, device })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var name = result.GetValue(task)!;
+            var path = result.GetValue(model)!;
+            var (family, data, batcher) = TaskData(name, result.GetValue(seed));
+            using var weights = Checkpoint.Load(path, floatType: TorchSharp.torch.ScalarType.Float32);
+            var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
+            using var skeleton = ModelFamilies.SkeletonFor(family, weights, directory);
+            skeleton.LoadWeights(weights);
+            var outputDir = result.GetValue(output)!;
+            Directory.CreateDirectory(outputDir);
+            var d = Devices.Parse(result.GetValue(device)!);
+            var fisherExamples = result.GetValue(fisher);
+            var gramExamples = result.GetValue(gram);
+            if (fisherExamples > 0)
+            {
+                using var f = MergeStatistics.Fisher(skeleton, batcher, data, fisherExamples, result.GetValue(seed), d);
+                SafetensorsWriter.Write(Path.Combine(outputDir, "fisher.safetensors"), f.Entries());
+            }
+            if (gramExamples > 0)
+            {
+                using var g = MergeStatistics.Grams(skeleton, batcher, data, gramExamples, d);
+                SafetensorsWriter.Write(Path.Combine(outputDir, "gram.safetensors"), g.Entries());
+            }
+            Console.WriteLine($"statistics of {path} on {Math.Max(fisherExamples, gramExamples)} or fewer {name} dev examples written to {outputDir}");
+            return 0;
+        }));
+        return command;
+    }
+
+    private static (string Family, LabelledSet Data, IBatcher Batcher) TaskData(string task, int seed)
+    {
+        var config = HoconFiles.LoadTask(task);
+        return task switch
+        {
+            MnistNonIidRecipe.Name => (CnnClassifier.FamilyName,
+                MnistNonIidRecipe.LoadData(AssetStore.Default, seed, TaskSettings.MnistNonIid(config)).Dev, new ImageBatcher()),
+            SentimentRecipe.Name => SentimentData(TaskSettings.Sentiment(config, quick: false), seed),
+            _ => throw new EvolverException($"unknown task '{task}'"),
+        };
+    }
+
+    private static (string, LabelledSet, IBatcher) SentimentData(SentimentOptions options, int seed) =>
+        (Tensors.Models.Bert.BertClassifier.FamilyName, SentimentRecipe.LoadData(AssetStore.Default, seed, options).Dev, SentimentRecipe.Batcher(options));
+}
