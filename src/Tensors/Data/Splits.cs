@@ -11,7 +11,7 @@ public static class Splits
     /// <summary>
     /// Splits <paramref name="set"/> into parts named and sized by <paramref name="parts"/> (fractions summing to
     /// 1), keeping each class's share in every part: each class is shuffled and cut by the fractions, with
-    /// largest-remainder rounding so every example lands in exactly one part.
+    /// rounding against running totals so part sizes match the fractions and every example lands in exactly one part.
     /// </summary>
     public static IReadOnlyDictionary<string, T> Stratified<T>(T set, IReadOnlyList<(string Name, double Fraction)> parts, int seed)
         where T : LabelledSet
@@ -37,10 +37,14 @@ public static class Splits
         }
         var random = new Random(seed);
         var parts = fractions.Select(_ => new List<int>()).ToArray();
+        var seen = 0;
         foreach (var members in ByClass(labels, classCount))
         {
             Shuffle(members, random);
-            var counts = LargestRemainder(members.Count, fractions);
+            seen += members.Count;
+            // Aim at the running totals, so per-class rounding cannot drift a part's size away from its fraction.
+            var wanted = fractions.Select((f, p) => f * seen - parts[p].Count).ToArray();
+            var counts = Apportion(members.Count, wanted);
             var start = 0;
             for (var p = 0; p < parts.Length; p++)
             {
@@ -194,14 +198,17 @@ public static class Splits
         return classes;
     }
 
-    private static int[] LargestRemainder(int n, IReadOnlyList<double> fractions)
+    /// <summary>Whole counts summing to <paramref name="n"/>, each as close as it can be to its wanted share.</summary>
+    private static int[] Apportion(int n, double[] wanted)
     {
-        var exact = fractions.Select(f => f * n).ToArray();
-        var counts = exact.Select(e => (int)Math.Floor(e)).ToArray();
-        var left = n - counts.Sum();
-        foreach (var p in Enumerable.Range(0, counts.Length).OrderByDescending(p => exact[p] - counts[p]).ThenBy(p => p).Take(left))
+        var counts = wanted.Select(w => (int)Math.Floor(Math.Max(0, w))).ToArray();
+        while (counts.Sum() < n)
         {
-            counts[p]++;
+            counts[Enumerable.Range(0, counts.Length).MaxBy(p => wanted[p] - counts[p])]++;
+        }
+        while (counts.Sum() > n)
+        {
+            counts[Enumerable.Range(0, counts.Length).Where(p => counts[p] > 0).MinBy(p => wanted[p] - counts[p])]--;
         }
         return counts;
     }
