@@ -13,7 +13,9 @@ internal sealed record ProcessResult(int ExitCode, string StandardOutput, string
     {
         var text = string.IsNullOrWhiteSpace(StandardError) ? StandardOutput : StandardError;
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(l => !l.StartsWith("W: Download is performed unsandboxed", StringComparison.Ordinal));
+            // Drop noise that says nothing about the cause: apt's sandbox warning as root, npm's log pointer.
+            .Where(l => !l.StartsWith("W: Download is performed unsandboxed", StringComparison.Ordinal)
+                && !l.Contains("A complete log of this run", StringComparison.Ordinal));
         return $"{command} exited {ExitCode}: {OneLine(string.Join(" / ", lines), 240)}";
     }
 
