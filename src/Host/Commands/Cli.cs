@@ -14,6 +14,7 @@ internal static class Cli
         DemoCommand.Create(),
         InspectCommand.Create(),
         MergeCommand.Create(),
+        ImportOnnxCommand.Create(),
         BenchCommand.Create(),
     ];
 
