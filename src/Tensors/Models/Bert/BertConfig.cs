@@ -56,6 +56,7 @@ public sealed record BertConfig
     [JsonPropertyName("pad_token_id")]
     public int PadTokenId { get; init; }
 
+    [JsonIgnore]
     public int HeadSize => HiddenSize / NumAttentionHeads;
 
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
