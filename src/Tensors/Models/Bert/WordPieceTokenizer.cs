@@ -12,7 +12,7 @@ public sealed class WordPieceTokenizer
 
     private readonly FastBertTokenizer.BertTokenizer _tokenizer = new();
 
-    // FastBertTokenizer reuses internal buffers between calls: one encoding at a time.
+    // FastBertTokenizer keeps per-call state in the instance: one encoding at a time.
     private readonly Lock _gate = new();
 
     private WordPieceTokenizer(TextReader vocabulary)
@@ -43,10 +43,16 @@ public sealed class WordPieceTokenizer
     public long[] Encode(string text, int maxLength = 512)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxLength, 2);
+        // The span overload truncates to the buffer it is given. The Memory-returning overload does not:
+        // it sizes its internal buffer on first use and later ignores a smaller maximumTokens.
+        var ids = new long[maxLength];
+        var mask = new long[maxLength];
+        var types = new long[maxLength];
+        int count;
         lock (_gate)
         {
-            var (ids, _, _) = _tokenizer.Encode(text, maxLength);
-            return ids.ToArray();
+            count = _tokenizer.Encode(text, ids, mask, types, padTo: null);
         }
+        return ids[..count];
     }
 }
