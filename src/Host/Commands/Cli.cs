@@ -16,6 +16,7 @@ internal static class Cli
         MergeCommand.Create(),
         ZooCommand.Create(),
         StatsCommand.Create(),
+        ImportOnnxCommand.Create(),
         BenchCommand.Create(),
     ];
 

@@ -1,0 +1,167 @@
+using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Weights;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace EvolverActors.Tensors.Models.Bert;
+
+/// <summary>How a sentence vector is made from the last hidden state.</summary>
+public enum BertPooling
+{
+    /// <summary>Mean over the attention-masked tokens: the sentence-transformers default for MiniLM.</summary>
+    Mean,
+
+    /// <summary>The [CLS] token, through the pooler (dense + tanh) when the encoder has one, as BertForSequenceClassification.</summary>
+    Cls,
+}
+
+/// <summary>
+/// The <c>bert-classifier</c> family: a BERT encoder whose parameters carry Hugging Face BertModel names
+/// (<c>embeddings.*</c>, <c>encoder.layer.{i}.*</c>, optionally <c>pooler.dense.*</c>) plus a linear head
+/// <c>classifier.weight</c> [classes, hidden], <c>classifier.bias</c> on the pooled sentence vector.
+/// Inputs are token ids [B, L] with attention mask and token type ids (see <see cref="TextBatcher"/>).
+/// </summary>
+public sealed class BertClassifier : ClassifierModel
+{
+    public const string FamilyName = "bert-classifier";
+    private const string HeadPrefix = "classifier.";
+
+#pragma warning disable IDE1006 // field names are the state-dict names
+    private readonly BertEmbeddings embeddings;
+    private readonly BertEncoder encoder;
+    private readonly BertPooler? pooler;
+    private readonly Dropout dropout;
+    private readonly ObservedLinear classifier;
+#pragma warning restore IDE1006
+
+    public BertClassifier(BertConfig config, int classCount, BertPooling pooling = BertPooling.Mean, bool hasPooler = false)
+        : base(nameof(BertClassifier))
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 1);
+        Config = config.Validated("bert-classifier config");
+        ClassCount = classCount;
+        Pooling = pooling;
+        embeddings = new BertEmbeddings(config);
+        encoder = new BertEncoder(config);
+        pooler = hasPooler ? new BertPooler(config) : null;
+        dropout = Dropout(config.HiddenDropoutProb);
+        classifier = new ObservedLinear(config.HiddenSize, classCount);
+        RegisterComponents();
+        NameObservedLinears();
+    }
+
+    public override string Family => FamilyName;
+    public override int ClassCount { get; }
+    public BertConfig Config { get; }
+    public BertPooling Pooling { get; }
+    public bool HasPooler => pooler is not null;
+
+    /// <summary>Logits [B, classes].</summary>
+    public override Tensor forward(ModelInput input)
+    {
+        using var scope = NewDisposeScope();
+        var hidden = Encode(input);
+        var pooled = Pooling switch
+        {
+            BertPooling.Mean => MeanPool(hidden, input.AttentionMask ?? ones_like(input.Features)),
+            _ => pooler is null ? hidden.select(1, 0) : pooler.forward(hidden),
+        };
+        return scope.MoveToOuter(classifier.forward(dropout.forward(pooled)));
+    }
+
+    /// <summary>The encoder's last hidden state [B, L, hidden] (what the ONNX export outputs as last_hidden_state).</summary>
+    public Tensor Encode(ModelInput input)
+    {
+        using var scope = NewDisposeScope();
+        var ids = input.Features;
+        var mask = input.AttentionMask ?? ones_like(ids);
+        var types = input.TokenTypeIds ?? zeros_like(ids);
+        var embedded = embeddings.forward(ids, types);
+        // 0 where attended, the most negative float where masked: softmax gives padding exactly zero weight.
+        var additive = (1 - mask.unsqueeze(1).unsqueeze(2).to(embedded.dtype)) * finfo(embedded.dtype).min;
+        return scope.MoveToOuter(encoder.forward(embedded, additive));
+    }
+
+    /// <summary>The pooler output [B, hidden] (dense + tanh on [CLS]); only for encoders that have a pooler.</summary>
+    public Tensor Pool(Tensor lastHiddenState) =>
+        (pooler ?? throw new InvalidOperationException("this encoder has no pooler")).forward(lastHiddenState);
+
+    /// <summary>Mean of the hidden states [B, L, H] over the tokens where <paramref name="attentionMask"/> [B, L] is 1.</summary>
+    public static Tensor MeanPool(Tensor hidden, Tensor attentionMask)
+    {
+        using var scope = NewDisposeScope();
+        var weights = attentionMask.unsqueeze(-1).to(hidden.dtype);
+        var sum = (hidden * weights).sum(1);
+        // sentence-transformers clamps the token count the same way, so an all-padding row gives zeros.
+        var count = weights.sum(1).clamp_min(1e-9);
+        return scope.MoveToOuter(sum / count);
+    }
+
+    /// <summary>
+    /// A classifier on a pretrained encoder: the encoder's tensors are copied in by name, the head
+    /// (<c>classifier.*</c>) is freshly drawn as transformers does (weight ~ N(0, initializer_range), bias 0)
+    /// from its own generator seeded with <paramref name="seed"/>, so two calls with one seed agree.
+    /// A pooler is kept exactly when the encoder has one.
+    /// </summary>
+    public static BertClassifier FromEncoder(WeightSet encoderWeights, BertConfig config, int classCount,
+        BertPooling pooling = BertPooling.Mean, long seed = 0)
+    {
+        var model = new BertClassifier(config, classCount, pooling, hasPooler: encoderWeights.Contains("pooler.dense.weight"));
+        try
+        {
+            model.LoadEncoder(encoderWeights);
+            model.ResetHead(seed);
+            return model;
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary><see cref="FromEncoder"/> from a directory holding model.safetensors and config.json (as import-onnx writes).</summary>
+    public static BertClassifier FromPretrained(string dir, int classCount, BertPooling pooling = BertPooling.Mean, long seed = 0)
+    {
+        var config = BertConfig.Read(dir);
+        using var weights = Checkpoint.Load(dir, floatType: ScalarType.Float32);
+        return FromEncoder(weights, config, classCount, pooling, seed);
+    }
+
+    /// <summary>Copies every encoder tensor by name; the head is left as it is.</summary>
+    public void LoadEncoder(WeightSet encoderWeights)
+    {
+        var state = state_dict();
+        using var noGrad = no_grad();
+        foreach (var (name, target) in state.Where(kv => !kv.Key.StartsWith(HeadPrefix, StringComparison.Ordinal)))
+        {
+            if (!encoderWeights.Contains(name))
+            {
+                throw new PopulationMismatchException($"encoder weights for model family '{Family}' lack tensor '{name}'");
+            }
+            var source = encoderWeights[name];
+            if (!source.shape.SequenceEqual(target.shape))
+            {
+                throw new PopulationMismatchException(
+                    $"tensor '{name}' has shape [{string.Join(", ", source.shape)}] but model family '{Family}' needs [{string.Join(", ", target.shape)}]");
+            }
+            target.copy_(source);
+        }
+        var extra = encoderWeights.Names.FirstOrDefault(n => !state.ContainsKey(n) || n.StartsWith(HeadPrefix, StringComparison.Ordinal));
+        if (extra is not null)
+        {
+            throw new PopulationMismatchException($"tensor '{extra}' is not an encoder parameter of model family '{Family}'");
+        }
+    }
+
+    /// <summary>Redraws the head from a generator of its own (the global torch seed is left alone).</summary>
+    public void ResetHead(long seed)
+    {
+        using var noGrad = no_grad();
+        using var generator = new Generator((ulong)seed);
+        using var drawn = randn(classifier.weight.shape, generator: generator) * Config.InitializerRange;
+        classifier.weight.copy_(drawn);
+        classifier.bias!.zero_();
+    }
+}
