@@ -43,10 +43,12 @@ public static class NuGetAssets
     public static byte[] ReadVocabulary(PretrainedEncoder encoder) => ReadResource(AssemblyPath(encoder), VocabularyResource);
 
     /// <summary>The package's DLL in the NuGet cache; throws a one-line error naming the package when absent.</summary>
-    public static string AssemblyPath(PretrainedEncoder encoder)
+    public static string AssemblyPath(PretrainedEncoder encoder) => FindAssembly(PackageId(encoder), PackageRoots());
+
+    /// <summary>The package's DLL under the first of <paramref name="roots"/> that holds it.</summary>
+    internal static string FindAssembly(string id, IReadOnlyList<string> roots)
     {
-        var id = PackageId(encoder);
-        foreach (var root in PackageRoots())
+        foreach (var root in roots)
         {
             var folder = Path.Combine(root, id.ToLowerInvariant(), PackageVersion, "lib");
             if (!Directory.Exists(folder))
@@ -60,7 +62,7 @@ public static class NuGetAssets
             }
         }
         throw new EvolverException(
-            $"NuGet package {id} {PackageVersion} is not in the NuGet cache ({string.Join(", ", PackageRoots())}): run `dotnet restore`");
+            $"NuGet package {id} {PackageVersion} is not in the NuGet cache ({string.Join(", ", roots)}): run `dotnet restore`");
     }
 
     /// <summary>

