@@ -67,7 +67,7 @@ public sealed record ZooManifest(
     public string Table()
     {
         var rows = new List<string[]> { new[] { "model", "data", $"dev", "test", "ood", "own" } };
-        rows.Add(["base", "pretraining slice", F(BaseScores.Dev), F(BaseScores.Test), F(BaseScores.Ood), ""]);
+        rows.Add(["base", "the common starting point", F(BaseScores.Dev), F(BaseScores.Test), F(BaseScores.Ood), ""]);
         rows.AddRange(Models.Select(m => new[] { m.Name, m.Data, F(m.Dev), F(m.Test), F(m.Ood), m.Own is { } own ? F(own) : "" }));
         rows.Add(["average (merge)", $"{Models.Count} models", F(Average.Dev), F(Average.Test), F(Average.Ood), ""]);
         var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(r => r[i].Length)).ToArray();
