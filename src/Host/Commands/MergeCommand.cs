@@ -20,10 +20,10 @@ internal static class MergeCommand
     {
         var models = new Argument<string[]>("models") { Description = "checkpoints to merge (files, directories or index files)", Arity = ArgumentArity.OneOrMore };
         var method = new Option<string>("--method", "-m") { Description = $"merge method: {string.Join(", ", MergeRegistry.Names)}", Required = true };
-        var parameters = new Option<string[]>("--param", "-p") { Description = "method parameter as key=value (repeatable), e.g. lambda=0.7", AllowMultipleArgumentsPerToken = true };
+        var parameters = new Option<string[]>("--param", "-p") { Description = "method parameter as key=value (repeatable), e.g. lambda=0.7" };
         var baseModel = new Option<string?>("--base") { Description = "base (pre-trained) checkpoint, needed by task-arithmetic, ties and dare" };
-        var fisher = new Option<string[]>("--fisher") { Description = "diagonal Fisher checkpoint per model, in model order (fisher)", AllowMultipleArgumentsPerToken = true };
-        var grams = new Option<string[]>("--gram") { Description = "Gram-matrix checkpoint per model, keyed by linear weight names (regmean)", AllowMultipleArgumentsPerToken = true };
+        var fisher = new Option<string[]>("--fisher") { Description = "diagonal Fisher checkpoint per model, in model order (repeat the option; fisher)" };
+        var grams = new Option<string[]>("--gram") { Description = "Gram-matrix checkpoint per model, in model order (repeat the option; regmean)" };
         var exclude = new Option<string?>("--exclude") { Description = "regex of parameter names not merged (copied from the first model), e.g. '^classifier'" };
         var dtype = new Option<string?>("--dtype") { Description = "output dtype for floating tensors: f32, f16 or bf16 (default: the models')" };
         var maxShard = new Option<string>("--max-shard-size") { Description = "shard the output above this size, e.g. 5GB", DefaultValueFactory = _ => "5GB" };

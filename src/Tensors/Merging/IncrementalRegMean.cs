@@ -33,9 +33,10 @@ public sealed class IncrementalRegMean : IncrementalMerge
                 using var scope = NewDisposeScope();
                 using var ng = no_grad();
                 var gramSum = RegMeanMerge.GramSum(grams, options.Alpha, merged[i].device);
+                var ridge = RegMeanMerge.Ridge(grams);
                 for (var k = 0; k < members.Count; k++)
                 {
-                    var map = RegMeanMerge.SolveRight(name, gramSum, RegMeanMerge.Regularised(grams[k], options.Alpha));
+                    var map = RegMeanMerge.SolveRight(name, gramSum, RegMeanMerge.Regularised(grams[k], options.Alpha, ridge));
                     maps[k].Add((name, map.MoveToOuterDisposeScope()));
                 }
             }

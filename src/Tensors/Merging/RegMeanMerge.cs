@@ -54,9 +54,10 @@ public sealed class RegMeanMerge : IMergeMethod
             var first = models[0][name];
             var numerator = zeros(first.shape, ScalarType.Float32, first.device);
             var gramSum = GramSum(grams, Options.Alpha, numerator.device);
+            var ridge = Ridge(grams);
             for (var k = 0; k < models.Count; k++)
             {
-                numerator.addmm_(MergeSupport.Float32(models[k][name]), Regularised(grams[k], Options.Alpha));
+                numerator.addmm_(MergeSupport.Float32(models[k][name]), Regularised(grams[k], Options.Alpha, ridge));
             }
             return SolveRight(name, gramSum, numerator);
         });
@@ -81,20 +82,31 @@ public sealed class RegMeanMerge : IMergeMethod
         return MergeSupport.Statistics(MethodName, "Gram", inputs.Grams, name, [shape[1], shape[1]]);
     }
 
-    /// <summary>G̃ = α·G + (1 − α)·diag(G), float32.</summary>
-    internal static Tensor Regularised(Tensor gram, double alpha)
+    /// <summary>
+    /// G̃ = α·G + (1 − α)·diag(G) + ε·I, float32 (a new tensor). The ridge ε (<see cref="Ridge"/>, the same for all
+    /// models) keeps the system solvable when an input is zero for every example of every model (a dead ReLU unit):
+    /// that input's weight column then comes out as the plain average; elsewhere the change is negligible.
+    /// </summary>
+    internal static Tensor Regularised(Tensor gram, double alpha, double ridge)
     {
         var g = MergeSupport.Float32(gram);
-        return alpha >= 1 ? g : g.mul(alpha).add_(g.diagonal().diag(), 1 - alpha);
+        var regularised = alpha >= 1 ? g.clone() : g.mul(alpha).add_(g.diagonal().diag(), 1 - alpha);
+        regularised.diagonal().add_(ridge);
+        return regularised;
     }
+
+    /// <summary>ε = 10⁻⁶ × the mean diagonal entry over all models' Grams of one layer (at least 10⁻¹²).</summary>
+    internal static double Ridge(Tensor[] grams) =>
+        Math.Max(grams.Average(g => g.diagonal().to(ScalarType.Float32).mean().item<float>()) * 1e-6, 1e-12);
 
     /// <summary>Σ_k G̃_k, float32.</summary>
     internal static Tensor GramSum(Tensor[] grams, double alpha, Device device)
     {
         var sum = zeros(grams[0].shape, ScalarType.Float32, device);
+        var ridge = Ridge(grams);
         foreach (var gram in grams)
         {
-            sum.add_(Regularised(gram, alpha));
+            sum.add_(Regularised(gram, alpha, ridge));
         }
         return sum;
     }

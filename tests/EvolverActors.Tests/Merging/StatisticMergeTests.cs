@@ -100,7 +100,7 @@ public sealed class StatisticMergeTests
     }
 
     [Fact]
-    public void Regmean_averages_tensors_without_grams_and_rejects_singular_ones()
+    public void Regmean_averages_tensors_without_grams_and_columns_whose_inputs_never_fire()
     {
         using var a = Set(("linear.weight", [1, 2, 3, 4], [2, 2]), ("linear.bias", [1, 2], [2]));
         using var b = Set(("linear.weight", [3, 4, 5, 6], [2, 2]), ("linear.bias", [3, 4], [2]));
@@ -110,8 +110,15 @@ public sealed class StatisticMergeTests
         AssertClose([2, 3, 4, 5], merged["linear.weight"]);
         AssertClose([2, 3], merged["linear.bias"]);
 
-        var error = Assert.Throws<EvolverException>(() =>
-            new RegMeanMerge().Merge([a, b], new MergeInputs { Grams = [zero, zero] }));
-        Assert.Contains("cannot solve for 'linear.weight'", error.Message, StringComparison.Ordinal);
+        // All-zero Grams (no input ever fired): the ridge makes every column the plain average.
+        using var dead = new RegMeanMerge().Merge([a, b], new MergeInputs { Grams = [zero, zero] });
+        AssertClose([2, 3, 4, 5], dead["linear.weight"]);
+
+        // Input 1 is dead in both models (a dead ReLU unit): column 0 is Gram-weighted (4 : 1), column 1 averaged.
+        // column 0: (1·4 + 3·1)/5 = 1.4 and (3·4 + 5·1)/5 = 3.4; column 1: (2 + 4)/2 = 3 and (4 + 6)/2 = 5.
+        using var ga = Matrix(4, 0, 0, 0);
+        using var gb = Matrix(1, 0, 0, 0);
+        using var partial = new RegMeanMerge(new RegMeanOptions(Alpha: 1)).Merge([a, b], new MergeInputs { Grams = [ga, gb] });
+        AssertClose([1.4f, 3, 3.4f, 5], partial["linear.weight"]);
     }
 }
