@@ -12,6 +12,10 @@ internal static class Cli
     public static Command[] AllCommands() =>
     [
         DemoCommand.Create(),
+        RunCommand.Create(),
+        StatusCommand.Create(),
+        LineageCommand.Create(),
+        ExportCommand.Create(),
         InspectCommand.Create(),
         MergeCommand.Create(),
         ZooCommand.Create(),

@@ -1,100 +1,74 @@
 using System.CommandLine;
 using System.Globalization;
-using EvolverActors.Host.Demo;
-using EvolverActors.Tensors.Checkpoints;
-using EvolverActors.Tensors.Merging;
-using EvolverActors.Tensors.Operators;
-using EvolverActors.Tensors.Weights;
+using EvolverActors.Host.Run;
+using EvolverActors.Tensors.Zoo;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Host.Commands;
 
 /// <summary>
-/// <c>evolver demo</c>: the end-to-end example of the tensor core. Writes a small population of safetensors
-/// checkpoints, inspects one, merges it with every merge method through the same code as <c>evolver merge</c>,
-/// breeds one Evolver offspring, and prints how much of each member's task vector each result keeps.
+/// <c>evolver demo</c>, the README's main job: builds the mnist-noniid zoo if missing, evolves it in steady-state
+/// merged/average mode with two CPU evaluators, and prints each individual, the simple average and the evolved
+/// result on dev, in-domain test and out-of-domain test.
 /// </summary>
 internal static class DemoCommand
 {
     public static Command Create()
     {
-        var directory = new Option<string>("--dir") { Description = "where to write the population and results", DefaultValueFactory = _ => Path.Combine(".evolver", "demo") };
-        var members = new Option<int>("--members") { Description = "population size", DefaultValueFactory = _ => 4 };
-        var seed = new Option<ulong>("--seed") { Description = "random seed for the population and the offspring", DefaultValueFactory = _ => 1 };
-        var command = new Command("demo", "build a small population, inspect it, merge it with every method, breed one offspring");
-        command.Options.Add(directory);
-        command.Options.Add(members);
-        command.Options.Add(seed);
-        command.SetAction(result => Cli.Guard(() => Run(result.GetValue(directory)!, result.GetValue(members), result.GetValue(seed), Console.Out)));
+        var evaluations = new Option<int>("--evaluations") { Description = "evaluation budget of the run", DefaultValueFactory = _ => 120 };
+        var runs = RunCommand.RunsRootOption();
+        var command = new Command("demo", "build the mnist-noniid zoo if missing, evolve it (merged/average, 2 evaluators), print the comparison");
+        command.Options.Add(evaluations);
+        command.Options.Add(runs);
+        command.Subcommands.Add(MergeDemoCommand.Create());
+        command.SetAction(result => Cli.Guard(() => Run(result.GetValue(evaluations), result.GetValue(runs)!, Console.Out).GetAwaiter().GetResult()));
         return command;
     }
 
-    internal static int Run(string directory, int memberCount, ulong seed, TextWriter output)
+    internal static async Task<int> Run(int evaluations, string runsRoot, TextWriter output)
     {
-        if (memberCount < 2)
+        var zoo = ZooCommand.DefaultDirectory(MnistNonIidRecipe.Name, seed: 0, quick: false);
+        if (!File.Exists(Path.Combine(zoo, ZooManifest.FileName)))
         {
-            throw new Tensors.EvolverException($"--members must be at least 2, got {memberCount}");
+            output.WriteLine($"1. building the {MnistNonIidRecipe.Name} zoo (once; later demos reuse it)");
+            ZooCommand.BuildZoo(MnistNonIidRecipe.Name, zoo, seed: 0, quick: false, taskFile: null, dataDir: null, CPU, output);
         }
-        output.WriteLine($"1. population: base + {memberCount} members with their own sparse task vectors, under {directory}");
-        var paths = DemoPopulation.Create(Path.Combine(directory, "population"), memberCount, seed);
-
-        output.WriteLine($"2. evolver inspect {paths.Members[0]}");
-        InspectCommand.WriteTable(output, CheckpointInspector.Inspect(paths.Members[0]));
-
-        output.WriteLine("3. evolver merge with every method; 'keeps' = cosine between the result's and each member's task vector");
-        using var baseWeights = Checkpoint.Load(paths.Base);
-        var members = paths.Members.Select(p => Checkpoint.Load(p)).ToList();
-        try
+        else
         {
-            var rows = new List<string[]>();
-            foreach (var method in MergeRegistry.Names)
-            {
-                var outputDir = Path.Combine(directory, "merged", method);
-                MergeCommand.Run(new MergeCommand.MergeRequest(method, [], paths.Members, paths.Base,
-                    method == "fisher" ? paths.Fisher : [], method == "regmean" ? paths.Grams : [], null, null, long.MaxValue, outputDir));
-                using var merged = Checkpoint.Load(outputDir);
-                rows.Add(Row(method, merged, baseWeights, members));
-            }
-
-            output.WriteLine("4. one Evolver offspring: target member-0, reference member-1, F 0.5, CR 0.5, binomial, element-wise");
-            var recipe = new OffspringRecipe(0, [1], "evolver", new BreedingSettings(), seed);
-            using var child = members[0].EmptyLike();
-            recipe.BuildInto(child, OperatorRegistry.Get("evolver"), members);
-            Checkpoint.Save(Path.Combine(directory, "offspring"), child);
-            rows.Add(Row("evolver offspring", child, baseWeights, members));
-
-            PrintTable(output, memberCount, rows);
-            output.WriteLine($"results: {Path.Combine(directory, "merged")}/<method>/ (safetensors + {MergeCommand.ManifestFileName}), {Path.Combine(directory, "offspring")}/");
+            output.WriteLine($"1. reusing the zoo at {zoo}");
         }
-        finally
+
+        var runId = "demo-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var template = Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", "mnist-noniid.conf");
+        var config = Path.Combine(runsRoot, runId + ".conf");
+        Directory.CreateDirectory(runsRoot);
+        File.WriteAllText(config, File.ReadAllText(template) + $"""
+
+            # demo overrides
+            evolver.run.population.zoo = "{Path.GetFullPath(zoo)}"
+            evolver.run.budget.max-evaluations = {evaluations}
+            """);
+        output.WriteLine($"2. evolving it: run '{runId}' (steady-state, merged/average, 2 CPU evaluators, {evaluations} evaluations)");
+        var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, runId, runsRoot, output)).ConfigureAwait(false);
+        if (exitCode != 0)
         {
-            members.ForEach(m => m.Dispose());
+            return exitCode;
         }
+
+        output.WriteLine("3. results (selection used dev only; test and ood are reported)");
+        using var evolved = await RunResult.BuildAsync(runsRoot, runId).ConfigureAwait(false);
+        var manifest = evolved.Population.Manifest;
+        var rows = manifest.Models.Select(m => (m.Name, new SplitScores(m.Dev, m.Test, m.Ood))).ToList();
+        rows.Add(("average (merge)", manifest.Average));
+        rows.Add(($"evolved (Evolver + average, {evolved.Report.State.Accepted} accepted)", evolved.Scores));
+        var width = rows.Max(r => r.Item1.Length);
+        output.WriteLine($"| {"model".PadRight(width)} |    dev |   test |    ood |");
+        output.WriteLine($"|{new string('-', width + 2)}|-------:|-------:|-------:|");
+        foreach (var (name, s) in rows)
+        {
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {name.PadRight(width)} | {s.Dev:F4} | {s.Test:F4} | {s.Ood:F4} |"));
+        }
+        output.WriteLine($"lineage: evolver lineage --run {runId}; export: evolver export --run {runId} --out DIR");
         return 0;
-    }
-
-    private static string[] Row(string name, WeightSet result, WeightSet baseWeights, IReadOnlyList<WeightSet> members)
-    {
-        using var scope = NewDisposeScope();
-        var delta = TaskVector(result, baseWeights);
-        var cosines = members.Select(m => CosineSimilarity(delta, TaskVector(m, baseWeights))).ToList();
-        return [name, .. cosines.Select(Format), Format(cosines.Average()), Format(delta.norm().item<float>())];
-    }
-
-    private static Tensor TaskVector(WeightSet model, WeightSet baseWeights) =>
-        cat([.. model.Entries().Where(e => DTypes.IsFloating(e.Tensor.dtype)).Select(e => (e.Tensor - baseWeights[e.Name]).flatten())]);
-
-    private static double CosineSimilarity(Tensor a, Tensor b) =>
-        (a.dot(b) / (a.norm() * b.norm()).clamp_min(1e-12)).item<float>();
-
-    private static string Format(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
-
-    private static void PrintTable(TextWriter output, int memberCount, List<string[]> rows)
-    {
-        string[] header = ["result", .. Enumerable.Range(0, memberCount).Select(k => $"keeps m{k}"), "mean", "|result-base|"];
-        var widths = header.Select((h, i) => rows.Select(r => r[i].Length).Append(h.Length).Max()).ToArray();
-        string Line(string[] cells) => string.Join("  ", cells.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i])));
-        output.WriteLine(Line(header));
-        rows.ForEach(r => output.WriteLine(Line(r)));
     }
 }

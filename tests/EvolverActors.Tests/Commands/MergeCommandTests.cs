@@ -128,7 +128,7 @@ public sealed class MergeCommandTests : IDisposable
     [Fact]
     public void Demo_builds_merges_and_breeds_a_small_population()
     {
-        var (code, stdout, error) = CliRunner.Run("demo", "--dir", _dir.File("demo"), "--members", "3");
+        var (code, stdout, error) = CliRunner.Run("demo", "merges", "--dir", _dir.File("demo"), "--members", "3");
         Assert.True(code == 0, error);
         foreach (var method in new[] { "average", "task-arithmetic", "ties", "dare", "fisher", "regmean", "evolver offspring" })
         {

@@ -1,0 +1,17 @@
+using Akka.Actor;
+using EvolverActors.Actors.Messages;
+using EvolverActors.Actors.Steward;
+
+namespace EvolverActors.Actors.Breeding;
+
+/// <summary>Evaluator → breeder: give me one offspring when you have one (work pulling).</summary>
+public sealed record RequestWork(IActorRef Evaluator) : IEvolverMessage;
+
+/// <summary>Breeder → evaluator: score this offspring (its weights are resident under <c>Offspring.Id</c>).</summary>
+public sealed record EvaluateOffspring(OffspringInfo Offspring) : IEvolverMessage;
+
+/// <summary>Evaluator → breeder: scoring threw; the breeder retries it a bounded number of times.</summary>
+public sealed record OffspringFailed(OffspringInfo Offspring, string Reason) : IEvolverMessage;
+
+/// <summary>Steward → breeder: stop handing out work (graceful stop); in-flight offspring are abandoned.</summary>
+public sealed record StopBreeding(string Reason) : IEvolverMessage;

@@ -1,0 +1,204 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using EvolverActors.Actors.Breeding;
+using EvolverActors.Actors.Run;
+using EvolverActors.Actors.Steward;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Tensors.Evaluation;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Actors.Evaluation;
+
+/// <summary>
+/// Bound to one device, on its own thread (a pinned dispatcher): keeps the model skeleton and dev data resident
+/// (through its <see cref="IPopulationFitness"/>), syncs to the newest population version before each score,
+/// scores offspring it pulls from the breeder, and writes accepted offspring to the weight store when asked.
+/// Failures are reported as messages, never thrown across actors.
+/// </summary>
+public sealed class EvaluatorActor : ReceiveActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly EvolverRuntime _runtime;
+    private readonly string _name;
+    private readonly Device _device;
+    private readonly IActorRef _steward;
+    private readonly IActorRef _breeder;
+    private readonly Dictionary<string, (OffspringInfo Info, WeightLease Lease)> _held = new(StringComparer.Ordinal);
+    private List<WeightLease> _population = [];
+    private IPopulationFitness? _fitness;
+    private LedgerView? _ledger;
+
+    public EvaluatorActor(string name, Device device, IActorRef steward, IActorRef breeder)
+    {
+        _runtime = EvolverRuntime.Get(Context.System);
+        (_name, _device, _steward, _breeder) = (name, device, steward, breeder);
+
+        Receive<LedgerChanged>(m => Observe(m.Ledger));
+        Receive<ScorePopulation>(_ => Guarded("initial population", ScoreInitial));
+        Receive<EvaluateOffspring>(m => Evaluate(m.Offspring));
+        Receive<RescoreOffspring>(m =>
+        {
+            if (_held.TryGetValue(m.OffspringId, out var held))
+            {
+                Score(held.Info, held.Lease);
+            }
+        });
+        Receive<PersistOffspring>(m => PersistChild(m.OffspringId));
+        Receive<OffspringDecided>(m =>
+        {
+            if (_held.Remove(m.OffspringId, out var held))
+            {
+                held.Lease.Dispose();
+            }
+            Observe(m.Ledger);
+            if (_runtime.Settings.Schedule == Schedule.Generational && !m.Ledger.Finished)
+            {
+                _breeder.Tell(new RequestWork(Self)); // generational: one at a time, in decision order (deterministic)
+            }
+        });
+    }
+
+    protected override void PreStart()
+    {
+        // The resident skeleton and data are built here, on this actor's own thread.
+        _fitness = _runtime.FitnessFactory(_device);
+        _steward.Tell(new RegisterEvaluator(Self, _name));
+        _breeder.Tell(new RequestWork(Self));
+    }
+
+    private void Observe(LedgerView ledger)
+    {
+        if (_ledger is null || ledger.Version >= _ledger.Version)
+        {
+            _ledger = ledger;
+        }
+    }
+
+    private void Evaluate(OffspringInfo info)
+    {
+        WeightLease lease;
+        try
+        {
+            lease = _runtime.Resident.Acquire(info.Id);
+        }
+        catch (Exception e)
+        {
+            _breeder.Tell(new OffspringFailed(info, e.Message));
+            RequestNext();
+            return;
+        }
+        if (Score(info, lease))
+        {
+            _held[info.Id] = (info, lease);
+        }
+        else
+        {
+            lease.Dispose();
+        }
+        RequestNext();
+    }
+
+    /// <summary>Steady-state pulls the next offspring at once, so the device never waits for a decision.</summary>
+    private void RequestNext()
+    {
+        if (_runtime.Settings.Schedule == Schedule.SteadyState)
+        {
+            _breeder.Tell(new RequestWork(Self));
+        }
+    }
+
+    private bool Score(OffspringInfo info, WeightLease child)
+    {
+        try
+        {
+            Sync();
+            var watch = Stopwatch.StartNew();
+            var score = _fitness!.ScoreCandidate(info.Target, child.Weights);
+            _log.Debug("{0} scored {1} for slot {2}: {3:F4} in {4:F0} ms", _name, info.Id, info.Target, score, watch.Elapsed.TotalMilliseconds);
+            _steward.Tell(new OffspringScored(info, score, _fitness.Version, _name, Self));
+            return true;
+        }
+        catch (Exception e)
+        {
+            _log.Warning("{0} failed on offspring {1}: {2}", _name, info.Id, e.Message);
+            _breeder.Tell(new OffspringFailed(info, $"{_name}: {e.Message}"));
+            return false;
+        }
+    }
+
+    /// <summary>Brings the fitness to the newest known population, holding leases on its weights while it uses them.</summary>
+    private void Sync()
+    {
+        var ledger = _ledger ?? throw new InvalidOperationException("no population version received yet");
+        if (_fitness!.Version == ledger.Version)
+        {
+            return;
+        }
+        var leases = ledger.SlotWeights.Select(_runtime.Resident.Acquire).ToList();
+        try
+        {
+            _fitness.Sync(ledger.Version, [.. leases.Select(l => (l.Id, l.Weights))]);
+        }
+        catch
+        {
+            leases.ForEach(l => l.Dispose());
+            throw;
+        }
+        var old = _population;
+        _population = leases;
+        old.ForEach(l => l.Dispose());
+    }
+
+    private void ScoreInitial()
+    {
+        Sync();
+        var version = _fitness!.Version;
+        double? populationScore = _runtime.Settings.Mode == FitnessMode.Merged ? _fitness.ScorePopulation() : null;
+        var slotScores = _runtime.Settings.Mode == FitnessMode.Individual
+            ? _fitness.ScoreMembers().ToArray()
+            : Enumerable.Repeat(populationScore ?? double.NaN, _runtime.Slots).ToArray();
+        _steward.Tell(new PopulationScored(version, slotScores, populationScore, _name));
+    }
+
+    private void PersistChild(string id)
+    {
+        if (!_held.TryGetValue(id, out var held))
+        {
+            _steward.Tell(new OffspringPersistFailed(id, $"{_name} no longer holds offspring {id}"));
+            return;
+        }
+        try
+        {
+            _runtime.Store.Write(id, held.Lease.Weights);
+            _steward.Tell(new OffspringPersisted(id));
+        }
+        catch (Exception e)
+        {
+            _steward.Tell(new OffspringPersistFailed(id, e.Message));
+        }
+    }
+
+    private void Guarded(string what, Action action)
+    {
+        try
+        {
+            action();
+        }
+        catch (Exception e)
+        {
+            _log.Error("{0} failed scoring the {1}: {2}", _name, what, e.Message);
+            throw;
+        }
+    }
+
+    protected override void PostStop()
+    {
+        foreach (var (_, lease) in _held.Values)
+        {
+            lease.Dispose();
+        }
+        _population.ForEach(l => l.Dispose());
+        _fitness?.Dispose();
+    }
+}

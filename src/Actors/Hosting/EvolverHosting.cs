@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Akka.Actor;
+using Akka.Cluster.Hosting;
+using Akka.Cluster.Sharding;
+using Akka.Hosting;
+using Akka.Persistence.Sql.Hosting;
+using EvolverActors.Actors.Breeding;
+using EvolverActors.Actors.Evaluation;
+using EvolverActors.Actors.Population;
+using EvolverActors.Actors.Run;
+using EvolverActors.Actors.Serialization;
+using EvolverActors.Actors.Steward;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Actors.Hosting;
+
+/// <summary>Registry keys of the run's actors.</summary>
+public sealed class MemberRegion;
+
+public sealed class StewardProxy;
+
+public sealed class Breeder;
+
+/// <summary>
+/// The recipe that wires one node of a run: a cluster (of one, on loopback, by default), the SQL journal,
+/// members as sharding entities, the steward as a singleton, a breeder and one evaluator per device.
+/// The host and the tests both call <see cref="AddEvolver"/>.
+/// </summary>
+public static class EvolverHosting
+{
+    public const string SystemName = "evolver";
+    public const string Role = "evolver";
+
+    /// <summary>Dispatchers: each evaluator and the breeder get a thread of their own (TorchSharp scopes are thread-static).</summary>
+    public const string Hocon = """
+        evolver.pinned-dispatcher {
+          type = PinnedDispatcher
+          executor = thread-pool-executor
+        }
+        akka.loglevel = WARNING
+        akka.cluster.log-info = off
+        akka.remote.log-remote-lifecycle-events = off
+        akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
+        akka.persistence.journal.sql.auto-initialize = on
+        """;
+
+    /// <summary>A free TCP port on loopback for this node's remoting.</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, string journalPath, int port)
+    {
+        var connection = $"Data Source={journalPath}";
+        return builder
+            .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
+            .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
+            .WithRemoting("127.0.0.1", port)
+            .WithClustering(new ClusterOptions
+            {
+                SeedNodes = [$"akka.tcp://{SystemName}@127.0.0.1:{port}"],
+                Roles = [Role],
+            })
+            .WithSqlPersistence(connectionString: connection, providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true)
+            .WithShardRegion<MemberRegion>("member",
+                entityId => Props.Create(() => new MemberActor(runtime.RunId, int.Parse(entityId, CultureInfo.InvariantCulture))),
+                new MemberMessageExtractor(),
+                new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false, Role = Role })
+            .WithSingleton<StewardProxy>("steward",
+                (_, registry, _) => Props.Create(() => new StewardActor(registry.Get<MemberRegion>())),
+                new ClusterSingletonOptions { Role = Role },
+                createProxyToo: true)
+            .WithActors((system, registry) =>
+            {
+                var steward = registry.Get<StewardProxy>();
+                var breeder = system.ActorOf(Props.Create(() => new BreederActor(steward)).WithDispatcher("evolver.pinned-dispatcher"), "breeder");
+                registry.Register<Breeder>(breeder);
+                for (var i = 0; i < runtime.Settings.Devices.Count; i++)
+                {
+                    var name = $"evaluator-{i}-{runtime.Settings.Devices[i].Replace(':', '-')}";
+                    var device = ParseDevice(runtime.Settings.Devices[i]);
+                    system.ActorOf(Props.Create(() => new EvaluatorActor(name, device, steward, breeder)).WithDispatcher("evolver.pinned-dispatcher"), name);
+                }
+            });
+    }
+
+    private static Device ParseDevice(string name) =>
+        name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !cuda.is_available()
+            ? throw new Tensors.EvolverException($"evaluator device {name}: CUDA is not available here")
+            : device(name.ToLowerInvariant());
+}

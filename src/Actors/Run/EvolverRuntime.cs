@@ -1,0 +1,51 @@
+using Akka.Actor;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Tensors.Evaluation;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Actors.Run;
+
+/// <summary>
+/// What the actors of one node share for a run: settings, the run directory, the weight store and the node's
+/// resident weights, and how to make an evaluator's fitness for a device. Installed as an ActorSystem extension
+/// by the host before the actors start; tests install their own (fakes included).
+/// </summary>
+public sealed class EvolverRuntime : IExtension
+{
+    public EvolverRuntime(RunSettings settings, string runId, WeightStore store, ResidentWeights resident,
+        Func<Device, IPopulationFitness> fitnessFactory, IReadOnlyList<string> initialWeights, RunDirectory? directory = null)
+    {
+        Settings = settings;
+        RunId = runId;
+        Store = store;
+        Resident = resident;
+        FitnessFactory = fitnessFactory;
+        InitialWeights = initialWeights;
+        Directory = directory;
+    }
+
+    public RunSettings Settings { get; }
+    public string RunId { get; }
+    public WeightStore Store { get; }
+    public ResidentWeights Resident { get; }
+    public Func<Device, IPopulationFitness> FitnessFactory { get; }
+
+    /// <summary>The weight ids of the population at version 0 (already in the store).</summary>
+    public IReadOnlyList<string> InitialWeights { get; }
+
+    /// <summary>Where status.json goes; null in tests that do not need it.</summary>
+    public RunDirectory? Directory { get; }
+
+    public int Slots => InitialWeights.Count;
+
+    public static EvolverRuntime Get(ActorSystem system) =>
+        system.GetExtension<EvolverRuntime>() ?? throw new InvalidOperationException("EvolverRuntime is not installed in this actor system");
+
+    public static void Install(ActorSystem system, EvolverRuntime runtime) =>
+        system.RegisterExtension(new Provider(runtime));
+
+    private sealed class Provider(EvolverRuntime runtime) : ExtensionIdProvider<EvolverRuntime>
+    {
+        public override EvolverRuntime CreateExtension(ExtendedActorSystem system) => runtime;
+    }
+}

@@ -1,0 +1,46 @@
+using Akka.Actor;
+using Akka.Persistence;
+
+namespace EvolverActors.Actors.Steward;
+
+/// <summary>A run's ledger and full lineage as read back from the journal (no actor of the run needs to be alive).</summary>
+public sealed record LedgerReport(StewardState State, IReadOnlyList<RunInitialized> Starts, IReadOnlyList<OffspringAccepted> Lineage, long Events);
+
+/// <summary>
+/// Replays the steward's events (all of them, ignoring snapshots) and hands back the ledger and the lineage,
+/// then stops. It never persists, so it is safe beside a running steward.
+/// </summary>
+public sealed class LedgerReader : ReceivePersistentActor
+{
+    private readonly StewardState _state = new();
+    private readonly List<RunInitialized> _starts = [];
+    private readonly List<OffspringAccepted> _lineage = [];
+    private long _events;
+
+    public LedgerReader(string runId, TaskCompletionSource<LedgerReport> result)
+    {
+        PersistenceId = $"steward-{runId}";
+        Recover<RunInitialized>(e => Add(e, () => _starts.Add(e)));
+        Recover<OffspringAccepted>(e => Add(e, () => _lineage.Add(e)));
+        Recover<OffspringRejected>(e => Add(e, null));
+        Recover<OffspringDropped>(e => Add(e, null));
+        Recover<RunFinished>(e => Add(e, null));
+        Recover<RecoveryCompleted>(_ =>
+        {
+            result.TrySetResult(new LedgerReport(_state, _starts, _lineage, _events));
+            Context.Stop(Self);
+        });
+        CommandAny(_ => { });
+    }
+
+    public override string PersistenceId { get; }
+
+    public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
+
+    private void Add(object evt, Action? record)
+    {
+        _state.Apply(evt);
+        record?.Invoke();
+        _events++;
+    }
+}

@@ -1,0 +1,239 @@
+using Akka.Actor;
+using Akka.Persistence;
+using EvolverActors.Actors.Breeding;
+using EvolverActors.Actors.Population;
+using EvolverActors.Actors.Run;
+using EvolverActors.Actors.Storage;
+
+namespace EvolverActors.Actors.Steward;
+
+/// <summary>The steward's running phase: registrations, scores, the write-ahead acceptance, budgets.</summary>
+public sealed partial class StewardActor
+{
+    private void Running()
+    {
+        Command<RegisterEvaluator>(m =>
+        {
+            _evaluators[m.Evaluator] = m.Name;
+            Context.Watch(m.Evaluator);
+            if (_state.Initialized)
+            {
+                m.Evaluator.Tell(new LedgerChanged(CurrentView()));
+            }
+            RequestInitialScore();
+        });
+        Command<RegisterBreeder>(m =>
+        {
+            _breeders.Add(m.Breeder);
+            if (_state.Initialized)
+            {
+                m.Breeder.Tell(new LedgerChanged(CurrentView()));
+            }
+        });
+        Command<PopulationScored>(OnPopulationScored);
+        Command<OffspringScored>(OnScored);
+        Command<OffspringPersisted>(OnPersisted);
+        Command<OffspringPersistFailed>(m => Reject(_accepting!, $"file could not be written: {m.Reason}"));
+        Command<OffspringLost>(m => Persist(new OffspringDropped(m.Offspring.Target, m.Offspring.Operator, m.Reason), e =>
+        {
+            _state.Apply(e);
+            Tell(_breeders, new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
+            CheckStop();
+        }));
+        Command<WeightsAdoptedAck>(_ => { });
+        Command<AdoptionFailed>(failed => End("failed", $"slot {failed.Slot}: weights '{failed.WeightsId}' cannot be loaded: {failed.Problem}", 2));
+        Command<Terminated>(OnTerminated);
+        Command<GetRunProgress>(_ => Sender.Tell(Progress()));
+        Command<StopRun>(m => Stop(m.Reason));
+        // Events are kept after a snapshot: they are the lineage record (snapshots only shorten recovery).
+        Command<SaveSnapshotSuccess>(_ => { });
+        Command<SaveSnapshotFailure>(f => _log.Warning("steward snapshot failed: {0}", f.Cause.Message));
+    }
+
+    private void OnPopulationScored(PopulationScored m)
+    {
+        if (_state.Initialized)
+        {
+            return;
+        }
+        var evaluations = Settings.Mode == FitnessMode.Merged ? 1 : _runtime.Slots;
+        Persist(new RunInitialized([.. _runtime.InitialWeights], m.SlotScores, m.PopulationScore, evaluations, DateTime.UtcNow), e =>
+        {
+            _state.Apply(e);
+            _log.Info("run {0} initialised: best dev {1:F4}", _runtime.RunId, _state.BestDev(Settings.Mode));
+            Broadcast();
+            WriteStatus(force: true);
+            CheckStop();
+        });
+    }
+
+    private void OnScored(OffspringScored m)
+    {
+        if (_accepting is not null)
+        {
+            Stash.Stash(); // one acceptance at a time: decide this one against the version that results
+            return;
+        }
+        if (_state.Finished || _stopping)
+        {
+            m.EvaluatorRef.Tell(new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
+            return;
+        }
+        _state.Evaluations++;
+        var decision = _state.Decide(Settings.Mode, m.Offspring, m.Score, m.ScoredAtVersion, _rescores.GetValueOrDefault(m.Offspring.Id));
+        switch (decision.Verdict)
+        {
+            case Verdict.Accept:
+                _accepting = m;
+                m.EvaluatorRef.Tell(new PersistOffspring(m.Offspring.Id));
+                break;
+            case Verdict.Rescore:
+                _rescores[m.Offspring.Id] = _rescores.GetValueOrDefault(m.Offspring.Id) + 1;
+                m.EvaluatorRef.Tell(new RescoreOffspring(m.Offspring.Id, _state.Version));
+                break;
+            default:
+                if (!double.IsFinite(m.Score))
+                {
+                    _log.Warning("offspring {0} from {1}: {2}; rejected", m.Offspring.Id, m.Evaluator, decision.Reason);
+                }
+                Reject(m, decision.Reason);
+                break;
+        }
+    }
+
+    private void Reject(OffspringScored m, string reason)
+    {
+        var o = m.Offspring;
+        Persist(new OffspringRejected(o.Target, o.Operator, m.Score, m.ScoredAtVersion, reason, _state.Evaluations), e =>
+        {
+            _state.Apply(e);
+            FinishDecision(m, accepted: false);
+        });
+    }
+
+    /// <summary>The child's file is durable: persist the acceptance, then let the member adopt.</summary>
+    private void OnPersisted(OffspringPersisted m)
+    {
+        if (_accepting is null || _accepting.Offspring.Id != m.OffspringId)
+        {
+            return;
+        }
+        var scored = _accepting;
+        var o = scored.Offspring;
+        var previous = Settings.Mode == FitnessMode.Merged ? _state.PopulationScore ?? double.NaN : _state.SlotScores[o.Target];
+        var accepted = new OffspringAccepted(_state.Version + 1, o.Target, o.Id, _state.SlotWeights[o.Target], o.Parents, o.ParentWeights,
+            o.Operator, o.F, o.CR, o.Crossover, o.JRand, o.Granularity, o.Seed, scored.Score, previous, _state.Evaluations, scored.Evaluator, DateTime.UtcNow);
+        Persist(accepted, e =>
+        {
+            _state.Apply(e);
+            _members.Tell(new AdoptWeights(e.Slot, e.WeightsId, e.Version));
+            _log.Info("version {0}: slot {1} := {2} (dev {3:F4}, was {4:F4}; {5})", e.Version, e.Slot, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
+            if (_state.Accepted % Settings.SnapshotEvery == 0)
+            {
+                SaveSnapshot(new StewardSnapshot(_state));
+            }
+            Broadcast();
+            FinishDecision(scored, accepted: true);
+        });
+    }
+
+    private void FinishDecision(OffspringScored m, bool accepted)
+    {
+        _rescores.Remove(m.Offspring.Id);
+        var decided = new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, accepted, CurrentView());
+        m.EvaluatorRef.Tell(decided);
+        Tell(_breeders, decided);
+        if (_accepting?.Offspring.Id == m.Offspring.Id)
+        {
+            _accepting = null;
+            Stash.UnstashAll();
+        }
+        WriteStatus(force: false);
+        CheckStop();
+    }
+
+    private void CheckStop()
+    {
+        if (_state.Finished || _stopping || !_state.Initialized || _accepting is not null)
+        {
+            return;
+        }
+        if (_state.StopReason(Settings, Elapsed) is { } reason)
+        {
+            Persist(new RunFinished(reason, DateTime.UtcNow), e =>
+            {
+                _state.Apply(e);
+                SaveSnapshot(new StewardSnapshot(_state));
+                Broadcast();
+                _log.Info("run {0} finished: {1}", _runtime.RunId, reason);
+                End("finished", reason, 0);
+            });
+        }
+    }
+
+    /// <summary>Graceful stop: no new work; in-flight offspring are abandoned (never accepted); the run stays resumable.</summary>
+    private void Stop(string reason)
+    {
+        _stopping = true;
+        Tell(_breeders, new StopBreeding(reason));
+        if (_accepting is null)
+        {
+            SaveSnapshot(new StewardSnapshot(_state));
+            End("stopped", reason, 0);
+            return;
+        }
+        // Let the acceptance in progress complete (its file may already be written); then stop.
+        Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(50), Self, new StopRun(reason), Self);
+    }
+
+    private void OnTerminated(Terminated terminated)
+    {
+        _evaluators.Remove(terminated.ActorRef);
+        if (_accepting?.EvaluatorRef.Equals(terminated.ActorRef) == true)
+        {
+            Reject(_accepting, "its evaluator stopped before writing the file");
+        }
+        if (!_state.Initialized && _initialScoreRequested)
+        {
+            _initialScoreRequested = false;
+            RequestInitialScore();
+        }
+    }
+
+    private static void Tell(IEnumerable<IActorRef> targets, object message)
+    {
+        foreach (var target in targets)
+        {
+            target.Tell(message);
+        }
+    }
+
+    /// <summary>status.json for `evolver status` from another process; at most a few writes a second.</summary>
+    private void WriteStatus(bool force, string? state = null, string? reason = null)
+    {
+        if (_runtime.Directory is null || (!force && DateTime.UtcNow - _lastStatus < TimeSpan.FromMilliseconds(200)))
+        {
+            return;
+        }
+        _lastStatus = DateTime.UtcNow;
+        var p = Progress();
+        _runtime.Directory.WriteStatus(new RunStatusView
+        {
+            Run = _runtime.RunId,
+            State = state ?? p.State,
+            Evaluations = p.Evaluations,
+            Accepted = p.Accepted,
+            Rejected = p.Rejected,
+            BestDev = p.BestDev,
+            PopulationScore = p.PopulationScore,
+            Version = p.Version,
+            EvalsPerSecond = p.EvaluationsPerSecond,
+            EtaSeconds = p.EtaSeconds,
+            UpdatedUtc = DateTime.UtcNow,
+            Pid = Environment.ProcessId,
+            Reason = reason ?? p.Reason,
+            Mode = Settings.Mode.ToString().ToLowerInvariant(),
+            Schedule = Settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational",
+        });
+    }
+}

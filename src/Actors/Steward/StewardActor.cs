@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Event;
+using Akka.Persistence;
+using EvolverActors.Actors.Breeding;
+using EvolverActors.Actors.Population;
+using EvolverActors.Actors.Run;
+
+namespace EvolverActors.Actors.Steward;
+
+/// <summary>
+/// One per run (a cluster singleton): decides acceptance and keeps the run's ledger. An acceptance is made
+/// durable in write-ahead order: the evaluator writes and fsyncs the child's file, then the steward persists
+/// <see cref="OffspringAccepted"/>, then the member adopts. Acceptances are serialised (scores arriving while one is
+/// in progress are stashed), so every decision compares against the current version.
+/// </summary>
+public sealed partial class StewardActor : ReceivePersistentActor
+{
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly EvolverRuntime _runtime;
+    private readonly IActorRef _members;
+    private readonly Dictionary<IActorRef, string> _evaluators = [];
+    private readonly HashSet<IActorRef> _breeders = [];
+    private readonly Dictionary<string, int> _rescores = new(StringComparer.Ordinal);
+    private readonly HashSet<int> _awaitingAdoption = [];
+    private readonly Stopwatch _session = Stopwatch.StartNew();
+    private StewardState _state = new();
+    private OffspringScored? _accepting;
+    private bool _initialScoreRequested;
+    private bool _stopping;
+    private long _sessionStartEvaluations;
+    private DateTime _lastStatus = DateTime.MinValue;
+
+    public StewardActor(IActorRef members)
+    {
+        _runtime = EvolverRuntime.Get(Context.System);
+        _members = members;
+        PersistenceId = $"steward-{_runtime.RunId}";
+
+        Recover<SnapshotOffer>(offer =>
+        {
+            if (offer.Snapshot is StewardSnapshot snapshot)
+            {
+                _state = snapshot.State;
+            }
+        });
+        Recover<RunInitialized>(e => _state.Apply(e));
+        Recover<OffspringAccepted>(e => _state.Apply(e));
+        Recover<OffspringRejected>(e => _state.Apply(e));
+        Recover<OffspringDropped>(e => _state.Apply(e));
+        Recover<RunFinished>(e => _state.Apply(e));
+        Recover<RecoveryCompleted>(_ => OnRecovered());
+
+        Adopting();
+    }
+
+    public override string PersistenceId { get; }
+
+    private RunSettings Settings => _runtime.Settings;
+
+    /// <summary>After recovery: finished runs report; others make every member hold its ledger weights first.</summary>
+    private void OnRecovered()
+    {
+        _sessionStartEvaluations = _state.Evaluations;
+        if (_state.Finished)
+        {
+            _log.Info("run {0} already finished: {1}", _runtime.RunId, _state.FinishedReason);
+            End("finished", _state.FinishedReason!, 0);
+            return;
+        }
+        var weights = _state.Initialized ? _state.SlotWeights : [.. _runtime.InitialWeights];
+        for (var slot = 0; slot < weights.Length; slot++)
+        {
+            _awaitingAdoption.Add(slot);
+            _members.Tell(new AdoptWeights(slot, weights[slot], _state.Version));
+        }
+    }
+
+    /// <summary>Phase 1: waiting for every member to hold its weights (a missing file stops the run here).</summary>
+    private void Adopting()
+    {
+        Command<WeightsAdoptedAck>(ack =>
+        {
+            _awaitingAdoption.Remove(ack.Slot);
+            if (_awaitingAdoption.Count == 0)
+            {
+                Become(Running);
+                Stash.UnstashAll();
+                Start();
+            }
+        });
+        Command<AdoptionFailed>(failed => End("failed",
+            $"slot {failed.Slot}: weights '{failed.WeightsId}' cannot be loaded: {failed.Problem}", 2));
+        Command<StopRun>(m => End("stopped", m.Reason, 0));
+        Command<GetRunProgress>(_ => Sender.Tell(Progress()));
+        CommandAny(_ => Stash.Stash());
+    }
+
+    private void Start()
+    {
+        if (_state.Initialized)
+        {
+            Broadcast();
+            return;
+        }
+        RequestInitialScore();
+    }
+
+    private LedgerView CurrentView() => _state.Initialized
+        ? _state.View()
+        : new LedgerView(0, [.. _runtime.InitialWeights], new double[_runtime.Slots], null, false);
+
+    private void RequestInitialScore()
+    {
+        if (_initialScoreRequested || _state.Initialized || _evaluators.Count == 0)
+        {
+            return;
+        }
+        var evaluator = _evaluators.Keys.First();
+        _initialScoreRequested = true;
+        evaluator.Tell(new LedgerChanged(CurrentView()));
+        evaluator.Tell(new ScorePopulation(0));
+    }
+
+    private void Broadcast()
+    {
+        var view = new LedgerChanged(CurrentView());
+        foreach (var target in _evaluators.Keys.Concat(_breeders))
+        {
+            target.Tell(view);
+        }
+    }
+
+    private TimeSpan Elapsed => _session.Elapsed;
+
+    private RunProgress Progress()
+    {
+        var rate = (_state.Evaluations - _sessionStartEvaluations) / Math.Max(1e-9, _session.Elapsed.TotalSeconds);
+        double? eta = rate > 0 ? Math.Max(0, Settings.MaxEvaluations - _state.Evaluations) / rate : null;
+        var state = _state.Finished ? "finished" : _stopping ? "stopped" : "running";
+        return new RunProgress(state, _state.Evaluations, _state.Accepted, _state.Rejected, _state.Dropped, _state.BestDev(Settings.Mode),
+            _state.PopulationScore, _state.Version, rate, eta, _state.FinishedReason, CurrentView());
+    }
+
+    private void End(string state, string reason, int exitCode)
+    {
+        WriteStatus(force: true, state, reason);
+        Context.System.EventStream.Publish(new RunEnded(state, reason, exitCode));
+    }
+}

@@ -1,0 +1,142 @@
+using EvolverActors.Actors.Run;
+
+namespace EvolverActors.Actors.Steward;
+
+/// <summary>What the steward decides about a scored offspring.</summary>
+public enum Verdict
+{
+    Accept,
+    Reject,
+
+    /// <summary>Scored against an older population but better than the current S: score again against the current one.</summary>
+    Rescore,
+}
+
+/// <summary>A decision with its reason (kept in rejection events and logs).</summary>
+public sealed record Decision(Verdict Verdict, string Reason);
+
+/// <summary>
+/// The steward's ledger as plain data: each slot's weights id and score, the population version and S (merged
+/// mode), counters and budgets. <see cref="Apply"/> folds persisted events in; <see cref="Decide"/> and
+/// <see cref="StopReason"/> are pure, so the acceptance rule is tested without actors.
+/// </summary>
+public sealed class StewardState
+{
+    /// <summary>How many times a stale offspring may be re-scored before it is rejected.</summary>
+    public const int MaxRescores = 3;
+
+    public string[] SlotWeights { get; set; } = [];
+    public double[] SlotScores { get; set; } = [];
+    public double? PopulationScore { get; set; }
+    public long Version { get; set; }
+    public long Evaluations { get; set; }
+    public long Accepted { get; set; }
+    public long Rejected { get; set; }
+    public long Dropped { get; set; }
+    public long LastAcceptedAt { get; set; }
+    public bool Initialized { get; set; }
+    public string? FinishedReason { get; set; }
+    public Dictionary<string, long> RejectedByOperator { get; set; } = new(StringComparer.Ordinal);
+    public long[] RejectedBySlot { get; set; } = [];
+
+    public bool Finished => FinishedReason is not null;
+
+    /// <summary>The best dev score: S in merged mode, the best member's score in individual mode.</summary>
+    public double BestDev(FitnessMode mode) =>
+        mode == FitnessMode.Merged ? PopulationScore ?? double.NaN : SlotScores.Length == 0 ? double.NaN : SlotScores.Max();
+
+    public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished);
+
+    /// <summary>The acceptance rule of DESIGN.md §1–2, including the version rule (never accept on a stale comparison).</summary>
+    public Decision Decide(FitnessMode mode, OffspringInfo offspring, double score, long scoredAtVersion, int rescores)
+    {
+        if (!double.IsFinite(score))
+        {
+            return new Decision(Verdict.Reject, $"score {score} is not finite");
+        }
+        if (mode == FitnessMode.Individual)
+        {
+            var current = SlotScores[offspring.Target];
+            return score > current
+                ? new Decision(Verdict.Accept, $"{score:F4} > slot {offspring.Target}'s {current:F4}")
+                : new Decision(Verdict.Reject, $"{score:F4} <= slot {offspring.Target}'s {current:F4}");
+        }
+        var s = PopulationScore ?? double.NegativeInfinity;
+        if (scoredAtVersion == Version)
+        {
+            return score > s
+                ? new Decision(Verdict.Accept, $"{score:F4} > S {s:F4}")
+                : new Decision(Verdict.Reject, $"{score:F4} <= S {s:F4}");
+        }
+        if (score <= s)
+        {
+            return new Decision(Verdict.Reject, $"stale (version {scoredAtVersion} < {Version}) and {score:F4} <= S {s:F4}");
+        }
+        return rescores < MaxRescores
+            ? new Decision(Verdict.Rescore, $"stale (version {scoredAtVersion} < {Version}) but {score:F4} > S {s:F4}: re-score")
+            : new Decision(Verdict.Reject, $"still stale after {rescores} re-scores");
+    }
+
+    /// <summary>The stopping rule that holds now, or null to go on.</summary>
+    public string? StopReason(RunSettings settings, TimeSpan elapsed)
+    {
+        if (Evaluations >= settings.MaxEvaluations)
+        {
+            return $"max-evaluations ({settings.MaxEvaluations}) reached";
+        }
+        if (settings.MaxWallTime is { } wall && elapsed >= wall)
+        {
+            return $"max-wall-time ({wall}) reached";
+        }
+        if (settings.TargetScore is { } target && BestDev(settings.Mode) >= target)
+        {
+            return $"target score {target} reached";
+        }
+        if (settings.Patience > 0 && Evaluations - LastAcceptedAt >= settings.Patience)
+        {
+            return $"patience: no acceptance in {settings.Patience} evaluations";
+        }
+        return null;
+    }
+
+    public void Apply(object evt)
+    {
+        switch (evt)
+        {
+            case RunInitialized e:
+                SlotWeights = [.. e.SlotWeights];
+                SlotScores = [.. e.SlotScores];
+                PopulationScore = e.PopulationScore;
+                RejectedBySlot = new long[e.SlotWeights.Length];
+                Evaluations = e.Evaluations;
+                Initialized = true;
+                break;
+            case OffspringAccepted e:
+                SlotWeights[e.Slot] = e.WeightsId;
+                SlotScores[e.Slot] = e.Score;
+                if (PopulationScore is not null)
+                {
+                    PopulationScore = e.Score;
+                }
+                Version = e.Version;
+                Evaluations = Math.Max(Evaluations, e.Evaluation);
+                Accepted++;
+                LastAcceptedAt = Evaluations;
+                break;
+            case OffspringRejected e:
+                Evaluations = Math.Max(Evaluations, e.Evaluation);
+                Rejected++;
+                RejectedByOperator[e.Operator] = RejectedByOperator.GetValueOrDefault(e.Operator) + 1;
+                RejectedBySlot[e.Slot]++;
+                break;
+            case OffspringDropped:
+                Dropped++;
+                break;
+            case RunFinished e:
+                FinishedReason = e.Reason;
+                break;
+            default:
+                throw new ArgumentException($"unknown steward event {evt.GetType().Name}", nameof(evt));
+        }
+    }
+}

@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using Akka.Hosting;
+using EvolverActors.Actors.Hosting;
+using EvolverActors.Actors.Run;
+using EvolverActors.Actors.Steward;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Tensors;
+using EvolverActors.Tensors.Checkpoints;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Host.Run;
+
+/// <summary>What `evolver run` was asked to do.</summary>
+internal sealed record RunRequest(string ConfigPath, string? RunId, string RunsRoot, TextWriter Output);
+
+/// <summary>
+/// Starts or resumes a run: checks config and population before writing anything, takes the run's lock, seeds
+/// the weight store, starts one cluster node (Akka.Hosting), shows progress and waits for the steward's end.
+/// </summary>
+internal static class RunLauncher
+{
+    public const string DefaultRunsRoot = ".evolver/runs";
+
+    public static async Task<(int ExitCode, string RunId)> RunAsync(RunRequest request)
+    {
+        var (settings, configText) = RunConfig.Load(request.ConfigPath);
+        var runId = request.RunId ?? Path.GetFileNameWithoutExtension(request.ConfigPath);
+        var run = RunDirectory.Open(request.RunsRoot, runId);
+        if (run.CurrentStatus() is { State: "finished" } finished)
+        {
+            request.Output.WriteLine($"run '{runId}' already finished ({finished.Reason}): {finished.Evaluations} evaluations, {finished.Accepted} accepted, best dev {finished.BestDev:F4}");
+            return (0, runId);
+        }
+
+        // Everything that can be wrong with the input is found before the run directory is touched.
+        var population = RunPopulation.Load(RunConfig.ZooPath(settings));
+        var data = TaskData.Load(settings.Task, population.Manifest.Seed, RunConfig.Quick(configText));
+        var fingerprint = new RunFingerprint(RunConfig.Hash(settings.Identity()), settings.Identity(),
+            [.. population.Members.Select((m, slot) => new MemberFingerprint(slot, population.Manifest.Models[slot].Name, RunDirectory.Sha256OfCheckpoint(m)))]);
+
+        using var runLock = run.AcquireLock();
+        run.CreateOrVerify(fingerprint);
+        if (!File.Exists(run.ConfigCopyPath))
+        {
+            File.WriteAllText(run.ConfigCopyPath, configText);
+        }
+        var store = new WeightStore(run.WeightsPath);
+        var initial = Enumerable.Range(0, population.Members.Count).Select(slot => $"init-{slot}").ToList();
+        for (var slot = 0; slot < initial.Count; slot++)
+        {
+            if (!store.Contains(initial[slot]))
+            {
+                using var weights = Checkpoint.Load(population.Members[slot]);
+                store.Write(initial[slot], weights);
+            }
+        }
+        using var resident = new ResidentWeights(store, CPU);
+        var runtime = new EvolverRuntime(settings, runId, store, resident, TaskFitness.Factory(settings, population, data), initial, run);
+        var exitCode = await RunNodeAsync(runtime, run, request.Output).ConfigureAwait(false);
+        return (exitCode, runId);
+    }
+
+    private static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
+        builder.Services.AddAkka(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.JournalPath, EvolverHosting.FreePort()));
+        using var host = builder.Build();
+        var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await host.StartAsync().ConfigureAwait(false);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        system.ActorOf(Props.Create(() => new EndListener(ended)), "end-listener");
+        var steward = host.Services.GetRequiredService<ActorRegistry>().Get<StewardProxy>();
+
+        void RequestStop(string why) => steward.Tell(new StopRun(why));
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; RequestStop("stopped by SIGTERM"); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; RequestStop("stopped by Ctrl-C"); });
+
+        var progress = new ProgressDisplay(output, runtime.RunId, runtime.Settings.MaxEvaluations);
+        while (!ended.Task.IsCompleted)
+        {
+            await Task.WhenAny(ended.Task, Task.Delay(1000)).ConfigureAwait(false);
+            try
+            {
+                progress.Show(await steward.Ask<RunProgress>(GetRunProgress.Instance, TimeSpan.FromSeconds(2)).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is TimeoutException or AskTimeoutException or TaskCanceledException)
+            {
+                // The singleton may still be starting or busy persisting; the next tick shows progress.
+            }
+        }
+        var end = await ended.Task.ConfigureAwait(false);
+        progress.Finish(end);
+        await host.StopAsync().ConfigureAwait(false);
+        return end.ExitCode;
+    }
+
+    /// <summary>Completes the task when the steward publishes the end of the run.</summary>
+    private sealed class EndListener : ReceiveActor
+    {
+        public EndListener(TaskCompletionSource<RunEnded> ended)
+        {
+            Receive<RunEnded>(e => ended.TrySetResult(e));
+        }
+
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(RunEnded));
+    }
+}

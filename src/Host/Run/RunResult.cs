@@ -1,0 +1,48 @@
+using EvolverActors.Actors.Steward;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Tensors;
+using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Weights;
+using EvolverActors.Tensors.Zoo;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Host.Run;
+
+/// <summary>The output of a run: X(population) in merged mode, the best member in individual mode, with its scores.</summary>
+internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerReport Report, RunPopulation Population, string Mode) : IDisposable
+{
+    public static async Task<RunResult> BuildAsync(string runsRoot, string runId)
+    {
+        var run = RunDirectory.Open(runsRoot, runId);
+        if (!File.Exists(run.ConfigCopyPath))
+        {
+            throw new EvolverException($"run '{runId}' does not exist under {Path.GetFullPath(runsRoot)}");
+        }
+        var (settings, text) = RunConfig.Load(run.ConfigCopyPath);
+        var population = RunPopulation.Load(RunConfig.ZooPath(settings));
+        var report = await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false);
+        if (!report.State.Initialized)
+        {
+            throw new EvolverException($"run '{runId}' has not scored its population yet: nothing to export");
+        }
+        var data = TaskData.Load(settings.Task, population.Manifest.Seed, RunConfig.Quick(text));
+        var store = new WeightStore(run.WeightsPath);
+        var slots = new List<WeightSet>();
+        try
+        {
+            slots.AddRange(report.State.SlotWeights.Select(id => store.Load(id)));
+            using var fitness = TaskFitness.Factory(settings, population, data)(CPU);
+            fitness.Sync(report.State.Version, [.. report.State.SlotWeights.Zip(slots)]);
+            var fused = fitness.Fused();
+            var scores = new SplitScores(fitness.Report(fused, "dev").Get(data.Metric), fitness.Report(fused, "test").Get(data.Metric),
+                fitness.Report(fused, "ood").Get(data.Metric));
+            return new RunResult(fused, scores, report, population, settings.Mode.ToString().ToLowerInvariant());
+        }
+        finally
+        {
+            slots.ForEach(s => s.Dispose());
+        }
+    }
+
+    public void Dispose() => Fused.Dispose();
+}
