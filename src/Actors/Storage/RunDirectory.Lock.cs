@@ -44,7 +44,7 @@ public sealed partial class RunDirectory
     }
 
     /// <summary>The pid recorded in <c>run.lock</c>, or null when there is no readable lock.</summary>
-    public int? LockHolder() => ReadText(LockPath) is { } text && ParseLock(text) is (var pid, var _) ? pid : null;
+    public int? LockHolder() => ReadText(LockPath) is { } text && ParseLock(text) is (var pid, _) ? pid : null;
 
     /// <summary>True when a live process holds <c>run.lock</c>.</summary>
     public bool IsLocked() => ReadText(LockPath) is { } text && ParseLock(text) is (var pid, var token) && ProcessLiveness.IsAlive(pid, token);
