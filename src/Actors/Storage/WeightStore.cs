@@ -87,6 +87,21 @@ public sealed class WeightStore
         return info.Exists ? info.Length : 0;
     }
 
+    /// <summary>
+    /// Deletes the temp files that writes interrupted by a crash left behind (<c>.&lt;id&gt;.safetensors.*.tmp</c>)
+    /// and returns how many. Call it only while no write can be under way (holding the run lock, at start-up).
+    /// </summary>
+    public int DeleteTempFiles()
+    {
+        var count = 0;
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, ".*" + Extension + ".*.tmp"))
+        {
+            File.Delete(path);
+            count++;
+        }
+        return count;
+    }
+
     /// <summary>The ids stored, in ordinal order (temp files and foreign names are skipped).</summary>
     public IEnumerable<string> Ids() =>
         System.IO.Directory.EnumerateFiles(Directory, "*" + Extension)

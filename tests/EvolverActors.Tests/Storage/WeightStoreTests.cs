@@ -64,6 +64,21 @@ public sealed class WeightStoreTests : IDisposable
         Assert.False(store.Contains("c"));
     }
 
+    [Fact]
+    public void Temp_files_left_by_a_crash_are_deleted_and_stored_ids_kept()
+    {
+        var store = new WeightStore(_dir.Path);
+        using (var weights = StorageFixtures.Tiny())
+        {
+            store.Write("kept", weights);
+        }
+        File.WriteAllText(Path.Combine(_dir.Path, ".half.safetensors.0123abcd.tmp"), "x");
+        File.WriteAllText(Path.Combine(_dir.Path, "other.tmp"), "x");
+        Assert.Equal(1, store.DeleteTempFiles());
+        Assert.Equal(["kept"], store.Ids());
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "other.tmp")));
+    }
+
     [Theory]
     [InlineData("")]
     [InlineData("..")]
