@@ -1,0 +1,129 @@
+using System.Text.Json;
+using EvolverActors.Tensors;
+
+namespace EvolverActors.Actors.Storage;
+
+/// <summary>
+/// One run's directory, <c>&lt;runs-root&gt;/&lt;run-id&gt;/</c>: <c>run.json</c> (the fingerprint checked on
+/// resume), <c>run.conf</c> (the config text it ran with), <c>journal.db</c> (the SQLite journal),
+/// <c>weights/</c> (its <see cref="WeightStore"/>), <c>status.json</c> (the status view) and
+/// <c>run.lock</c> (the pid of the process running it). Opening creates nothing; writers create the
+/// directory when needed.
+/// </summary>
+public sealed partial class RunDirectory
+{
+    public const string FingerprintFileName = "run.json";
+    public const string ConfigFileName = "run.conf";
+    public const string JournalFileName = "journal.db";
+    public const string WeightsDirectoryName = "weights";
+    public const string StatusFileName = "status.json";
+    public const string LockFileName = "run.lock";
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    private readonly Lazy<WeightStore> _weights;
+
+    private RunDirectory(string runsRoot, string runId)
+    {
+        RunId = runId;
+        RunsRoot = Path.GetFullPath(runsRoot);
+        Root = Path.Combine(RunsRoot, runId);
+        _weights = new Lazy<WeightStore>(() => new WeightStore(WeightsPath));
+    }
+
+    /// <summary>The run <paramref name="runId"/> under <paramref name="runsRoot"/> (validated; nothing is created).</summary>
+    public static RunDirectory Open(string runsRoot, string runId)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(runsRoot);
+        return new RunDirectory(runsRoot, StoragePaths.RequireValidId(runId, "run id"));
+    }
+
+    public string RunId { get; }
+    public string RunsRoot { get; }
+    public string Root { get; }
+    public string FingerprintPath => Path.Combine(Root, FingerprintFileName);
+    public string ConfigPath => Path.Combine(Root, ConfigFileName);
+    public string JournalPath => Path.Combine(Root, JournalFileName);
+    public string WeightsPath => Path.Combine(Root, WeightsDirectoryName);
+    public string StatusPath => Path.Combine(Root, StatusFileName);
+    public string LockPath => Path.Combine(Root, LockFileName);
+
+    /// <summary>The run's weight store (its directory is created on first use).</summary>
+    public WeightStore Weights => _weights.Value;
+
+    /// <summary>True once the run has been created (its run.json exists).</summary>
+    public bool Exists => File.Exists(FingerprintPath);
+
+    /// <summary>The recorded fingerprint, or null before the run is created.</summary>
+    public RunFingerprint? ReadFingerprint()
+    {
+        var text = ReadText(FingerprintPath);
+        if (text is null)
+        {
+            return null;
+        }
+        RunFingerprint? fingerprint;
+        try
+        {
+            fingerprint = JsonSerializer.Deserialize<RunFingerprint>(text, Json);
+        }
+        catch (JsonException e)
+        {
+            throw new EvolverException($"run '{RunId}': {FingerprintPath} is not a valid run fingerprint ({e.Message})", e);
+        }
+        if (fingerprint is not { ConfigHash: not null, Settings: not null, Members: not null })
+        {
+            throw new EvolverException($"run '{RunId}': {FingerprintPath} is not a valid run fingerprint (fields missing)");
+        }
+        return fingerprint;
+    }
+
+    /// <summary>
+    /// Records <paramref name="expected"/> for a new run (true), or checks that an existing run was created
+    /// with the same population and settings (false); a mismatch throws an <see cref="EvolverException"/>
+    /// whose one line names the run and the first difference.
+    /// </summary>
+    public bool CreateOrVerify(RunFingerprint expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        var recorded = ReadFingerprint();
+        if (recorded is null)
+        {
+            StoragePaths.WriteTextAtomically(FingerprintPath, JsonSerializer.Serialize(expected, Json) + "\n");
+            return true;
+        }
+        if (recorded.FirstDifference(expected) is { } difference)
+        {
+            throw new EvolverException($"run '{RunId}' belongs to {difference}");
+        }
+        return false;
+    }
+
+    /// <summary>Keeps a copy of the config text the run was started or resumed with.</summary>
+    public void WriteConfig(string text) => StoragePaths.WriteTextAtomically(ConfigPath, text);
+
+    /// <summary>The config text recorded by <see cref="WriteConfig"/>, or null.</summary>
+    public string? ReadConfig() => ReadText(ConfigPath);
+
+    public override string ToString() => $"run '{RunId}' ({Root})";
+
+    private static string? ReadText(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+        catch (DirectoryNotFoundException)
+        {
+            return null;
+        }
+    }
+}
