@@ -16,4 +16,7 @@ public sealed class IncrementalAverage : IncrementalMerge
 
     private protected override void ReplaceTensor(int slot, int index, Tensor oldTensor, Tensor newTensor) =>
         AverageStep(index, oldTensor, newTensor);
+
+    private protected override void PreviewTensor(int slot, int index, Tensor oldTensor, Tensor newTensor, Tensor destination) =>
+        AveragePreview(index, oldTensor, newTensor, destination);
 }

@@ -85,6 +85,28 @@ public sealed class IncrementalFisher : IncrementalMerge
         }
     }
 
+    private protected override void PreviewTensor(int slot, int index, Tensor oldTensor, Tensor newTensor, Tensor destination)
+    {
+        if (_fishers[slot][index] is not { } fisher)
+        {
+            AveragePreview(index, oldTensor, newTensor, destination);
+            return;
+        }
+        var name = MergedSet.Names[index];
+        var numerator = _numerators[name];
+        var denominator = _denominators[name];
+        // The same operations, in the same order, as ReplaceTensor, on a copy of the numerator.
+        InFloat32(destination, result =>
+        {
+            result.copy_(numerator).addcmul_(fisher, newTensor, 1).addcmul_(fisher, oldTensor, -1);
+            if (_epsilon > 0)
+            {
+                result.add_(newTensor, _epsilon).add_(oldTensor, -_epsilon);
+            }
+            result.div_(denominator);
+        });
+    }
+
     private protected override void DisposeState()
     {
         _numerators?.Dispose();

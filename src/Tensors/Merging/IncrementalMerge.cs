@@ -44,7 +44,7 @@ public abstract class IncrementalMerge : IDisposable
     public static IncrementalMerge Create(
         string method, IReadOnlyList<WeightSet> members, MergeInputs inputs, IReadOnlyDictionary<string, string>? parameters = null)
     {
-        MergeRegistry.RequireKnown(method);
+        RequireSupported(method);
         return method.ToLowerInvariant() switch
         {
             AverageMerge.MethodName => new IncrementalAverage(members, inputs, AverageOptions.Parse(parameters)),
@@ -53,6 +53,20 @@ public abstract class IncrementalMerge : IDisposable
             _ => throw new EvolverException(
                 $"merge method '{method}' has no incremental update (it is not linear in each member); methods with one: {string.Join(", ", SupportedMethods)}"),
         };
+    }
+
+    /// <summary>
+    /// Fails with a clear <see cref="EvolverException"/> unless <paramref name="method"/> is a known merge method
+    /// with an incremental update (<see cref="SupportedMethods"/>); for checking a configuration at start-up.
+    /// </summary>
+    public static void RequireSupported(string method)
+    {
+        MergeRegistry.RequireKnown(method);
+        if (!SupportedMethods.Contains(method, StringComparer.OrdinalIgnoreCase))
+        {
+            throw new EvolverException(
+                $"merge method '{method}' has no incremental update (it is not linear in each member); methods with one: {string.Join(", ", SupportedMethods)}");
+        }
     }
 
     public string Method { get; }
@@ -74,13 +88,7 @@ public abstract class IncrementalMerge : IDisposable
     public void Replace(int slot, WeightSet oldWeights, WeightSet newWeights)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
-        if (slot < 0 || slot >= Members)
-        {
-            throw new EvolverException($"slot {slot} is out of range: the population has {Members} slots");
-        }
-        var layout = MergedSet.Layout;
-        WeightLayout.RequireSame(layout, "the merged model", oldWeights.Layout, $"the old weights of slot {slot}");
-        WeightLayout.RequireSame(layout, "the merged model", newWeights.Layout, $"the new weights of slot {slot}");
+        CheckSlot(slot, oldWeights, newWeights);
         for (var i = 0; i < MergedSet.Count; i++)
         {
             using var scope = NewDisposeScope();
@@ -97,8 +105,56 @@ public abstract class IncrementalMerge : IDisposable
         }
     }
 
+    /// <summary>
+    /// Writes X(population with slot <paramref name="slot"/> := <paramref name="newWeights"/>) into
+    /// <paramref name="destination"/> (a set with the layout of <see cref="Merged"/>, e.g. from
+    /// <c>Merged.EmptyLike()</c>) without changing this instance: <see cref="Merged"/>, the accumulators and the
+    /// statistics are only read. O(P), the same arithmetic as <see cref="Replace"/>, and no full-size allocation
+    /// for float32 tensors (f16/bf16 ones go through one float32 temporary per tensor).
+    /// <paramref name="oldWeights"/> are the slot's current weights, as last merged.
+    /// Excluded and integer tensors follow slot 0: from <paramref name="newWeights"/> when the slot is 0, else from Merged.
+    /// </summary>
+    public void Preview(int slot, WeightSet oldWeights, WeightSet newWeights, WeightSet destination)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        CheckSlot(slot, oldWeights, newWeights);
+        WeightLayout.RequireSame(MergedSet.Layout, "the merged model", destination.Layout, "the preview destination");
+        if (ReferenceEquals(destination, MergedSet) || ReferenceEquals(destination, _twins))
+        {
+            throw new EvolverException("a preview cannot be written into the merged model itself; use Replace to change it");
+        }
+        for (var i = 0; i < MergedSet.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            using var ng = no_grad();
+            if (_passThrough[i])
+            {
+                destination[i].copy_(slot == 0 ? newWeights[i] : MergedSet[i]);
+                continue;
+            }
+            PreviewTensor(slot, i, oldWeights[i], newWeights[i], destination[i]);
+        }
+    }
+
+    private void CheckSlot(int slot, WeightSet oldWeights, WeightSet newWeights)
+    {
+        if (slot < 0 || slot >= Members)
+        {
+            throw new EvolverException($"slot {slot} is out of range: the population has {Members} slots");
+        }
+        var layout = MergedSet.Layout;
+        WeightLayout.RequireSame(layout, "the merged model", oldWeights.Layout, $"the old weights of slot {slot}");
+        WeightLayout.RequireSame(layout, "the merged model", newWeights.Layout, $"the new weights of slot {slot}");
+    }
+
     /// <summary>Updates merged tensor <paramref name="index"/> (floating, not excluded) for one slot.</summary>
     private protected abstract void ReplaceTensor(int slot, int index, Tensor oldTensor, Tensor newTensor);
+
+    /// <summary>
+    /// Writes merged tensor <paramref name="index"/> (floating, not excluded) as it would be after replacing one slot
+    /// into <paramref name="destination"/>, reading the state only.
+    /// </summary>
+    private protected abstract void PreviewTensor(int slot, int index, Tensor oldTensor, Tensor newTensor, Tensor destination);
 
     /// <summary>Releases the accumulators of a subclass.</summary>
     private protected virtual void DisposeState()
@@ -133,6 +189,36 @@ public abstract class IncrementalMerge : IDisposable
             accumulator.add_(newTensor, share).add_(oldTensor, -share);
         }
         Publish(index);
+    }
+
+    /// <summary>The average's preview: destination = accumulator + (new − old)/N, as <see cref="AverageStep"/> computes it.</summary>
+    private protected void AveragePreview(int index, Tensor oldTensor, Tensor newTensor, Tensor destination)
+    {
+        var share = 1.0 / Members;
+        var accumulator = Accumulator(index);
+        InFloat32(destination, result =>
+        {
+            if (!Native.LinearCombinationKernel.TryRun(result, [accumulator, newTensor, oldTensor], [1f, (float)share, (float)-share]))
+            {
+                result.copy_(accumulator).add_(newTensor, share).add_(oldTensor, -share);
+            }
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="compute"/> on a float32 tensor shaped like <paramref name="destination"/>: the destination
+    /// itself when it is float32, else a temporary (of the current dispose scope) that is then copied into it.
+    /// </summary>
+    private protected static void InFloat32(Tensor destination, Action<Tensor> compute)
+    {
+        if (destination.dtype == ScalarType.Float32)
+        {
+            compute(destination);
+            return;
+        }
+        var work = empty(destination.shape, ScalarType.Float32, destination.device);
+        compute(work);
+        destination.copy_(work);
     }
 
     public void Dispose()

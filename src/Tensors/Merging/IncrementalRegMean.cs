@@ -69,6 +69,23 @@ public sealed class IncrementalRegMean : IncrementalMerge
         Publish(index);
     }
 
+    private protected override void PreviewTensor(int slot, int index, Tensor oldTensor, Tensor newTensor, Tensor destination)
+    {
+        var name = MergedSet.Names[index];
+        var maps = _maps[slot];
+        if (!maps.Contains(name))
+        {
+            AveragePreview(index, oldTensor, newTensor, destination);
+            return;
+        }
+        var map = maps[name];
+        var accumulator = Accumulator(index);
+        InFloat32(destination, result => result
+            .copy_(accumulator)
+            .addmm_(MergeSupport.Float32(newTensor), map, 1, 1)
+            .addmm_(MergeSupport.Float32(oldTensor), map, 1, -1));
+    }
+
     private protected override void DisposeState()
     {
         foreach (var set in _maps ?? [])

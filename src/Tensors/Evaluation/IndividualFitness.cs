@@ -1,0 +1,50 @@
+using EvolverActors.Tensors.Weights;
+
+namespace EvolverActors.Tensors.Evaluation;
+
+/// <summary>
+/// <c>individual</c> fitness (reference mode A): a member's fitness is its own dev score, an offspring is scored on
+/// its own, and the output is the best member by dev. Member scores are cached by weights id.
+/// Owns its <see cref="ResidentEvaluator"/>; one owner thread.
+/// </summary>
+public sealed class IndividualFitness : IPopulationFitness
+{
+    private readonly FitnessCore _core;
+
+    /// <summary>Takes ownership of <paramref name="evaluator"/> (if this throws, the caller keeps it); it needs a dev split.</summary>
+    public IndividualFitness(ResidentEvaluator evaluator, Metric metric) => _core = new FitnessCore(evaluator, metric);
+
+    public string Mode => PopulationFitness.Individual;
+    public long Version => _core.Version;
+    public Metric Metric => _core.Metric;
+
+    public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots)
+    {
+        _core.Validate(slots);
+        if (_core.NeedsRebuild(version, slots))
+        {
+            _core.Reset();
+        }
+        _core.Commit(version, slots);
+    }
+
+    public double ScoreCandidate(int slot, WeightSet child)
+    {
+        _core.RequireSlot(slot);
+        return _core.DevScore(child);
+    }
+
+    public double ScorePopulation() => ScoreMembers().Max();
+
+    public IReadOnlyList<double> ScoreMembers() => _core.MemberScores();
+
+    public Score Report(WeightSet weights, string split) => _core.Report(weights, split);
+
+    public WeightSet Fused()
+    {
+        _core.RequireSynced();
+        return _core.Slots[_core.BestSlot()].Weights.Clone();
+    }
+
+    public void Dispose() => _core.Dispose();
+}

@@ -1,0 +1,192 @@
+using EvolverActors.Tensors;
+using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Merging;
+using EvolverActors.Tensors.Weights;
+using Xunit;
+using static EvolverActors.Tests.Evaluation.FitnessTestData;
+using static EvolverActors.Tests.Merging.MergeTestData;
+
+namespace EvolverActors.Tests.Evaluation;
+
+/// <summary>Both fitness modes score what a full rebuild would, keep their population in step, and leak nothing.</summary>
+public sealed class PopulationFitnessTests
+{
+    [Theory]
+    [InlineData("average", Metric.Accuracy)]
+    [InlineData("average", Metric.MacroF1)]
+    [InlineData("fisher", Metric.Accuracy)]
+    [InlineData("regmean", Metric.Accuracy)]
+    public void Merged_candidate_scores_equal_scoring_a_full_merge_with_the_slot_replaced(string method, Metric metric)
+    {
+        var members = Members(3, firstSeed: 1, steps: 1);
+        var fishers = RandomFishers(members, seed: 7);
+        var grams = Grams(members);
+        var inputs = new MergeInputs { Fisher = fishers, Grams = grams };
+        var children = Members(2, firstSeed: 50, steps: 2);
+        using var reference = Evaluator();
+        using (var fitness = new MergedFitness(Evaluator(), metric, method, inputs: inputs))
+        {
+            fitness.Sync(0, Slots(members, "m"));
+
+            Assert.Equal(MergedDevScore(reference, method, members, inputs, metric), fitness.ScorePopulation());
+            foreach (var child in children)
+            {
+                for (var slot = 0; slot < members.Count; slot++)
+                {
+                    var population = new List<WeightSet>(members) { [slot] = child };
+                    Assert.Equal(MergedDevScore(reference, method, population, inputs, metric), fitness.ScoreCandidate(slot, child));
+                }
+            }
+            // Scoring candidates changed nothing: S and the fused model are still those of the population.
+            Assert.Equal(MergedDevScore(reference, method, members, inputs, metric), fitness.ScorePopulation());
+            using var fused = fitness.Fused();
+            using var full = MergeRegistry.Get(method).Merge(members, inputs);
+            AssertSetsClose(full, fused);
+        }
+        DisposeAll(members.Concat(children).Concat(fishers).Concat(grams));
+    }
+
+    [Fact]
+    public void Merged_sync_replaces_changed_slots_and_rebuilds_when_the_version_goes_back_or_the_size_changes()
+    {
+        var members = Members(3, firstSeed: 1, steps: 1);
+        var children = Members(3, firstSeed: 60, steps: 2);
+        using var reference = Evaluator();
+        using var fitness = new MergedFitness(Evaluator(), Metric.Accuracy, "average");
+        Assert.Equal(-1, fitness.Version);
+        Assert.Equal("merged", fitness.Mode);
+        Assert.Throws<InvalidOperationException>(() => fitness.ScorePopulation());
+
+        fitness.Sync(0, Slots(members, "m"));
+        var before = fitness.ScorePopulation();
+
+        // One slot changed.
+        var v1 = new List<WeightSet>(members) { [1] = children[0] };
+        fitness.Sync(1, Slots(v1, "m").Select((s, i) => i == 1 ? ("c0", s.Weights) : s).ToList());
+        Assert.Equal(1, fitness.Version);
+        Assert.Equal(MergedDevScore(reference, "average", v1, MergeInputs.None), fitness.ScorePopulation());
+
+        // Two slots changed in one sync (the steward accepted twice in between), slot 0 among them.
+        var v3 = new List<WeightSet>(v1) { [0] = children[1], [2] = children[2] };
+        var ids3 = new List<(string, WeightSet)> { ("c1", v3[0]), ("c0", v3[1]), ("c2", v3[2]) };
+        fitness.Sync(3, ids3);
+        Assert.Equal(1, fitness.Rebuilds);
+        Assert.Equal(MergedDevScore(reference, "average", v3, MergeInputs.None), fitness.ScorePopulation());
+        using (var fused = fitness.Fused())
+        using (var full = new AverageMerge().Merge(v3, MergeInputs.None))
+        {
+            AssertSetsClose(full, fused);
+        }
+
+        // The version goes backwards (a restarted steward): rebuild from the slots given.
+        fitness.Sync(0, Slots(members, "m"));
+        Assert.Equal(2, fitness.Rebuilds);
+        Assert.Equal(before, fitness.ScorePopulation());
+
+        // Another slot count: rebuild.
+        var four = new List<WeightSet>(members) { children[0] };
+        fitness.Sync(1, Slots(four, "m"));
+        Assert.Equal(3, fitness.Rebuilds);
+        Assert.Equal(MergedDevScore(reference, "average", four, MergeInputs.None), fitness.ScorePopulation());
+        var four3 = new List<WeightSet>(four) { [3] = children[1] };
+        Assert.Equal(MergedDevScore(reference, "average", four3, MergeInputs.None), fitness.ScoreCandidate(3, children[1]));
+
+        DisposeAll(members.Concat(children));
+    }
+
+    [Fact]
+    public void Individual_scores_are_each_models_own_and_the_output_is_the_best_member()
+    {
+        var members = Members(3, firstSeed: 1, steps: 1);
+        members.AddRange(Members(1, firstSeed: 9, steps: 6));
+        var children = Members(1, firstSeed: 70, steps: 3);
+        using var reference = Evaluator();
+        using (var fitness = PopulationFitness.Create("Individual", Evaluator(), Metric.MacroF1, "ties"))
+        {
+            Assert.IsType<IndividualFitness>(fitness);
+            Assert.Equal("individual", fitness.Mode);
+            fitness.Sync(4, Slots(members, "m"));
+
+            var own = members.Select(m => DevScore(reference, m, Metric.MacroF1)).ToList();
+            Assert.Equal(own, fitness.ScoreMembers());
+            Assert.Equal(own.Max(), fitness.ScorePopulation());
+            Assert.Equal(DevScore(reference, children[0], Metric.MacroF1), fitness.ScoreCandidate(2, children[0]));
+            Assert.Throws<EvolverException>(() => fitness.ScoreCandidate(4, children[0]));
+
+            var best = own.IndexOf(own.Max());
+            using (var fused = fitness.Fused())
+            {
+                Assert.NotSame(members[best], fused);
+                AssertSetsClose(members[best], fused, 0);
+            }
+
+            // After a replacement the best member follows the new population.
+            var next = new List<WeightSet>(members) { [best] = children[0] };
+            fitness.Sync(5, Slots(next, "n"));
+            var nextOwn = next.Select(m => DevScore(reference, m, Metric.MacroF1)).ToList();
+            Assert.Equal(nextOwn, fitness.ScoreMembers());
+            Assert.Equal(nextOwn.Max(), fitness.ScorePopulation());
+
+            var test = fitness.Report(members[0], "test");
+            Assert.Equal(Test.Count, test.Examples);
+        }
+        DisposeAll(members.Concat(children));
+    }
+
+    [Fact]
+    public void The_factory_names_what_is_allowed()
+    {
+        using var evaluator = Evaluator();
+
+        var mode = Assert.Throws<EvolverException>(() => PopulationFitness.Create("best", evaluator, Metric.Accuracy));
+        var linear = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", evaluator, Metric.Accuracy, "ties"));
+        var none = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", evaluator, Metric.Accuracy));
+        var unknown = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", evaluator, Metric.Accuracy, "mean"));
+        var parameter = Assert.Throws<EvolverException>(() => PopulationFitness.Create(
+            "merged", evaluator, Metric.Accuracy, "regmean", new Dictionary<string, string> { ["alpha"] = "2" }));
+
+        Assert.Equal("unknown fitness mode 'best'; modes: individual, merged", mode.Message);
+        Assert.Equal(
+            "merge method 'ties' has no incremental update (it is not linear in each member); methods with one: average, fisher, regmean",
+            linear.Message);
+        Assert.Equal("fitness mode 'merged' needs a merge method; methods with an incremental update: average, fisher, regmean", none.Message);
+        Assert.StartsWith("unknown merge method 'mean'", unknown.Message, StringComparison.Ordinal);
+        Assert.Contains("alpha", parameter.Message, StringComparison.Ordinal);
+        Assert.Equal(PopulationFitness.DevSplit, evaluator.SplitNames.First()); // still usable: the caller kept it
+    }
+
+    [Fact]
+    public void An_evaluator_without_a_dev_split_is_refused()
+    {
+        using var evaluator = new ResidentEvaluator(
+            new Tensors.Models.Cnn.CnnClassifier(classes: Classes), new Tensors.Models.Cnn.ImageBatcher(), [Test], TorchSharp.torch.CPU);
+
+        var error = Assert.Throws<EvolverException>(() => new IndividualFitness(evaluator, Metric.Accuracy));
+
+        Assert.Equal("a fitness needs a 'dev' split to select on; the evaluator has test", error.Message);
+    }
+
+    [Fact]
+    public void Fitness_of_either_mode_leaves_no_live_tensors_behind()
+    {
+        var members = Members(2, firstSeed: 1, steps: 1);
+        var children = Members(1, firstSeed: 80, steps: 1);
+        var before = WeightSet.LiveTensors;
+        foreach (var mode in PopulationFitness.Modes)
+        {
+            using var fitness = PopulationFitness.Create(mode, Evaluator(), Metric.Accuracy, "average");
+            fitness.Sync(0, Slots(members, "m"));
+            fitness.ScorePopulation();
+            fitness.ScoreMembers();
+            fitness.ScoreCandidate(1, children[0]);
+            fitness.Sync(1, [("m0", members[0]), ("c", children[0])]);
+            fitness.ScoreCandidate(0, members[1]);
+            fitness.Sync(0, Slots(members, "m"));
+            fitness.Fused().Dispose();
+        }
+        var after = WeightSet.LiveTensors;
+        DisposeAll(members.Concat(children));
+
+        Assert.Equal(before, after);
+    }
+}
