@@ -4,7 +4,6 @@ using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Operators;
-using EvolverActors.Tensors.Weights;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Actors.Breeding;

@@ -6,6 +6,7 @@ using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
+using Akka.Remote.Hosting;
 using EvolverActors.Actors.Breeding;
 using EvolverActors.Actors.Evaluation;
 using EvolverActors.Actors.Population;

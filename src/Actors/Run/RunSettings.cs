@@ -157,7 +157,7 @@ public sealed record RunSettings
         return value > 0 ? value : throw new EvolverException($"{source}: evolver.run.{key} = {value} must be positive");
     }
 
-    private static IReadOnlyDictionary<string, string> Strings(HoconConfig c, string key)
+    private static Dictionary<string, string> Strings(HoconConfig c, string key)
     {
         if (!c.HasPath(key))
         {

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using Akka.Event;
 using Akka.Persistence;
 using EvolverActors.Actors.Breeding;
 using EvolverActors.Actors.Population;
@@ -183,7 +184,7 @@ public sealed partial class StewardActor
             return;
         }
         // Let the acceptance in progress complete (its file may already be written); then stop.
-        Context.System.Scheduler.ScheduleTellOnce(TimeSpan.FromMilliseconds(50), Self, new StopRun(reason), Self);
+        Timers.StartSingleTimer("stop", new StopRun(reason), TimeSpan.FromMilliseconds(50));
     }
 
     private void OnTerminated(Terminated terminated)
@@ -217,23 +218,9 @@ public sealed partial class StewardActor
         }
         _lastStatus = DateTime.UtcNow;
         var p = Progress();
-        _runtime.Directory.WriteStatus(new RunStatusView
-        {
-            Run = _runtime.RunId,
-            State = state ?? p.State,
-            Evaluations = p.Evaluations,
-            Accepted = p.Accepted,
-            Rejected = p.Rejected,
-            BestDev = p.BestDev,
-            PopulationScore = p.PopulationScore,
-            Version = p.Version,
-            EvalsPerSecond = p.EvaluationsPerSecond,
-            EtaSeconds = p.EtaSeconds,
-            UpdatedUtc = DateTime.UtcNow,
-            Pid = Environment.ProcessId,
-            Reason = reason ?? p.Reason,
-            Mode = Settings.Mode.ToString().ToLowerInvariant(),
-            Schedule = Settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational",
-        });
+        _runtime.Directory.WriteStatus(new RunStatusView(_runtime.RunId, state ?? p.State, p.Evaluations, p.Accepted, p.Rejected,
+            p.BestDev, p.PopulationScore, p.Version, p.EvaluationsPerSecond, p.EtaSeconds, _startedUtc, DateTime.UtcNow,
+            Environment.ProcessId, reason ?? p.Reason, Settings.Mode.ToString().ToLowerInvariant(),
+            Settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational"));
     }
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using Akka.Persistence;
-using EvolverActors.Actors.Breeding;
 using EvolverActors.Actors.Population;
 using EvolverActors.Actors.Run;
 
@@ -14,7 +13,7 @@ namespace EvolverActors.Actors.Steward;
 /// <see cref="OffspringAccepted"/>, then the member adopts. Acceptances are serialised (scores arriving while one is
 /// in progress are stashed), so every decision compares against the current version.
 /// </summary>
-public sealed partial class StewardActor : ReceivePersistentActor
+public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly EvolverRuntime _runtime;
@@ -30,6 +29,7 @@ public sealed partial class StewardActor : ReceivePersistentActor
     private bool _stopping;
     private long _sessionStartEvaluations;
     private DateTime _lastStatus = DateTime.MinValue;
+    private readonly DateTime _startedUtc = DateTime.UtcNow;
 
     public StewardActor(IActorRef members)
     {
@@ -55,6 +55,8 @@ public sealed partial class StewardActor : ReceivePersistentActor
     }
 
     public override string PersistenceId { get; }
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     private RunSettings Settings => _runtime.Settings;
 

@@ -27,6 +27,8 @@ internal static class ExportCommand
         return command;
     }
 
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
     internal static IReadOnlyList<string> Export(RunResult result, string runId, string output)
     {
         var state = result.Report.State;
@@ -52,7 +54,7 @@ internal static class ExportCommand
             zoo = result.Population.ZooDirectory,
             exported_utc = DateTime.UtcNow,
         };
-        File.WriteAllText(Path.Combine(output, "evolver-manifest.json"), JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+        File.WriteAllText(Path.Combine(output, "evolver-manifest.json"), JsonSerializer.Serialize(manifest, Indented) + "\n");
         return files;
     }
 }

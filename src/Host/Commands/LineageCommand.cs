@@ -43,16 +43,22 @@ internal static class LineageCommand
         rejected = report.State.Rejected,
         rejected_by_operator = report.State.RejectedByOperator,
         rejected_by_slot = report.State.RejectedBySlot,
-        initial = report.Starts.FirstOrDefault()?.SlotWeights,
+        initial = (report.Starts.Count > 0 ? report.Starts[0].SlotWeights : null),
         slots = report.State.SlotWeights,
         lineage = report.Lineage,
-    }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+    }, JsonOptions);
+
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
 
     /// <summary>Weights as nodes, "made from" as edges: the target solid, the other parents dashed.</summary>
     internal static string Dot(LedgerReport report)
     {
         var dot = new StringBuilder("digraph lineage {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\"];\n");
-        foreach (var id in report.Starts.FirstOrDefault()?.SlotWeights ?? [])
+        foreach (var id in report.Starts.Count > 0 ? report.Starts[0].SlotWeights : [])
         {
             dot.AppendLine(CultureInfo.InvariantCulture, $"  \"{id}\" [style=filled, fillcolor=lightgrey];");
         }

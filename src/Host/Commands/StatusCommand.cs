@@ -19,7 +19,7 @@ internal static class StatusCommand
         {
             var directory = RunDirectory.Open(result.GetValue(runs)!, result.GetValue(run)!);
             var status = directory.CurrentStatus()
-                ?? throw new EvolverException($"run '{directory.Id}' has no status under {directory.Root} (never started?)");
+                ?? throw new EvolverException($"run '{directory.RunId}' has no status under {directory.Root} (never started?)");
             Console.WriteLine(JsonSerializer.Serialize(status));
             return 0;
         }));

@@ -19,7 +19,7 @@ internal static class JournalAccess
     {
         if (!File.Exists(run.JournalPath))
         {
-            throw new EvolverException($"run '{run.Id}' has no journal at {run.JournalPath}: it never started");
+            throw new EvolverException($"run '{run.RunId}' has no journal at {run.JournalPath}: it never started");
         }
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
@@ -33,7 +33,7 @@ internal static class JournalAccess
         {
             var system = host.Services.GetRequiredService<ActorSystem>();
             var result = new TaskCompletionSource<LedgerReport>(TaskCreationOptions.RunContinuationsAsynchronously);
-            system.ActorOf(Props.Create(() => new LedgerReader(run.Id, result)), "ledger-reader");
+            system.ActorOf(Props.Create(() => new LedgerReader(run.RunId, result)), "ledger-reader");
             return await result.Task.WaitAsync(TimeSpan.FromMinutes(2)).ConfigureAwait(false);
         }
         finally

@@ -5,7 +5,6 @@ using EvolverActors.Actors.Hosting;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
-using EvolverActors.Tensors;
 using EvolverActors.Tensors.Checkpoints;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -40,13 +39,13 @@ internal static class RunLauncher
         var population = RunPopulation.Load(RunConfig.ZooPath(settings));
         var data = TaskData.Load(settings.Task, population.Manifest.Seed, RunConfig.Quick(configText));
         var fingerprint = new RunFingerprint(RunConfig.Hash(settings.Identity()), settings.Identity(),
-            [.. population.Members.Select((m, slot) => new MemberFingerprint(slot, population.Manifest.Models[slot].Name, RunDirectory.Sha256OfCheckpoint(m)))]);
+            [.. population.Members.Select((m, slot) => new MemberFingerprint(slot, population.Manifest.Models[slot].Name, RunFingerprint.Sha256OfCheckpoint(m)))]);
 
         using var runLock = run.AcquireLock();
         run.CreateOrVerify(fingerprint);
-        if (!File.Exists(run.ConfigCopyPath))
+        if (!File.Exists(run.ConfigPath))
         {
-            File.WriteAllText(run.ConfigCopyPath, configText);
+            File.WriteAllText(run.ConfigPath, configText);
         }
         var store = new WeightStore(run.WeightsPath);
         var initial = Enumerable.Range(0, population.Members.Count).Select(slot => $"init-{slot}").ToList();
@@ -58,7 +57,7 @@ internal static class RunLauncher
                 store.Write(initial[slot], weights);
             }
         }
-        using var resident = new ResidentWeights(store, CPU);
+        var resident = new ResidentWeights(store, CPU);
         var runtime = new EvolverRuntime(settings, runId, store, resident, TaskFitness.Factory(settings, population, data), initial, run);
         var exitCode = await RunNodeAsync(runtime, run, request.Output).ConfigureAwait(false);
         return (exitCode, runId);

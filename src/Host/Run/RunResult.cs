@@ -1,7 +1,6 @@
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors;
-using EvolverActors.Tensors.Evaluation;
 using EvolverActors.Tensors.Weights;
 using EvolverActors.Tensors.Zoo;
 using static TorchSharp.torch;
@@ -14,11 +13,11 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
     public static async Task<RunResult> BuildAsync(string runsRoot, string runId)
     {
         var run = RunDirectory.Open(runsRoot, runId);
-        if (!File.Exists(run.ConfigCopyPath))
+        if (!File.Exists(run.ConfigPath))
         {
             throw new EvolverException($"run '{runId}' does not exist under {Path.GetFullPath(runsRoot)}");
         }
-        var (settings, text) = RunConfig.Load(run.ConfigCopyPath);
+        var (settings, text) = RunConfig.Load(run.ConfigPath);
         var population = RunPopulation.Load(RunConfig.ZooPath(settings));
         var report = await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false);
         if (!report.State.Initialized)
