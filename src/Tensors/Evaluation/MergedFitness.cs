@@ -35,10 +35,11 @@ public sealed class MergedFitness : IPopulationFitness
         ArgumentNullException.ThrowIfNull(method);
         IncrementalMerge.RequireSupported(method);
         _ = MergeRegistry.Get(method, parameters); // validates the parameters now
-        _core = new FitnessCore(evaluator, metric);
         Method = method.ToLowerInvariant();
-        _parameters = parameters;
         _inputs = inputs ?? MergeInputs.None;
+        RequireStatistics(Method, _inputs);
+        _core = new FitnessCore(evaluator, metric);
+        _parameters = parameters;
     }
 
     public string Mode => PopulationFitness.Merged;
@@ -54,11 +55,11 @@ public sealed class MergedFitness : IPopulationFitness
     public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots)
     {
         _core.Validate(slots);
-        _populationScore = null;
         try
         {
             if (_merge is null || _core.NeedsRebuild(version, slots))
             {
+                _populationScore = null;
                 Rebuild(slots);
             }
             else
@@ -70,6 +71,7 @@ public sealed class MergedFitness : IPopulationFitness
                 {
                     if (!string.Equals(previous[i].Id, slots[i].Id, StringComparison.Ordinal))
                     {
+                        _populationScore = null;
                         _merge.Replace(i, previous[i].Weights, slots[i].Weights);
                     }
                 }
@@ -78,6 +80,7 @@ public sealed class MergedFitness : IPopulationFitness
         catch
         {
             // A half-applied update leaves the merge unknown: drop it, so the next Sync rebuilds.
+            _populationScore = null;
             DisposeMerge();
             _core.Reset();
             throw;
@@ -114,6 +117,22 @@ public sealed class MergedFitness : IPopulationFitness
     {
         DisposeMerge();
         _core.Dispose();
+    }
+
+    /// <summary>Fisher and RegMean without any statistics would quietly be a plain average: refuse that.</summary>
+    private static void RequireStatistics(string method, MergeInputs inputs)
+    {
+        var (kind, missing) = method switch
+        {
+            FisherMerge.MethodName => ("Fisher", inputs.Fisher is null),
+            RegMeanMerge.MethodName => ("Gram", inputs.Grams is null),
+            _ => ("", false),
+        };
+        if (missing)
+        {
+            throw new EvolverException(
+                $"fitness mode '{PopulationFitness.Merged}' with merge method '{method}' needs {kind} statistics, one set per population slot; none were given");
+        }
     }
 
     private void Rebuild(IReadOnlyList<(string Id, WeightSet Weights)> slots)

@@ -145,7 +145,12 @@ public sealed class PopulationFitnessTests
         var parameter = Assert.Throws<EvolverException>(() => PopulationFitness.Create(
             "merged", evaluator, Metric.Accuracy, "regmean", new Dictionary<string, string> { ["alpha"] = "2" }));
 
+        var statistics = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", evaluator, Metric.Accuracy, "fisher"));
+
         Assert.Equal("unknown fitness mode 'best'; modes: individual, merged", mode.Message);
+        Assert.Equal(
+            "fitness mode 'merged' with merge method 'fisher' needs Fisher statistics, one set per population slot; none were given",
+            statistics.Message);
         Assert.Equal(
             "merge method 'ties' has no incremental update (it is not linear in each member); methods with one: average, fisher, regmean",
             linear.Message);
