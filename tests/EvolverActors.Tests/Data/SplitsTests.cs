@@ -109,7 +109,7 @@ public sealed class SplitsTests
             }
         }
         // Labels travel with their texts.
-        Assert.All(parts["test"].Texts.Zip(parts["test"].Labels), p => Assert.EndsWith($"class {p.Second}", p.First));
+        Assert.All(parts["test"].Texts.Select((text, i) => (Text: text, Label: parts["test"].Labels[i])), p => Assert.EndsWith($"class {p.Label}", p.Text));
     }
 
     [Fact]
