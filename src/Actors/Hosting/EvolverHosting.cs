@@ -42,6 +42,7 @@ public static class EvolverHosting
         }
         akka.loglevel = WARNING
         akka.cluster.log-info = off
+        akka.cluster.singleton-proxy.log-singleton-identification-failure = off
         akka.remote.log-remote-lifecycle-events = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         akka.persistence.journal.sql.auto-initialize = on

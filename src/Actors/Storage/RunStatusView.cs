@@ -25,6 +25,7 @@ public sealed record RunStatusView(
     [property: JsonPropertyName("mode")] string Mode,
     [property: JsonPropertyName("schedule")] string Schedule)
 {
+    [JsonIgnore]
     public bool IsRunning => State == RunStates.Running;
 }
 
