@@ -16,7 +16,7 @@ public sealed class TinyZooTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static readonly MnistNonIidOptions Tiny = new()
+    internal static readonly MnistNonIidOptions Tiny = new()
     {
         Clients = 2,
         Alpha = 0.3,

@@ -1,0 +1,56 @@
+using EvolverActors.Actors.Storage;
+using EvolverActors.Host.Run;
+using Xunit;
+
+namespace EvolverActors.Tests.Service;
+
+/// <summary>
+/// The durability promise (DESIGN.md §3) with real processes: kill -9 a running `evolver run`, restart it with the
+/// same run id, and find every acceptance made before the kill still there — journal, weight files and members agree.
+/// </summary>
+public sealed class CrashResumeTests
+{
+    [Fact]
+    public async Task A_killed_run_resumes_with_every_accepted_adoption_intact()
+    {
+        using var fixture = new ServiceFixture();
+        var config = fixture.Config("crash", mode: "individual", schedule: "steady-state", evaluations: 400, evaluators: 1);
+
+        using (var first = fixture.Start("run", "--config", config, "--run-id", "crash", "--runs", fixture.Runs))
+        {
+            fixture.WaitForStatus("crash", s => s.Accepted >= 3, "first run: waiting for 3 acceptances", TimeSpan.FromMinutes(3), first);
+            first.Kill(entireProcessTree: true); // SIGKILL: no graceful anything
+            await first.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+
+        var run = RunDirectory.Open(fixture.Runs, "crash");
+        var before = await JournalAccess.ReadLedgerAsync(run);
+        Assert.True(before.Lineage.Count >= 3, $"journal holds {before.Lineage.Count} acceptances after the kill");
+        Assert.Equal(RunStates.Stopped, run.CurrentStatus()!.State); // the pid is dead: a crashed run reads as stopped
+        foreach (var accepted in before.Lineage)
+        {
+            using var weights = run.Weights.Load(accepted.WeightsId); // written and fsynced before the event
+        }
+
+        using (var second = fixture.Start("run", "--config", config, "--run-id", "crash", "--runs", fixture.Runs))
+        {
+            await second.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
+            Assert.True(second.ExitCode == 0, $"resumed run exited with {second.ExitCode}");
+        }
+
+        var after = await JournalAccess.ReadLedgerAsync(run);
+        Assert.True(after.State.Finished, "the resumed run finished");
+        Assert.Equal(400, after.State.Evaluations);
+        // Every acceptance from before the kill is the prefix of the final lineage, ids and versions unchanged.
+        Assert.Equal(before.Lineage.Select(a => (a.Version, a.Slot, a.WeightsId)), after.Lineage.Take(before.Lineage.Count).Select(a => (a.Version, a.Slot, a.WeightsId)));
+        Assert.Equal(after.Lineage.Count, after.State.Version);
+        // The ledger's slots are the last accepted weights of each slot, and every one of them is on disk.
+        for (var slot = 0; slot < after.State.SlotWeights.Length; slot++)
+        {
+            var last = after.Lineage.LastOrDefault(a => a.Slot == slot);
+            Assert.Equal(last?.WeightsId ?? $"init-{slot}", after.State.SlotWeights[slot]);
+            using var weights = run.Weights.Load(after.State.SlotWeights[slot]);
+        }
+        Assert.Equal(RunStates.Finished, run.CurrentStatus()!.State);
+    }
+}

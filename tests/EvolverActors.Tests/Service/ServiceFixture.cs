@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using System.Text.Json;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Tensors.Assets;
+using EvolverActors.Tensors.Zoo;
+using EvolverActors.Tests.Checkpoints;
+using EvolverActors.Tests.Data;
+using EvolverActors.Tests.Zoo;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Tests.Service;
+
+/// <summary>A tiny real zoo, run configs for it, and a way to start the real `evolver` executable.</summary>
+internal sealed class ServiceFixture : IDisposable
+{
+    private readonly TempDir _dir = new();
+
+    public ServiceFixture(int seed = 11)
+    {
+        Zoo = _dir.File("zoo");
+        RealData.Fetch(() => MnistNonIidRecipe.Build(Zoo, seed, TinyZooTests.Tiny, AssetStore.Default, CPU, _ => { }));
+    }
+
+    public string Zoo { get; }
+    public string Runs => _dir.File("runs");
+
+    public string Config(string name, string mode, string schedule, int evaluations, int evaluators, int seed = 3)
+    {
+        var devices = string.Join(", ", Enumerable.Repeat("cpu", evaluators));
+        var path = _dir.File(name + ".conf");
+        File.WriteAllText(path, $$"""
+            evolver.run {
+              task = mnist-noniid
+              population.zoo = "{{Zoo}}"
+              fitness { mode = {{mode}}, merge-method = average }
+              schedule = {{schedule}}
+              breeding { operator = evolver, f = 0.5, cr = 0.5, seed = {{seed}}, queue = 2 }
+              evaluators.devices = [{{devices}}]
+              budget.max-evaluations = {{evaluations}}
+              persistence.snapshot-every = 5
+            }
+            """);
+        return path;
+    }
+
+    /// <summary>Starts `evolver` (the Host build copied next to the tests) as a separate process.</summary>
+    public Process Start(params string[] args)
+    {
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _dir.Path,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "evolver.dll"));
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+        var process = Process.Start(info)!;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    /// <summary>Waits on the run's status file (an explicit phase signal written by the steward), never on sleeps alone.</summary>
+    public RunStatusView WaitForStatus(string runId, Func<RunStatusView, bool> condition, string phase, TimeSpan timeout, Process? process = null)
+    {
+        var run = RunDirectory.Open(Runs, runId);
+        var deadline = Stopwatch.StartNew();
+        RunStatusView? last = null;
+        while (deadline.Elapsed < timeout)
+        {
+            try
+            {
+                last = run.ReadStatus();
+            }
+            catch (Exception e) when (e is IOException or JsonException)
+            {
+                // written atomically by rename; a read can still race with the rename on some file systems
+            }
+            if (last is not null && condition(last))
+            {
+                return last;
+            }
+            if (process is { HasExited: true })
+            {
+                throw new Xunit.Sdk.XunitException($"phase '{phase}': evolver exited with {process.ExitCode} first; last status {JsonSerializer.Serialize(last)}");
+            }
+            Thread.Sleep(50);
+        }
+        throw new Xunit.Sdk.XunitException($"phase '{phase}' timed out after {timeout.TotalSeconds} s; last status {JsonSerializer.Serialize(last)}");
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
