@@ -24,7 +24,27 @@ internal static class BenchCommand
         }));
         bench.Subcommands.Add(ops);
         bench.Subcommands.Add(Eval());
+        bench.Subcommands.Add(Schedule());
         return bench;
+    }
+
+    private static Command Schedule()
+    {
+        var evaluators = new Option<int>("--evaluators") { Description = "simulated evaluators", DefaultValueFactory = _ => 8 };
+        var members = new Option<int>("--members") { Description = "population size", DefaultValueFactory = _ => 8 };
+        var evaluations = new Option<long>("--evaluations") { Description = "evaluations per schedule", DefaultValueFactory = _ => 2000 };
+        var command = new Command("schedule", "steady-state vs generational with simulated log-normal evaluators (median 50 ms, sigma 0.5)");
+        command.Options.Add(evaluators);
+        command.Options.Add(members);
+        command.Options.Add(evaluations);
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var json = ScheduleBenchmark.RunAsync(result.GetValue(evaluators), result.GetValue(members), result.GetValue(evaluations), Console.Out)
+                .GetAwaiter().GetResult();
+            Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        return command;
     }
 
     private static Command Eval()

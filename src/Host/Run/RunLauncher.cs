@@ -37,7 +37,9 @@ internal static class RunLauncher
 
         // Everything that can be wrong with the input is found before the run directory is touched.
         var population = RunPopulation.Load(RunConfig.ZooPath(settings));
-        var data = TaskData.Load(settings.Task, population.Manifest.Seed, RunConfig.Quick(configText));
+        var fitness = Simulation.IsSimulated(settings)
+            ? Simulation.Factory(Simulation.Options(configText))
+            : TaskFitness.Factory(settings, population, TaskData.Load(settings.Task, population.Manifest.Seed, RunConfig.Quick(configText)));
         var fingerprint = new RunFingerprint(RunConfig.Hash(settings.Identity()), settings.Identity(),
             [.. population.Members.Select((m, slot) => new MemberFingerprint(slot, population.Manifest.Models[slot].Name, RunFingerprint.Sha256OfCheckpoint(m)))]);
 
@@ -58,12 +60,12 @@ internal static class RunLauncher
             }
         }
         var resident = new ResidentWeights(store, CPU);
-        var runtime = new EvolverRuntime(settings, runId, store, resident, TaskFitness.Factory(settings, population, data), initial, run);
+        var runtime = new EvolverRuntime(settings, runId, store, resident, fitness, initial, run);
         var exitCode = await RunNodeAsync(runtime, run, request.Output).ConfigureAwait(false);
         return (exitCode, runId);
     }
 
-    private static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output)
+    internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output)
     {
         var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
         builder.Logging.ClearProviders();
