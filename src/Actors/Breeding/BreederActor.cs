@@ -4,7 +4,6 @@ using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Operators;
-using static TorchSharp.torch;
 
 namespace EvolverActors.Actors.Breeding;
 
@@ -25,6 +24,7 @@ public sealed class BreederActor : ReceiveActor
     private readonly Dictionary<string, (OffspringInfo Info, IActorRef Evaluator)> _inFlight = new(StringComparer.Ordinal);
     private readonly Dictionary<string, WeightLease> _leases = new(StringComparer.Ordinal);
     private readonly HashSet<string> _generationOpen = new(StringComparer.Ordinal);
+    private readonly OffspringBuffers _buffers = new();
     private LedgerView? _ledger;
     private Random _rng = new(0);
     private Queue<int> _targets = new();
@@ -123,9 +123,17 @@ public sealed class BreederActor : ReceiveActor
         try
         {
             var parents = leases.Skip(1).Select(l => l.Weights).ToList();
-            using var scope = NewDisposeScope();
-            var child = OffspringBuilder.Build(_operator, recipe.Settings, recipe.Seed, leases[0].Weights, parents);
-            _leases[id] = _runtime.Resident.Register(id, child);
+            var child = _buffers.Take(leases[0].Weights);
+            try
+            {
+                OffspringBuilder.BuildInto(child, _operator, recipe.Settings, recipe.Seed, leases[0].Weights, parents);
+            }
+            catch
+            {
+                child.Dispose();
+                throw;
+            }
+            _leases[id] = _runtime.Resident.Register(id, child, _buffers.Return);
         }
         finally
         {
@@ -217,5 +225,6 @@ public sealed class BreederActor : ReceiveActor
             lease.Dispose();
         }
         _leases.Clear();
+        _buffers.Close();
     }
 }

@@ -28,6 +28,13 @@ public sealed class EvaluatorActor : ReceiveActor
     private List<WeightLease> _population = [];
     private IPopulationFitness? _fitness;
     private LedgerView? _ledger;
+    private bool _awaitingWork;
+
+    /// <summary>
+    /// Scored offspring still waiting for the steward's decision that this evaluator may hold (each is a full
+    /// weight set in memory): a slow steward slows evaluators down instead of filling memory.
+    /// </summary>
+    public const int MaxUndecided = 2;
 
     public EvaluatorActor(string name, Device device, IActorRef steward, IActorRef breeder)
     {
@@ -36,7 +43,11 @@ public sealed class EvaluatorActor : ReceiveActor
 
         Receive<LedgerChanged>(m => Observe(m.Ledger));
         Receive<ScorePopulation>(_ => Guarded("initial population", ScoreInitial));
-        Receive<EvaluateOffspring>(m => Evaluate(m.Offspring));
+        Receive<EvaluateOffspring>(m =>
+        {
+            _awaitingWork = false;
+            Evaluate(m.Offspring);
+        });
         Receive<RescoreOffspring>(m =>
         {
             if (_held.TryGetValue(m.OffspringId, out var held))
@@ -52,9 +63,10 @@ public sealed class EvaluatorActor : ReceiveActor
                 held.Lease.Dispose();
             }
             Observe(m.Ledger);
-            if (_runtime.Settings.Schedule == Schedule.Generational && !m.Ledger.Finished)
+            if (!m.Ledger.Finished)
             {
-                _breeder.Tell(new RequestWork(Self)); // generational: one at a time, in decision order (deterministic)
+                // Generational: one at a time, in decision order (deterministic). Steady-state: credit freed.
+                RequestWork(force: _runtime.Settings.Schedule == Schedule.Generational);
             }
         });
     }
@@ -64,6 +76,16 @@ public sealed class EvaluatorActor : ReceiveActor
         // The resident skeleton and data are built here, on this actor's own thread.
         _fitness = _runtime.FitnessFactory(_device);
         _steward.Tell(new RegisterEvaluator(Self, _name));
+        RequestWork(force: true);
+    }
+
+    private void RequestWork(bool force)
+    {
+        if (_awaitingWork || (!force && _held.Count >= MaxUndecided))
+        {
+            return;
+        }
+        _awaitingWork = true;
         _breeder.Tell(new RequestWork(Self));
     }
 
@@ -99,12 +121,12 @@ public sealed class EvaluatorActor : ReceiveActor
         RequestNext();
     }
 
-    /// <summary>Steady-state pulls the next offspring at once, so the device never waits for a decision.</summary>
+    /// <summary>Steady-state pulls the next offspring at once (within its credit), so the device never waits for a decision.</summary>
     private void RequestNext()
     {
         if (_runtime.Settings.Schedule == Schedule.SteadyState)
         {
-            _breeder.Tell(new RequestWork(Self));
+            RequestWork(force: false);
         }
     }
 

@@ -105,11 +105,20 @@ public sealed partial class StewardActor
     private void Reject(OffspringScored m, string reason)
     {
         var o = m.Offspring;
-        Persist(new OffspringRejected(o.Target, o.Operator, m.Score, m.ScoredAtVersion, reason, _state.Evaluations), e =>
+        var rejected = new OffspringRejected(o.Target, o.Operator, m.Score, m.ScoredAtVersion, reason, _state.Evaluations);
+        if (_accepting?.Offspring.Id == o.Id)
         {
-            _state.Apply(e);
-            FinishDecision(m, accepted: false);
-        });
+            Persist(rejected, e =>
+            {
+                _state.Apply(e);
+                FinishDecision(m, accepted: false);
+            });
+            return;
+        }
+        // A rejection changes no weights, so it need not hold up the next decision: PersistAsync lets the
+        // journal batch rejections. The evaluator and breeder hear of it once it is stored.
+        _state.Apply(rejected);
+        PersistAsync(rejected, _ => FinishDecision(m, accepted: false));
     }
 
     /// <summary>The child's file is durable: persist the acceptance, then let the member adopt.</summary>

@@ -94,15 +94,17 @@ public sealed class ResidentWeights
     /// <summary>
     /// Makes freshly built <paramref name="weights"/> resident as <paramref name="id"/> and returns the
     /// first lease on them. Ownership passes to this cache even when it throws: an id that is already
-    /// resident is refused (ids are immutable) and the given set is disposed.
+    /// resident is refused (ids are immutable) and the given set is disposed. When the last lease goes,
+    /// <paramref name="recycle"/> (if given) takes the weight set back instead of it being disposed, so a
+    /// breeder can reuse offspring buffers (fresh large tensors are page-fault bound, STACK.md pitfall 3).
     /// </summary>
-    public WeightLease Register(string id, WeightSet weights)
+    public WeightLease Register(string id, WeightSet weights, Action<WeightSet>? recycle = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
         try
         {
             StoragePaths.RequireValidId(id, "weight id");
-            var entry = new Entry(id) { Leases = 1 };
+            var entry = new Entry(id) { Leases = 1, Recycle = recycle };
             lock (_gate)
             {
                 if (!_entries.TryAdd(id, entry))
@@ -179,7 +181,14 @@ public sealed class ResidentWeights
         if (entry.Weights is { } weights)
         {
             Interlocked.Add(ref _residentBytes, -entry.Bytes);
-            weights.Dispose();
+            if (entry.Recycle is { } recycle)
+            {
+                recycle(weights);
+            }
+            else
+            {
+                weights.Dispose();
+            }
         }
     }
 
@@ -188,6 +197,7 @@ public sealed class ResidentWeights
         public string Id { get; } = id;
         public object LoadGate { get; } = new();
         public int Leases { get; set; }
+        public Action<WeightSet>? Recycle { get; init; }
         private volatile WeightSet? _weights;
 
         /// <summary>Set once, after <see cref="Bytes"/>; read without a lock by the fast path.</summary>

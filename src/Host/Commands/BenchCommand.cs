@@ -25,7 +25,29 @@ internal static class BenchCommand
         bench.Subcommands.Add(ops);
         bench.Subcommands.Add(Eval());
         bench.Subcommands.Add(Schedule());
+        bench.Subcommands.Add(Overhead());
         return bench;
+    }
+
+    private static Command Overhead()
+    {
+        var parameters = new Option<long>("--params") { Description = "parameters per model", DefaultValueFactory = _ => 1_000_000 };
+        var members = new Option<int>("--members") { Description = "population size", DefaultValueFactory = _ => 8 };
+        var evaluators = new Option<int>("--evaluators") { Description = "no-op evaluators", DefaultValueFactory = _ => 2 };
+        var evaluations = new Option<long>("--evaluations") { Description = "offspring", DefaultValueFactory = _ => 1000 };
+        var command = new Command("overhead", "service overhead per offspring with no-op evaluators and persistence on; peak memory");
+        foreach (var option in new Option[] { parameters, members, evaluators, evaluations })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var json = OverheadBenchmark.RunAsync(result.GetValue(parameters), result.GetValue(members), result.GetValue(evaluators),
+                result.GetValue(evaluations), Console.Out).GetAwaiter().GetResult();
+            Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        return command;
     }
 
     private static Command Schedule()
