@@ -26,6 +26,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Eval());
         bench.Subcommands.Add(Schedule());
         bench.Subcommands.Add(Overhead());
+        bench.Subcommands.Add(Resume());
         return bench;
     }
 
@@ -45,6 +46,19 @@ internal static class BenchCommand
             var json = OverheadBenchmark.RunAsync(result.GetValue(parameters), result.GetValue(members), result.GetValue(evaluators),
                 result.GetValue(evaluations), Console.Out).GetAwaiter().GetResult();
             Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Resume()
+    {
+        var events = new Option<int>("--events") { Description = "accepted events before the kill", DefaultValueFactory = _ => 1000 };
+        var command = new Command("resume", "time from process start to the first new evaluation when resuming a killed run");
+        command.Options.Add(events);
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            Console.WriteLine(ResumeBenchmark.Run(result.GetValue(events), Console.Out).ToJsonString());
             return 0;
         }));
         return command;
