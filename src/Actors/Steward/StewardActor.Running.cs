@@ -75,9 +75,11 @@ public sealed partial class StewardActor
             Stash.Stash(); // one acceptance at a time: decide this one against the version that results
             return;
         }
-        if (_state.Finished || _stopping)
+        if (_state.Finished || _stopping || _state.Evaluations >= Settings.MaxEvaluations)
         {
+            // Over budget (results still in flight when the last counted one was decided) or stopping: abandoned.
             m.EvaluatorRef.Tell(new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
+            Tell(_breeders, new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
             return;
         }
         _state.Evaluations++;
