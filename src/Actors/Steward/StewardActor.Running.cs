@@ -131,7 +131,7 @@ public sealed partial class StewardActor
             _log.Info("version {0}: slot {1} := {2} (dev {3:F4}, was {4:F4}; {5})", e.Version, e.Slot, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
             if (_state.Accepted % Settings.SnapshotEvery == 0)
             {
-                SaveSnapshot(new StewardSnapshot(_state));
+                SaveSnapshot(new StewardSnapshot(_state.Copy()));
             }
             Broadcast();
             FinishDecision(scored, accepted: true);
@@ -164,7 +164,7 @@ public sealed partial class StewardActor
             Persist(new RunFinished(reason, DateTime.UtcNow), e =>
             {
                 _state.Apply(e);
-                SaveSnapshot(new StewardSnapshot(_state));
+                SaveSnapshot(new StewardSnapshot(_state.Copy()));
                 Broadcast();
                 _log.Info("run {0} finished: {1}", _runtime.RunId, reason);
                 End("finished", reason, 0);
@@ -179,7 +179,7 @@ public sealed partial class StewardActor
         Tell(_breeders, new StopBreeding(reason));
         if (_accepting is null)
         {
-            SaveSnapshot(new StewardSnapshot(_state));
+            SaveSnapshot(new StewardSnapshot(_state.Copy()));
             End("stopped", reason, 0);
             return;
         }

@@ -41,7 +41,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         {
             if (offer.Snapshot is StewardSnapshot snapshot)
             {
-                _state = snapshot.State;
+                _state = snapshot.State.Copy(); // the store's object stays as it was saved
             }
         });
         Recover<RunInitialized>(e => _state.Apply(e));
