@@ -96,6 +96,14 @@ public abstract class EvolverSpec : Akka.TestKit.Xunit.TestKit
         new(id, target, $"m{target}", [(target + 1) % 3], [$"m{(target + 1) % 3}"], "evolver", 0.5, 0.5, "binomial", false, "element",
             7, bredAtVersion, 0);
 
+    /// <summary>Equal offspring, arrays compared by content (serialize-messages hands actors copies, never the same arrays).</summary>
+    protected static void AssertSameOffspring(OffspringInfo expected, OffspringInfo actual)
+    {
+        Assert.Equal(expected.Parents, actual.Parents);
+        Assert.Equal(expected.ParentWeights, actual.ParentWeights);
+        Assert.Equal(expected, actual with { Parents = expected.Parents, ParentWeights = expected.ParentWeights });
+    }
+
     /// <summary>Stops <paramref name="actor"/> and waits until it is gone (its name and persistence id are free again).</summary>
     protected void StopAndWait(IActorRef actor, string what)
     {
