@@ -105,6 +105,7 @@ public sealed partial class StewardActor
     private void Reject(OffspringScored m, string reason)
     {
         var o = m.Offspring;
+        _deciding = m;
         Persist(new OffspringRejected(o.Target, o.Operator, m.Score, m.ScoredAtVersion, reason, _state.Evaluations), e =>
         {
             _state.Apply(e);
@@ -124,6 +125,7 @@ public sealed partial class StewardActor
         var previous = Settings.Mode == FitnessMode.Merged ? _state.PopulationScore ?? double.NaN : _state.SlotScores[o.Target];
         var accepted = new OffspringAccepted(_state.Version + 1, o.Target, o.Id, _state.SlotWeights[o.Target], o.Parents, o.ParentWeights,
             o.Operator, o.F, o.CR, o.Crossover, o.JRand, o.Granularity, o.Seed, scored.Score, previous, _state.Evaluations, scored.Evaluator, DateTime.UtcNow);
+        _deciding = scored;
         Persist(accepted, e =>
         {
             _state.Apply(e);
@@ -140,6 +142,7 @@ public sealed partial class StewardActor
 
     private void FinishDecision(OffspringScored m, bool accepted)
     {
+        _deciding = null;
         _rescores.Remove(m.Offspring.Id);
         var decided = new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, accepted, CurrentView());
         m.EvaluatorRef.Tell(decided);
@@ -151,6 +154,20 @@ public sealed partial class StewardActor
         }
         WriteStatus(force: false);
         CheckStop();
+    }
+
+    /// <summary>
+    /// The journal refused a decision event (it is not stored, and the actor goes on): the offspring is told it was
+    /// not accepted, without a record, so nothing unrecorded is ever adopted and the acceptance in progress does not
+    /// hold every later score in the stash.
+    /// </summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        if (@event is OffspringAccepted or OffspringRejected && _deciding is { } m)
+        {
+            FinishDecision(m, accepted: false);
+        }
     }
 
     private void CheckStop()

@@ -25,6 +25,9 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     private readonly Stopwatch _session = Stopwatch.StartNew();
     private StewardState _state = new();
     private OffspringScored? _accepting;
+
+    /// <summary>The offspring whose decision event (accepted or rejected) is being persisted (Persist stashes the rest).</summary>
+    private OffspringScored? _deciding;
     private bool _initialScoreRequested;
     private bool _stopping;
     private long _sessionStartEvaluations;

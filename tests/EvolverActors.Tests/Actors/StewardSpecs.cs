@@ -1,5 +1,4 @@
 using Akka.Actor;
-using Akka.TestKit;
 using EvolverActors.Actors.Population;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
@@ -11,100 +10,17 @@ namespace EvolverActors.Tests.Actors;
 /// The steward's acceptance protocol with probes standing in for the members' shard region, an evaluator and a
 /// breeder (DESIGN.md §2–3): write-ahead order, the version rule, budgets, recovery.
 /// </summary>
-public sealed class StewardSpecs : EvolverSpec
+public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(output)
 {
-    private readonly TestProbe _members;
-    private readonly TestProbe _evaluator;
-    private readonly TestProbe _breeder;
-
-    public StewardSpecs(ITestOutputHelper output)
-        : base(output)
-    {
-        _members = Probe("members");
-        _evaluator = Probe("evaluator");
-        _breeder = Probe("breeder");
-    }
-
-    private IActorRef StartSteward() => Sys.ActorOf(Props.Create(() => new StewardActor(_members.Ref)), "steward");
-
-    /// <summary>Plays the members: acknowledges the AdoptWeights the steward sends each slot at start (or after recovery).</summary>
-    private List<AdoptWeights> AcknowledgeAdoptions(string phase)
-    {
-        var adopted = new List<AdoptWeights>();
-        for (var i = 0; i < Runtime.Slots; i++)
-        {
-            var adopt = _members.ExpectMsg<AdoptWeights>(Wait, $"{phase}: AdoptWeights for the {i + 1}th of {Runtime.Slots} slots");
-            adopted.Add(adopt);
-            _members.Reply(new WeightsAdoptedAck(adopt.Slot, adopt.WeightsId, adopt.Version));
-        }
-        return [.. adopted.OrderBy(a => a.Slot)];
-    }
-
-    /// <summary>A fresh run to version 0: members adopt the initial weights, the evaluator scores S (merged) or each slot.</summary>
-    private IActorRef InitializedSteward(RunSettings settings, double populationScore = 0.5, double[]? slotScores = null)
-    {
-        Install(settings);
-        var steward = StartSteward();
-        var adopted = AcknowledgeAdoptions("start");
-        Assert.Equal(["m0", "m1", "m2"], adopted.Select(a => a.WeightsId));
-
-        steward.Tell(new RegisterBreeder(_breeder.Ref));
-        steward.Tell(new RegisterEvaluator(_evaluator.Ref, "e0"));
-        _evaluator.ExpectMsg<LedgerChanged>(m => m.Ledger.Version == 0, Wait, "start: the first evaluator gets the version-0 ledger");
-        _evaluator.ExpectMsg(new ScorePopulation(0), Wait, "start: the first evaluator is asked for the initial scores");
-        var merged = settings.Mode == FitnessMode.Merged;
-        _evaluator.Reply(new PopulationScored(0, slotScores ?? [populationScore, populationScore, populationScore],
-            merged ? populationScore : null, "e0"));
-        _breeder.ExpectMsg<LedgerChanged>(m => m.Ledger.Version == 0, Wait, "start: the breeder gets the initialised ledger");
-        _evaluator.ExpectMsg<LedgerChanged>(m => m.Ledger.Version == 0, Wait, "start: the evaluator gets the initialised ledger");
-        return steward;
-    }
-
-    private RunProgress Progress(IActorRef steward, string phase)
-    {
-        steward.Tell(GetRunProgress.Instance, TestActor);
-        return ExpectMsg<RunProgress>(Wait, $"{phase}: the steward's progress");
-    }
-
-    /// <summary>The evaluator's side of an acceptance: write the child's file when asked, then say it is durable.</summary>
-    private void WriteWhenAsked(string offspringId, float value, string phase)
-    {
-        _evaluator.ExpectMsg(new PersistOffspring(offspringId), Wait, $"{phase}: the steward asks for {offspringId}'s file");
-        using var child = Tiny(value);
-        Store.Write(offspringId, child);
-        _evaluator.Reply(new OffspringPersisted(offspringId));
-    }
-
-    /// <summary>Scores, accepts and adopts one offspring; returns the new version.</summary>
-    private long Accept(IActorRef steward, string id, int target, double score, long version, float value = 10)
-    {
-        steward.Tell(new OffspringScored(Offspring(id, target, version), score, version, "e0", _evaluator.Ref));
-        WriteWhenAsked(id, value, $"accepting {id}");
-        var adopt = _members.ExpectMsg<AdoptWeights>(Wait, $"accepting {id}: slot {target} is told to adopt it");
-        Assert.Equal(new AdoptWeights(target, id, version + 1), adopt);
-        _members.Reply(new WeightsAdoptedAck(target, id, version + 1));
-        // The new ledger is broadcast first, then the decision.
-        _evaluator.ExpectMsg<LedgerChanged>(m => m.Ledger.Version == version + 1, Wait, $"accepting {id}: the evaluator gets version {version + 1}");
-        _evaluator.ExpectMsg<OffspringDecided>(d => d.OffspringId == id && d.Accepted && d.Ledger.Version == version + 1, Wait,
-            $"accepting {id}: the evaluator hears it was accepted");
-        return version + 1;
-    }
-
-    private void ExpectRejected(string id, string phase)
-    {
-        var decided = _evaluator.FishForMessage<OffspringDecided>(d => d.OffspringId == id, Wait, $"{phase}: the decision on {id}");
-        Assert.False(decided.Accepted, $"{phase}: {id} must be rejected");
-    }
-
     [Fact]
     public void Steward_accepts_in_write_ahead_order()
     {
         var steward = InitializedSteward(Settings());
-        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.7, 0, "e0", _evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.7, 0, "e0", Evaluator.Ref));
 
         // 1. The evaluator is asked to write the file; nothing is accepted or adopted before it says the file is durable.
-        _evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "write-ahead: the steward asks for o-1's file first");
-        _members.ExpectNoMsg(Quiet);
+        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "write-ahead: the steward asks for o-1's file first");
+        Members.ExpectNoMsg(Quiet);
         var before = Progress(steward, "write-ahead, file not yet written");
         Assert.Equal((0, 0L), (before.Accepted, before.Version));
 
@@ -112,29 +28,29 @@ public sealed class StewardSpecs : EvolverSpec
         {
             Store.Write("o-1", child);
         }
-        _evaluator.Reply(new OffspringPersisted("o-1"));
+        Evaluator.Reply(new OffspringPersisted("o-1"));
 
         // 2. The acceptance is persisted, then the member adopts a file that is already in the store.
-        var adopt = _members.ExpectMsg<AdoptWeights>(Wait, "write-ahead: slot 1 adopting o-1");
+        var adopt = Members.ExpectMsg<AdoptWeights>(Wait, "write-ahead: slot 1 adopting o-1");
         Assert.Equal(new AdoptWeights(1, "o-1", 1), adopt);
         Assert.True(Store.Contains("o-1"), "the file must be in the store when the member is told to adopt it");
         var after = Progress(steward, "write-ahead, accepted");
         Assert.Equal((1, 1L), (after.Accepted, after.Version));
         Assert.Equal("o-1", after.Ledger.SlotWeights[1]);
         Assert.Equal(0.7, after.PopulationScore);
-        _breeder.FishForMessage<OffspringDecided>(d => d.OffspringId == "o-1" && d.Accepted, Wait, "write-ahead: the breeder hears of o-1");
+        Breeder.FishForMessage<OffspringDecided>(d => d.OffspringId == "o-1" && d.Accepted, Wait, "write-ahead: the breeder hears of o-1");
     }
 
     [Fact]
     public void Steward_rejects_an_offspring_whose_file_could_not_be_written()
     {
         var steward = InitializedSteward(Settings());
-        steward.Tell(new OffspringScored(Offspring("o-1", 0), 0.9, 0, "e0", _evaluator.Ref));
-        _evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "the steward asks for o-1's file");
-        _evaluator.Reply(new OffspringPersistFailed("o-1", "disk full"));
+        steward.Tell(new OffspringScored(Offspring("o-1", 0), 0.9, 0, "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "the steward asks for o-1's file");
+        Evaluator.Reply(new OffspringPersistFailed("o-1", "disk full"));
 
         ExpectRejected("o-1", "file not written");
-        _members.ExpectNoMsg(Quiet);
+        Members.ExpectNoMsg(Quiet);
         var progress = Progress(steward, "after the failed write");
         Assert.Equal((0, 1, 0L), (progress.Accepted, progress.Rejected, progress.Version));
 
@@ -150,24 +66,24 @@ public sealed class StewardSpecs : EvolverSpec
         Assert.Equal(1, version);
 
         // Scored against version 0 and better than the current S (0.6): re-scored, never accepted on that comparison.
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", _evaluator.Ref));
-        _evaluator.ExpectMsg(new RescoreOffspring("o-2", 1), Wait, "stale o-2: a re-score against version 1");
-        _members.ExpectNoMsg(Quiet);
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg(new RescoreOffspring("o-2", 1), Wait, "stale o-2: a re-score against version 1");
+        Members.ExpectNoMsg(Quiet);
         Assert.Equal(1, Progress(steward, "stale o-2 awaiting its re-score").Accepted);
 
         // Re-scored against version 1 it no longer beats S: rejected.
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.59, 1, "e0", _evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.59, 1, "e0", Evaluator.Ref));
         ExpectRejected("o-2", "o-2 re-scored below S");
 
         // Scored against version 0 and not better than the current S: rejected without a re-score.
-        steward.Tell(new OffspringScored(Offspring("o-3", 2), 0.55, 0, "e0", _evaluator.Ref));
-        var decided = _evaluator.ExpectMsg<OffspringDecided>(Wait, "stale o-3 below S: rejected at once (no re-score, no file)");
+        steward.Tell(new OffspringScored(Offspring("o-3", 2), 0.55, 0, "e0", Evaluator.Ref));
+        var decided = Evaluator.ExpectMsg<OffspringDecided>(Wait, "stale o-3 below S: rejected at once (no re-score, no file)");
         Assert.Equal(("o-3", false), (decided.OffspringId, decided.Accepted));
 
         var progress = Progress(steward, "after the stale offspring");
         Assert.Equal((1, 2, 1L), (progress.Accepted, progress.Rejected, progress.Version));
         Assert.Equal(0.6, progress.PopulationScore);
-        _members.ExpectNoMsg(Quiet);
+        Members.ExpectNoMsg(Quiet);
     }
 
     [Fact]
@@ -175,8 +91,8 @@ public sealed class StewardSpecs : EvolverSpec
     {
         var steward = InitializedSteward(Settings());
         var version = Accept(steward, "o-1", 0, 0.6, 0);
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", _evaluator.Ref));
-        _evaluator.ExpectMsg(new RescoreOffspring("o-2", version), Wait, "stale o-2: a re-score against version 1");
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg(new RescoreOffspring("o-2", version), Wait, "stale o-2: a re-score against version 1");
         Accept(steward, "o-2", 1, 0.65, version);
         Assert.Equal(0.65, Progress(steward, "after o-2's acceptance").PopulationScore);
     }
@@ -189,10 +105,10 @@ public sealed class StewardSpecs : EvolverSpec
     public void Steward_rejects_non_finite_scores(FitnessMode mode, double score)
     {
         var steward = InitializedSteward(Settings(mode), slotScores: [0.1, 0.2, 0.3]);
-        steward.Tell(new OffspringScored(Offspring("o-1", 0), score, 0, "e0", _evaluator.Ref));
-        var decided = _evaluator.ExpectMsg<OffspringDecided>(Wait, $"o-1 scored {score}: decided without a file");
+        steward.Tell(new OffspringScored(Offspring("o-1", 0), score, 0, "e0", Evaluator.Ref));
+        var decided = Evaluator.ExpectMsg<OffspringDecided>(Wait, $"o-1 scored {score}: decided without a file");
         Assert.Equal(("o-1", false), (decided.OffspringId, decided.Accepted));
-        _members.ExpectNoMsg(Quiet);
+        Members.ExpectNoMsg(Quiet);
         var progress = Progress(steward, "after the non-finite score");
         Assert.Equal((0, 1, 0L), (progress.Accepted, progress.Rejected, progress.Version));
     }
@@ -206,18 +122,18 @@ public sealed class StewardSpecs : EvolverSpec
         var steward = InitializedSteward(Settings() with { MaxEvaluations = 3 });
         var version = Accept(steward, "o-1", 0, 0.6, 0);
         ended.ExpectNoMsg(Quiet);
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.1, version, "e0", _evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.1, version, "e0", Evaluator.Ref));
         ExpectRejected("o-2", "the last evaluation of the budget");
 
         var end = ended.ExpectMsg<RunEnded>(Wait, "budget spent: RunEnded is published");
         Assert.Equal(("finished", 0), (end.State, end.ExitCode));
         Assert.Contains("max-evaluations", end.Reason, StringComparison.Ordinal);
-        _breeder.FishForMessage<LedgerChanged>(m => m.Ledger.Finished, Wait, "budget spent: the breeder hears the run is finished");
+        Breeder.FishForMessage<LedgerChanged>(m => m.Ledger.Finished, Wait, "budget spent: the breeder hears the run is finished");
         var progress = Progress(steward, "finished");
         Assert.Equal(("finished", 3L), (progress.State, progress.Evaluations));
 
         // Late scores are decided (rejected) without counting or accepting.
-        steward.Tell(new OffspringScored(Offspring("o-3", 2), 0.99, version, "e0", _evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-3", 2), 0.99, version, "e0", Evaluator.Ref));
         ExpectRejected("o-3", "a score that arrives after the end");
         Assert.Equal(3L, Progress(steward, "after a late score").Evaluations);
 
@@ -226,18 +142,18 @@ public sealed class StewardSpecs : EvolverSpec
         StartSteward();
         var again = ended.ExpectMsg<RunEnded>(Wait, "a restarted finished run reports at once");
         Assert.Equal("finished", again.State);
-        _members.ExpectNoMsg(Quiet);
+        Members.ExpectNoMsg(Quiet);
     }
 
     [Theory]
     [InlineData(50)]
     [InlineData(1)]
-    public void Steward_recovers_its_ledger_and_has_the_members_re_adopt_it(int snapshotEvery)
+    public void Steward_recovers_its_ledger_and_has_theMembers_re_adopt_it(int snapshotEvery)
     {
         var steward = InitializedSteward(Settings() with { SnapshotEvery = snapshotEvery });
         var version = Accept(steward, "o-1", 2, 0.6, 0, value: 20);
         version = Accept(steward, "o-2", 0, 0.7, version, value: 30);
-        steward.Tell(new OffspringScored(Offspring("o-3", 1), 0.1, version, "e0", _evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-3", 1), 0.1, version, "e0", Evaluator.Ref));
         ExpectRejected("o-3", "a rejection before the restart");
         var before = Progress(steward, "before the restart");
 
@@ -255,8 +171,8 @@ public sealed class StewardSpecs : EvolverSpec
         Assert.Equal(["o-2", "m1", "o-1"], after.Ledger.SlotWeights);
 
         // The recovered steward does not ask for the initial scores again; a new evaluator gets the ledger.
-        recovered.Tell(new RegisterEvaluator(_evaluator.Ref, "e0"));
-        _evaluator.FishForMessage<LedgerChanged>(m => m.Ledger.Version == 2, Wait, "recovery: the evaluator gets the version-2 ledger");
+        recovered.Tell(new RegisterEvaluator(Evaluator.Ref, "e0"));
+        Evaluator.FishForMessage<LedgerChanged>(m => m.Ledger.Version == 2, Wait, "recovery: the evaluator gets the version-2 ledger");
         Accept(recovered, "o-4", 1, 0.8, 2);
     }
 
@@ -267,8 +183,8 @@ public sealed class StewardSpecs : EvolverSpec
         Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
         Install(Settings());
         StartSteward();
-        var adopt = _members.ExpectMsg<AdoptWeights>(Wait, "start: the first AdoptWeights");
-        _members.Reply(new AdoptionFailed(adopt.Slot, adopt.WeightsId, "no such file in the weight store"));
+        var adopt = Members.ExpectMsg<AdoptWeights>(Wait, "start: the first AdoptWeights");
+        Members.Reply(new AdoptionFailed(adopt.Slot, adopt.WeightsId, "no such file in the weight store"));
         var end = ended.ExpectMsg<RunEnded>(Wait, "a member that cannot load its weights ends the run");
         Assert.Equal(("failed", 2), (end.State, end.ExitCode));
         Assert.Contains($"slot {adopt.Slot}", end.Reason, StringComparison.Ordinal);
