@@ -44,6 +44,7 @@ public sealed partial class StewardActor
         Command<WeightsAdoptedAck>(_ => { });
         Command<AdoptionFailed>(failed => End("failed", $"slot {failed.Slot}: weights '{failed.WeightsId}' cannot be loaded: {failed.Problem}", 2));
         Command<Terminated>(OnTerminated);
+        Command<CheckBudget>(_ => CheckStop());
         Command<GetRunProgress>(_ => Sender.Tell(Progress()));
         Command<StopRun>(m => Stop(m.Reason));
         // Events are kept after a snapshot: they are the lineage record (snapshots only shorten recovery).
@@ -110,6 +111,7 @@ public sealed partial class StewardActor
         var rejected = new OffspringRejected(o.Target, o.Operator, m.Score, m.ScoredAtVersion, reason, _state.Evaluations);
         if (_accepting?.Offspring.Id == o.Id)
         {
+            _deciding = m;
             Persist(rejected, e =>
             {
                 _state.Apply(e);
@@ -119,8 +121,13 @@ public sealed partial class StewardActor
         }
         // A rejection changes no weights, so it need not hold up the next decision: PersistAsync lets the
         // journal batch rejections. The evaluator and breeder hear of it once it is stored.
-        _state.Apply(rejected);
-        PersistAsync(rejected, _ => FinishDecision(m, accepted: false));
+        _pendingRejections[rejected] = m;
+        PersistAsync(rejected, e =>
+        {
+            _pendingRejections.Remove(e);
+            _state.Apply(e);
+            FinishDecision(m, accepted: false);
+        });
     }
 
     /// <summary>The child's file is durable: persist the acceptance, then let the member adopt.</summary>
@@ -135,6 +142,7 @@ public sealed partial class StewardActor
         var previous = Settings.Mode == FitnessMode.Merged ? _state.PopulationScore ?? double.NaN : _state.SlotScores[o.Target];
         var accepted = new OffspringAccepted(_state.Version + 1, o.Target, o.Id, _state.SlotWeights[o.Target], o.Parents, o.ParentWeights,
             o.Operator, o.F, o.CR, o.Crossover, o.JRand, o.Granularity, o.Seed, scored.Score, previous, _state.Evaluations, scored.Evaluator, DateTime.UtcNow);
+        _deciding = scored;
         Persist(accepted, e =>
         {
             _state.Apply(e);
@@ -142,7 +150,7 @@ public sealed partial class StewardActor
             _log.Info("version {0}: slot {1} := {2} (dev {3:F4}, was {4:F4}; {5})", e.Version, e.Slot, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
             if (_state.Accepted % Settings.SnapshotEvery == 0)
             {
-                SaveSnapshot(new StewardSnapshot(_state));
+                SaveSnapshot(new StewardSnapshot(_state.Copy()));
             }
             Broadcast();
             FinishDecision(scored, accepted: true);
@@ -151,6 +159,10 @@ public sealed partial class StewardActor
 
     private void FinishDecision(OffspringScored m, bool accepted)
     {
+        if (ReferenceEquals(_deciding, m))
+        {
+            _deciding = null;
+        }
         _rescores.Remove(m.Offspring.Id);
         var decided = new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, accepted, CurrentView());
         m.EvaluatorRef.Tell(decided);
@@ -161,7 +173,28 @@ public sealed partial class StewardActor
             Stash.UnstashAll();
         }
         WriteStatus(force: false);
-        CheckStop();
+        // Checked as a command of its own: this may run inside a PersistAsync handler, where a nested Persist
+        // would leave later commands stashed.
+        Self.Tell(CheckBudget.Instance);
+    }
+
+    /// <summary>
+    /// The journal refused a decision event (it is not stored, and the actor goes on): the offspring is told it was
+    /// not accepted, without a record, so nothing unrecorded is ever adopted and the acceptance in progress does not
+    /// hold every later score in the stash.
+    /// </summary>
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        base.OnPersistRejected(cause, @event, sequenceNr);
+        if (@event is OffspringRejected rejected && _pendingRejections.Remove(rejected, out var pending))
+        {
+            FinishDecision(pending, accepted: false);
+            return;
+        }
+        if (@event is OffspringAccepted or OffspringRejected && _deciding is { } m)
+        {
+            FinishDecision(m, accepted: false);
+        }
     }
 
     private void CheckStop()
@@ -175,7 +208,7 @@ public sealed partial class StewardActor
             Persist(new RunFinished(reason, DateTime.UtcNow), e =>
             {
                 _state.Apply(e);
-                SaveSnapshot(new StewardSnapshot(_state));
+                SaveSnapshot(new StewardSnapshot(_state.Copy()));
                 Broadcast();
                 _log.Info("run {0} finished: {1}", _runtime.RunId, reason);
                 End("finished", reason, 0);
@@ -190,7 +223,7 @@ public sealed partial class StewardActor
         Tell(_breeders, new StopBreeding(reason));
         if (_accepting is null)
         {
-            SaveSnapshot(new StewardSnapshot(_state));
+            SaveSnapshot(new StewardSnapshot(_state.Copy()));
             End("stopped", reason, 0);
             return;
         }

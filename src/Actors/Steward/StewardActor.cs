@@ -25,6 +25,12 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     private readonly Stopwatch _session = Stopwatch.StartNew();
     private StewardState _state = new();
     private OffspringScored? _accepting;
+
+    /// <summary>The offspring whose decision event (accepted or rejected) is being persisted (Persist stashes the rest).</summary>
+    private OffspringScored? _deciding;
+
+    /// <summary>Rejections being persisted asynchronously, by event (reference identity), so a refused write is still decided.</summary>
+    private readonly Dictionary<OffspringRejected, OffspringScored> _pendingRejections = new(ReferenceEqualityComparer.Instance);
     private bool _initialScoreRequested;
     private bool _stopping;
     private long _sessionStartEvaluations;
@@ -41,7 +47,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         {
             if (offer.Snapshot is StewardSnapshot snapshot)
             {
-                _state = snapshot.State;
+                _state = snapshot.State.Copy(); // the store's object stays as it was saved
             }
         });
         Recover<RunInitialized>(e => _state.Apply(e));

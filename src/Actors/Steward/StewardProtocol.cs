@@ -78,3 +78,9 @@ public sealed record StopRun(string Reason) : IEvolverMessage;
 
 /// <summary>Published on the event stream when the run ends (finished, stopped or failed) so the host can exit.</summary>
 public sealed record RunEnded(string State, string Reason, int ExitCode) : IEvolverMessage;
+
+/// <summary>Steward → itself: look at the stopping rules now (after a decision has been stored).</summary>
+public sealed record CheckBudget : IEvolverMessage
+{
+    public static CheckBudget Instance { get; } = new();
+}

@@ -45,6 +45,27 @@ public sealed class StewardState
     public double BestDev(FitnessMode mode) =>
         mode == FitnessMode.Merged ? PopulationScore ?? double.NaN : SlotScores.Length == 0 ? double.NaN : SlotScores.Max();
 
+    /// <summary>
+    /// A deep copy. Snapshots must hold one: a snapshot store may serialise later (or, in memory, never), and the
+    /// steward keeps mutating its own state, which would leak events after the snapshot's sequence number into it.
+    /// </summary>
+    public StewardState Copy() => new()
+    {
+        SlotWeights = [.. SlotWeights],
+        SlotScores = [.. SlotScores],
+        PopulationScore = PopulationScore,
+        Version = Version,
+        Evaluations = Evaluations,
+        Accepted = Accepted,
+        Rejected = Rejected,
+        Dropped = Dropped,
+        LastAcceptedAt = LastAcceptedAt,
+        Initialized = Initialized,
+        FinishedReason = FinishedReason,
+        RejectedByOperator = new Dictionary<string, long>(RejectedByOperator, StringComparer.Ordinal),
+        RejectedBySlot = [.. RejectedBySlot],
+    };
+
     public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished);
 
     /// <summary>The acceptance rule of DESIGN.md §1–2, including the version rule (never accept on a stale comparison).</summary>

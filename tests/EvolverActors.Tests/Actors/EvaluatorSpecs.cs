@@ -1,0 +1,149 @@
+using Akka.Actor;
+using Akka.TestKit;
+using EvolverActors.Actors.Breeding;
+using EvolverActors.Actors.Evaluation;
+using EvolverActors.Actors.Steward;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Weights;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Tests.Actors;
+
+/// <summary>An evaluator between a breeder and a steward (both probes), with a fake fitness the spec controls.</summary>
+public sealed class EvaluatorSpecs : EvolverSpec
+{
+    private static readonly LedgerView Version0 = new(0, ["m0", "m1", "m2"], [0.5, 0.5, 0.5], 0.5, false);
+    private readonly TestProbe _steward;
+    private readonly TestProbe _breeder;
+    private readonly List<WeightLease> _offspring = [];
+
+    public EvaluatorSpecs(ITestOutputHelper output)
+        : base(output)
+    {
+        _steward = Probe("steward");
+        _breeder = Probe("breeder");
+    }
+
+    /// <summary>A population fitness that scores a child by the mean of its bias, or throws when told to; it records its syncs.</summary>
+    private sealed class FakeFitness : IPopulationFitness
+    {
+        public Func<int, WeightSet, double> Score { get; set; } = (_, child) => BiasMean(child);
+        public List<(long Version, string[] Ids)> Syncs { get; } = [];
+        public string Mode => PopulationFitness.Merged;
+        public long Version { get; private set; } = -1;
+
+        public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots)
+        {
+            Syncs.Add((version, [.. slots.Select(s => s.Id)]));
+            Version = version;
+        }
+
+        public double ScoreCandidate(int slot, WeightSet child) => Score(slot, child);
+        public double ScorePopulation() => 0.5;
+        public IReadOnlyList<double> ScoreMembers() => [0.5, 0.5, 0.5];
+        public Score Report(WeightSet weights, string split) => throw new NotSupportedException("not in these specs");
+        public WeightSet Fused() => throw new NotSupportedException("not in these specs");
+        public void Dispose()
+        {
+        }
+    }
+
+    private (IActorRef Evaluator, FakeFitness Fitness) StartEvaluator(FakeFitness fitness)
+    {
+        Install(Settings(), fitness: _ => fitness);
+        var evaluator = Sys.ActorOf(Props.Create(() => new EvaluatorActor("e0", CPU, _steward.Ref, _breeder.Ref)), "evaluator");
+        _steward.ExpectMsg<RegisterEvaluator>(r => r.Evaluator.Equals(evaluator) && r.Name == "e0", Wait, "the evaluator registers with the steward");
+        _breeder.ExpectMsg<RequestWork>(r => r.Evaluator.Equals(evaluator), Wait, "the evaluator asks the breeder for work at start");
+        evaluator.Tell(new LedgerChanged(Version0));
+        return (evaluator, fitness);
+    }
+
+    /// <summary>Builds an offspring as a breeder would: resident under its id, the spec holding the breeder's lease.</summary>
+    private OffspringInfo Bred(string id, int target, float value)
+    {
+        _offspring.Add(Resident.Register(id, Tiny(value)));
+        return Offspring(id, target);
+    }
+
+    [Fact]
+    public void Evaluator_scores_against_the_newest_ledger_and_writes_an_accepted_child_to_the_store()
+    {
+        var (evaluator, fitness) = StartEvaluator(new FakeFitness());
+        var child = Bred("o-1", 1, 4);
+        evaluator.Tell(new EvaluateOffspring(child), _breeder.Ref);
+
+        var scored = _steward.ExpectMsg<OffspringScored>(Wait, "o-1 scored");
+        AssertSameOffspring(child, scored.Offspring);
+        Assert.Equal((4.0, 0L, "e0"), (scored.Score, scored.ScoredAtVersion, scored.Evaluator));
+        Assert.Equal(evaluator, scored.EvaluatorRef);
+        Assert.Equal(["m0", "m1", "m2"], Assert.Single(fitness.Syncs).Ids);
+        _breeder.ExpectMsg<RequestWork>(Wait, "the evaluator pulls the next offspring without waiting for the decision");
+
+        // A newer population: a re-score syncs to it first.
+        var version1 = new LedgerView(1, ["m0", "m1", "m0"], [0.6, 0.6, 0.6], 0.6, false);
+        evaluator.Tell(new LedgerChanged(version1));
+        evaluator.Tell(new RescoreOffspring("o-1", 1));
+        var rescored = _steward.ExpectMsg<OffspringScored>(Wait, "o-1 re-scored against version 1");
+        Assert.Equal(1, rescored.ScoredAtVersion);
+        Assert.Equal(1L, fitness.Syncs[^1].Version);
+        Assert.Equal(["m0", "m1", "m0"], fitness.Syncs[^1].Ids);
+
+        Assert.False(Store.Contains("o-1"));
+        evaluator.Tell(new PersistOffspring("o-1"));
+        _steward.ExpectMsg(new OffspringPersisted("o-1"), Wait, "o-1's file is durable");
+        Assert.True(Store.Contains("o-1"));
+        using var written = Store.Load("o-1");
+        Assert.Equal(4.0, BiasMean(written));
+
+        // After the decision the evaluator lets go of the child (only the breeder's lease is left).
+        Assert.Equal(2, Resident.LeaseCount("o-1"));
+        evaluator.Tell(new OffspringDecided("o-1", 0, true, version1));
+        AwaitCondition(() => Resident.LeaseCount("o-1") == 1, Wait, "the evaluator releases o-1 once it is decided");
+        evaluator.Tell(new PersistOffspring("o-1"));
+        Assert.StartsWith("e0 no longer holds", _steward.ExpectMsg<OffspringPersistFailed>(Wait, "a decided offspring cannot be written again").Reason,
+            StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Evaluator_reports_a_failing_score_to_the_breeder_and_keeps_pulling_work()
+    {
+        var (evaluator, fitness) = StartEvaluator(new FakeFitness());
+        fitness.Score = (slot, _) => slot == 0 ? throw new InvalidOperationException("device fault") : 0.75;
+
+        var failing = Bred("o-1", 0, 1);
+        evaluator.Tell(new EvaluateOffspring(failing), _breeder.Ref);
+        var failed = _breeder.ExpectMsg<OffspringFailed>(Wait, "o-1's score threw: the breeder hears of it");
+        AssertSameOffspring(failing, failed.Offspring);
+        Assert.Contains("device fault", failed.Reason, StringComparison.Ordinal);
+        _breeder.ExpectMsg<RequestWork>(Wait, "after a failure the evaluator asks for more work");
+        Assert.Equal(1, Resident.LeaseCount("o-1")); // the evaluator holds no lease on a failed offspring
+
+        var fine = Bred("o-2", 1, 2);
+        evaluator.Tell(new EvaluateOffspring(fine), _breeder.Ref);
+        var scored = _steward.ExpectMsg<OffspringScored>(Wait, "the next offspring is scored as usual");
+        Assert.Equal(("o-2", 0.75), (scored.Offspring.Id, scored.Score));
+        _breeder.ExpectMsg<RequestWork>(Wait, "and the evaluator asks again");
+    }
+
+    [Fact]
+    public void Evaluator_reports_an_offspring_it_cannot_load_as_failed()
+    {
+        var (evaluator, _) = StartEvaluator(new FakeFitness());
+        evaluator.Tell(new EvaluateOffspring(Offspring("o-gone", 2)), _breeder.Ref);
+        var failed = _breeder.ExpectMsg<OffspringFailed>(Wait, "an offspring that is neither resident nor stored");
+        Assert.Equal("o-gone", failed.Offspring.Id);
+        _breeder.ExpectMsg<RequestWork>(Wait, "after the failure the evaluator asks for more work");
+        _steward.ExpectNoMsg(Quiet);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            _offspring.ForEach(l => l.Dispose());
+        }
+    }
+}

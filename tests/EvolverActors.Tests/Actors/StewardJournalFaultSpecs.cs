@@ -1,0 +1,81 @@
+using Akka.Actor;
+using Akka.Configuration;
+using Akka.Persistence;
+using Akka.Persistence.TestKit;
+using EvolverActors.Actors.Steward;
+using Xunit;
+
+namespace EvolverActors.Tests.Actors;
+
+/// <summary>
+/// Journal faults injected with Akka.Persistence.TestKit's <see cref="TestJournal"/>: an acceptance the journal
+/// did not store is never reported, and the ledger recovered afterwards does not contain it (DESIGN.md §3).
+/// </summary>
+public sealed class StewardJournalFaultSpecs(ITestOutputHelper output) : StewardSpecBase(output, Hocon)
+{
+    // serialize-messages stays off here: Akka's own journal-failure messages carry exceptions that its default
+    // serializer cannot copy (the other specs prove our messages serialisable).
+    private static readonly string Hocon = $"""
+        akka.loglevel = WARNING
+        akka.actor.serialize-messages = off
+        akka.persistence.journal.plugin = "akka.persistence.journal.test"
+        akka.persistence.snapshot-store.plugin = "akka.persistence.snapshot-store.inmem"
+        {ConfigurationFactory.FromResource<TestJournal>("Akka.Persistence.TestKit.config.conf")}
+        """;
+
+    private ITestJournal Journal => TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
+
+    [Fact]
+    public async Task Steward_never_reports_an_acceptance_the_journal_failed_to_write()
+    {
+        var steward = InitializedSteward(Settings());
+        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.7, 0, "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "the steward asks for o-1's file");
+        using (var child = Tiny(10))
+        {
+            Store.Write("o-1", child);
+        }
+
+        await Journal.OnWrite.Fail();
+        Watch(steward);
+        Evaluator.Reply(new OffspringPersisted("o-1"));
+
+        // A persistence failure stops the steward: nothing is adopted, nobody hears of an acceptance.
+        ExpectTerminated(steward, Wait, "the steward stops when the journal fails to store OffspringAccepted");
+        Members.ExpectNoMsg(Quiet);
+        Breeder.ExpectNoMsg(Quiet);
+
+        // The journal works again: the recovered ledger is still version 0 and the members re-adopt the initial weights.
+        await Journal.OnWrite.Pass();
+        var recovered = StartSteward();
+        var adopted = AcknowledgeAdoptions("recovery after the failed write");
+        Assert.Equal(["m0", "m1", "m2"], adopted.Select(a => a.WeightsId));
+        Assert.All(adopted, a => Assert.Equal(0, a.Version));
+        var progress = Progress(recovered, "after recovery");
+        Assert.Equal((0L, 0L), (progress.Version, progress.Accepted));
+    }
+
+    [Fact]
+    public async Task Steward_decides_an_acceptance_the_journal_rejected_as_not_accepted_and_goes_on()
+    {
+        var steward = InitializedSteward(Settings());
+        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.7, 0, "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "the steward asks for o-1's file");
+        using (var child = Tiny(10))
+        {
+            Store.Write("o-1", child);
+        }
+
+        await Journal.OnWrite.Reject();
+        Evaluator.Reply(new OffspringPersisted("o-1"));
+        var decided = Evaluator.FishForMessage<OffspringDecided>(d => d.OffspringId == "o-1", Wait, "the decision on o-1 after the journal rejected it");
+        Assert.False(decided.Accepted, "an acceptance the journal did not store is not an acceptance");
+        Assert.Equal(0, decided.Ledger.Version);
+        Members.ExpectNoMsg(Quiet);
+
+        // The run goes on once the journal stores events again: the next offspring is decided, not stashed forever.
+        await Journal.OnWrite.Pass();
+        Accept(steward, "o-2", 0, 0.8, 0);
+        Assert.Equal((1L, "o-2"), (Progress(steward, "after o-2").Version, Progress(steward, "after o-2").Ledger.SlotWeights[0]));
+    }
+}

@@ -1,0 +1,193 @@
+using Akka.Actor;
+using EvolverActors.Actors.Population;
+using EvolverActors.Actors.Run;
+using EvolverActors.Actors.Steward;
+using Xunit;
+
+namespace EvolverActors.Tests.Actors;
+
+/// <summary>
+/// The steward's acceptance protocol with probes standing in for the members' shard region, an evaluator and a
+/// breeder (DESIGN.md §2–3): write-ahead order, the version rule, budgets, recovery.
+/// </summary>
+public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(output)
+{
+    [Fact]
+    public void Steward_accepts_in_write_ahead_order()
+    {
+        var steward = InitializedSteward(Settings());
+        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.7, 0, "e0", Evaluator.Ref));
+
+        // 1. The evaluator is asked to write the file; nothing is accepted or adopted before it says the file is durable.
+        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "write-ahead: the steward asks for o-1's file first");
+        Members.ExpectNoMsg(Quiet);
+        var before = Progress(steward, "write-ahead, file not yet written");
+        Assert.Equal((0, 0L), (before.Accepted, before.Version));
+
+        using (var child = Tiny(10))
+        {
+            Store.Write("o-1", child);
+        }
+        Evaluator.Reply(new OffspringPersisted("o-1"));
+
+        // 2. The acceptance is persisted, then the member adopts a file that is already in the store.
+        var adopt = Members.ExpectMsg<AdoptWeights>(Wait, "write-ahead: slot 1 adopting o-1");
+        Assert.Equal(new AdoptWeights(1, "o-1", 1), adopt);
+        Assert.True(Store.Contains("o-1"), "the file must be in the store when the member is told to adopt it");
+        var after = Progress(steward, "write-ahead, accepted");
+        Assert.Equal((1, 1L), (after.Accepted, after.Version));
+        Assert.Equal("o-1", after.Ledger.SlotWeights[1]);
+        Assert.Equal(0.7, after.PopulationScore);
+        Breeder.FishForMessage<OffspringDecided>(d => d.OffspringId == "o-1" && d.Accepted, Wait, "write-ahead: the breeder hears of o-1");
+    }
+
+    [Fact]
+    public void Steward_rejects_an_offspring_whose_file_could_not_be_written()
+    {
+        var steward = InitializedSteward(Settings());
+        steward.Tell(new OffspringScored(Offspring("o-1", 0), 0.9, 0, "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "the steward asks for o-1's file");
+        Evaluator.Reply(new OffspringPersistFailed("o-1", "disk full"));
+
+        ExpectRejected("o-1", "file not written");
+        Members.ExpectNoMsg(Quiet);
+        var progress = Progress(steward, "after the failed write");
+        Assert.Equal((0, 1, 0L), (progress.Accepted, progress.Rejected, progress.Version));
+
+        // The run goes on: the next offspring is decided as usual.
+        Accept(steward, "o-2", 0, 0.8, 0);
+    }
+
+    [Fact]
+    public void Steward_never_accepts_on_a_stale_comparison()
+    {
+        var steward = InitializedSteward(Settings());
+        var version = Accept(steward, "o-1", 0, 0.6, 0);
+        Assert.Equal(1, version);
+
+        // Scored against version 0 and better than the current S (0.6): re-scored, never accepted on that comparison.
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg(new RescoreOffspring("o-2", 1), Wait, "stale o-2: a re-score against version 1");
+        Members.ExpectNoMsg(Quiet);
+        Assert.Equal(1, Progress(steward, "stale o-2 awaiting its re-score").Accepted);
+
+        // Re-scored against version 1 it no longer beats S: rejected.
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.59, 1, "e0", Evaluator.Ref));
+        ExpectRejected("o-2", "o-2 re-scored below S");
+
+        // Scored against version 0 and not better than the current S: rejected without a re-score.
+        steward.Tell(new OffspringScored(Offspring("o-3", 2), 0.55, 0, "e0", Evaluator.Ref));
+        var decided = Evaluator.ExpectMsg<OffspringDecided>(Wait, "stale o-3 below S: rejected at once (no re-score, no file)");
+        Assert.Equal(("o-3", false), (decided.OffspringId, decided.Accepted));
+
+        var progress = Progress(steward, "after the stale offspring");
+        Assert.Equal((1, 2, 1L), (progress.Accepted, progress.Rejected, progress.Version));
+        Assert.Equal(0.6, progress.PopulationScore);
+        Members.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void Steward_accepts_a_stale_offspring_that_still_beats_S_after_its_rescore()
+    {
+        var steward = InitializedSteward(Settings());
+        var version = Accept(steward, "o-1", 0, 0.6, 0);
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg(new RescoreOffspring("o-2", version), Wait, "stale o-2: a re-score against version 1");
+        Accept(steward, "o-2", 1, 0.65, version);
+        Assert.Equal(0.65, Progress(steward, "after o-2's acceptance").PopulationScore);
+    }
+
+    [Theory]
+    [InlineData(FitnessMode.Merged, double.NaN)]
+    [InlineData(FitnessMode.Merged, double.PositiveInfinity)]
+    [InlineData(FitnessMode.Individual, double.NaN)]
+    [InlineData(FitnessMode.Individual, double.PositiveInfinity)]
+    public void Steward_rejects_non_finite_scores(FitnessMode mode, double score)
+    {
+        var steward = InitializedSteward(Settings(mode), slotScores: [0.1, 0.2, 0.3]);
+        steward.Tell(new OffspringScored(Offspring("o-1", 0), score, 0, "e0", Evaluator.Ref));
+        var decided = Evaluator.ExpectMsg<OffspringDecided>(Wait, $"o-1 scored {score}: decided without a file");
+        Assert.Equal(("o-1", false), (decided.OffspringId, decided.Accepted));
+        Members.ExpectNoMsg(Quiet);
+        var progress = Progress(steward, "after the non-finite score");
+        Assert.Equal((0, 1, 0L), (progress.Accepted, progress.Rejected, progress.Version));
+    }
+
+    [Fact]
+    public void Steward_finishes_at_the_evaluation_budget_and_publishes_RunEnded()
+    {
+        var ended = Probe("run-ended");
+        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
+        // The initial score counts as one evaluation (merged mode): two offspring exhaust a budget of 3.
+        var steward = InitializedSteward(Settings() with { MaxEvaluations = 3 });
+        var version = Accept(steward, "o-1", 0, 0.6, 0);
+        ended.ExpectNoMsg(Quiet);
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.1, version, "e0", Evaluator.Ref));
+        ExpectRejected("o-2", "the last evaluation of the budget");
+
+        var end = ended.ExpectMsg<RunEnded>(Wait, "budget spent: RunEnded is published");
+        Assert.Equal(("finished", 0), (end.State, end.ExitCode));
+        Assert.Contains("max-evaluations", end.Reason, StringComparison.Ordinal);
+        Breeder.FishForMessage<LedgerChanged>(m => m.Ledger.Finished, Wait, "budget spent: the breeder hears the run is finished");
+        var progress = Progress(steward, "finished");
+        Assert.Equal(("finished", 3L), (progress.State, progress.Evaluations));
+
+        // Late scores are decided (rejected) without counting or accepting.
+        steward.Tell(new OffspringScored(Offspring("o-3", 2), 0.99, version, "e0", Evaluator.Ref));
+        ExpectRejected("o-3", "a score that arrives after the end");
+        Assert.Equal(3L, Progress(steward, "after a late score").Evaluations);
+
+        // A finished run reports instead of running again.
+        StopAndWait(steward, "the finished steward");
+        StartSteward();
+        var again = ended.ExpectMsg<RunEnded>(Wait, "a restarted finished run reports at once");
+        Assert.Equal("finished", again.State);
+        Members.ExpectNoMsg(Quiet);
+    }
+
+    [Theory]
+    [InlineData(50)]
+    [InlineData(1)]
+    public void Steward_recovers_its_ledger_and_has_theMembers_re_adopt_it(int snapshotEvery)
+    {
+        var steward = InitializedSteward(Settings() with { SnapshotEvery = snapshotEvery });
+        var version = Accept(steward, "o-1", 2, 0.6, 0, value: 20);
+        version = Accept(steward, "o-2", 0, 0.7, version, value: 30);
+        steward.Tell(new OffspringScored(Offspring("o-3", 1), 0.1, version, "e0", Evaluator.Ref));
+        ExpectRejected("o-3", "a rejection before the restart");
+        var before = Progress(steward, "before the restart");
+
+        StopAndWait(steward, "the steward (first incarnation)");
+        var recovered = StartSteward();
+        var adopted = AcknowledgeAdoptions("recovery");
+        Assert.Equal(["o-2", "m1", "o-1"], adopted.Select(a => a.WeightsId));
+        Assert.All(adopted, a => Assert.Equal(2, a.Version));
+        Assert.All(adopted, a => Assert.True(Store.Contains(a.WeightsId), $"slot {a.Slot}'s ledger weights {a.WeightsId} are in the store"));
+
+        var after = Progress(recovered, "after recovery");
+        Assert.Equal((2L, 2L, 1L), (after.Version, after.Accepted, after.Rejected));
+        Assert.Equal(before.Evaluations, after.Evaluations);
+        Assert.Equal(0.7, after.PopulationScore);
+        Assert.Equal(["o-2", "m1", "o-1"], after.Ledger.SlotWeights);
+
+        // The recovered steward does not ask for the initial scores again; a new evaluator gets the ledger.
+        recovered.Tell(new RegisterEvaluator(Evaluator.Ref, "e0"));
+        Evaluator.FishForMessage<LedgerChanged>(m => m.Ledger.Version == 2, Wait, "recovery: the evaluator gets the version-2 ledger");
+        Accept(recovered, "o-4", 1, 0.8, 2);
+    }
+
+    [Fact]
+    public void Steward_stops_the_run_when_a_member_cannot_load_its_weights()
+    {
+        var ended = Probe("run-ended");
+        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
+        Install(Settings());
+        StartSteward();
+        var adopt = Members.ExpectMsg<AdoptWeights>(Wait, "start: the first AdoptWeights");
+        Members.Reply(new AdoptionFailed(adopt.Slot, adopt.WeightsId, "no such file in the weight store"));
+        var end = ended.ExpectMsg<RunEnded>(Wait, "a member that cannot load its weights ends the run");
+        Assert.Equal(("failed", 2), (end.State, end.ExitCode));
+        Assert.Contains($"slot {adopt.Slot}", end.Reason, StringComparison.Ordinal);
+        Assert.Contains(adopt.WeightsId, end.Reason, StringComparison.Ordinal);
+    }
+}
