@@ -30,12 +30,6 @@ public sealed class EvaluatorActor : ReceiveActor
     private LedgerView? _ledger;
     private bool _awaitingWork;
 
-    /// <summary>
-    /// Scored offspring still waiting for the steward's decision that this evaluator may hold (each is a full
-    /// weight set in memory): a slow steward slows evaluators down instead of filling memory.
-    /// </summary>
-    public const int MaxUndecided = 2;
-
     public EvaluatorActor(string name, Device device, IActorRef steward, IActorRef breeder)
     {
         _runtime = EvolverRuntime.Get(Context.System);
@@ -81,7 +75,9 @@ public sealed class EvaluatorActor : ReceiveActor
 
     private void RequestWork(bool force)
     {
-        if (_awaitingWork || (!force && _held.Count >= MaxUndecided))
+        // Scored offspring awaiting a decision are full weight sets in memory: a slow steward slows evaluators
+        // down (evaluators.max-undecided) instead of filling memory.
+        if (_awaitingWork || (!force && _held.Count >= _runtime.Settings.MaxUndecided))
         {
             return;
         }
@@ -183,6 +179,10 @@ public sealed class EvaluatorActor : ReceiveActor
         _steward.Tell(new PopulationScored(version, slotScores, populationScore, _name));
     }
 
+    /// <summary>
+    /// Writes the accepted child to the store (fsynced) off this actor's thread, so the device goes on scoring;
+    /// a shared lease keeps the weights alive until the write is done.
+    /// </summary>
     private void PersistChild(string id)
     {
         if (!_held.TryGetValue(id, out var held))
@@ -190,15 +190,18 @@ public sealed class EvaluatorActor : ReceiveActor
             _steward.Tell(new OffspringPersistFailed(id, $"{_name} no longer holds offspring {id}"));
             return;
         }
-        try
+        var lease = held.Lease.Share();
+        var store = _runtime.Store;
+        Task.Run(() =>
         {
-            _runtime.Store.Write(id, held.Lease.Weights);
-            _steward.Tell(new OffspringPersisted(id));
-        }
-        catch (Exception e)
-        {
-            _steward.Tell(new OffspringPersistFailed(id, e.Message));
-        }
+            using (lease)
+            {
+                store.Write(id, lease.Weights);
+            }
+        }).ContinueWith<object>(write => write.IsCompletedSuccessfully
+                ? new OffspringPersisted(id)
+                : new OffspringPersistFailed(id, write.Exception?.GetBaseException().Message ?? "the write was cancelled"),
+            TaskScheduler.Default).PipeTo(_steward);
     }
 
     private void Guarded(string what, Action action)

@@ -45,6 +45,9 @@ public sealed record RunSettings
     public int QueueCapacity { get; init; } = 2;
     public IReadOnlyList<string> Devices { get; init; } = ["cpu"];
     public int MaxRetries { get; init; } = 3;
+
+    /// <summary>Scored offspring awaiting the steward's decision that one evaluator may hold (each is a weight set in memory).</summary>
+    public int MaxUndecided { get; init; } = 2;
     public long MaxEvaluations { get; init; } = 100;
     public TimeSpan? MaxWallTime { get; init; }
     public double? TargetScore { get; init; }
@@ -138,6 +141,7 @@ public sealed record RunSettings
             QueueCapacity = Positive(c, "breeding.queue", 2, source),
             Devices = devices,
             MaxRetries = c.GetInt("evaluators.max-retries", 3),
+            MaxUndecided = Positive(c, "evaluators.max-undecided", 2, source),
             MaxEvaluations = Positive(c, "budget.max-evaluations", 100, source),
             MaxWallTime = c.HasPath("budget.max-wall-time") ? c.GetTimeSpan("budget.max-wall-time") : null,
             TargetScore = c.HasPath("budget.target-score") ? c.GetDouble("budget.target-score") : null,

@@ -20,7 +20,10 @@ internal static class ScheduleBenchmark
             var results = new Dictionary<string, (double Utilization, double Throughput)>();
             foreach (var schedule in new[] { "steady-state", "generational" })
             {
-                var config = SyntheticZoo.Config(Path.Combine(root, schedule + ".conf"), zoo, schedule, evaluators, evaluations, "random", 50);
+                // Offspring here are 40 KB, so evaluators may run further ahead of the steward's decisions than the
+                // default (2 held per evaluator, which bounds memory for real models).
+                var config = SyntheticZoo.Config(Path.Combine(root, schedule + ".conf"), zoo, schedule, evaluators, evaluations, "random", 50,
+                    "evaluators.max-undecided = 8");
                 SimulationStats.Shared.Reset();
                 var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, schedule, Path.Combine(root, "runs"), TextWriter.Null)).ConfigureAwait(false);
                 if (exitCode != 0)
