@@ -80,18 +80,8 @@ public static class MnistNonIidRecipe
 
             log("scoring every model on dev, test, ood and its own label mix");
             using var evaluator = new ResidentEvaluator(new CnnClassifier(classes: pretrain.ClassCount), batcher, [dev, test, ood, .. ownTests], device);
-            SplitScores ScoresOf(WeightSet weights)
-            {
-                evaluator.Load(weights);
-                return new SplitScores(evaluator.Evaluate("dev").Accuracy, evaluator.Evaluate("test").Accuracy, evaluator.Evaluate("ood").Accuracy);
-            }
-            var models = members.Select((m, k) =>
-            {
-                var scores = ScoresOf(m);
-                return new ZooModel($"model-{k}", Path.Combine("models", $"model-{k}"), scores.Dev, scores.Test, scores.Ood,
-                    evaluator.Evaluate($"own-{k}").Accuracy, $"{clients[k].Count} digits, {Histogram(clients[k])}",
-                    ZooStatistics.FisherPath(k, o.FisherExamples), ZooStatistics.GramPath(k, o.GramExamples));
-            }).ToList();
+            var scorer = new ZooScorer(evaluator, Metric.Accuracy);
+            var models = members.Select((m, k) => scorer.Model(k, m, $"{clients[k].Count} digits, {Histogram(clients[k])}", o.FisherExamples, o.GramExamples)).ToList();
             using var average = new AverageMerge().Merge(members, MergeInputs.None);
             var manifest = new ZooManifest(Name, Name, CnnClassifier.FamilyName, "accuracy", seed, "base",
                 new Dictionary<string, JsonElement>
@@ -101,7 +91,7 @@ public static class MnistNonIidRecipe
                     ["clients"] = JsonSerializer.SerializeToElement(o.Clients),
                     ["label_counts"] = JsonSerializer.SerializeToElement(clients.Select(LabelCounts).ToList()),
                 },
-                models, ScoresOf(average), ScoresOf(baseWeights), Math.Round(watch.Elapsed.TotalSeconds, 1));
+                models, scorer.Scores(average), scorer.Scores(baseWeights), Math.Round(watch.Elapsed.TotalSeconds, 1));
             manifest.Save(output);
             return manifest;
         }

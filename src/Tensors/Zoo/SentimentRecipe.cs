@@ -85,18 +85,8 @@ public static class SentimentRecipe
             var own = domains.Select((d, k) => d.Test with { Name = $"own-{k}" }).ToList();
             using var evaluator = new ResidentEvaluator(new BertClassifier(import.Config, 2, BertPooling.Mean, import.Weights.Contains("pooler.dense.weight")),
                 batcher, [dev, test, ood, .. own], device, batchSize: 32);
-            SplitScores ScoresOf(WeightSet weights)
-            {
-                evaluator.Load(weights);
-                return new SplitScores(evaluator.Evaluate("dev").MacroF1, evaluator.Evaluate("test").MacroF1, evaluator.Evaluate("ood").MacroF1);
-            }
-            var models = members.Select((m, k) =>
-            {
-                var scores = ScoresOf(m);
-                return new ZooModel($"model-{k}", Path.Combine("models", $"model-{k}"), scores.Dev, scores.Test, scores.Ood,
-                    evaluator.Evaluate($"own-{k}").MacroF1, $"{domains[k].Train.Name} ({domains[k].Train.Count})",
-                    ZooStatistics.FisherPath(k, o.FisherExamples), ZooStatistics.GramPath(k, o.GramExamples));
-            }).ToList();
+            var scorer = new ZooScorer(evaluator, Metric.MacroF1);
+            var models = members.Select((m, k) => scorer.Model(k, m, $"{domains[k].Train.Name} ({domains[k].Train.Count})", o.FisherExamples, o.GramExamples)).ToList();
             using var average = new AverageMerge().Merge(members, MergeInputs.None);
             var manifest = new ZooManifest(Name, Name, BertClassifier.FamilyName, "macro-f1", seed, "base",
                 new Dictionary<string, JsonElement>
@@ -106,7 +96,7 @@ public static class SentimentRecipe
                     ["ood"] = JsonSerializer.SerializeToElement(PatternCorpora.SetName(o.OutOfDomain)),
                     ["encoder"] = JsonSerializer.SerializeToElement(o.Encoder),
                 },
-                models, ScoresOf(average), ScoresOf(baseWeights), Math.Round(watch.Elapsed.TotalSeconds, 1));
+                models, scorer.Scores(average), scorer.Scores(baseWeights), Math.Round(watch.Elapsed.TotalSeconds, 1));
             manifest.Save(output);
             return manifest;
         }
