@@ -76,11 +76,17 @@ public sealed partial class StewardActor
             Stash.Stash(); // one acceptance at a time: decide this one against the version that results
             return;
         }
-        if (_state.Finished || _stopping || _state.Evaluations >= Settings.MaxEvaluations)
+        // A re-score finishes a decision already under way, so it is let through even at the budget.
+        var overBudget = _state.Evaluations >= Settings.MaxEvaluations && !_rescores.ContainsKey(m.Offspring.Id);
+        if (_state.Finished || _stopping || overBudget)
         {
-            // Over budget (results still in flight when the last counted one was decided) or stopping: abandoned.
+            // Stopping, or over budget (results still in flight when the last counted one was decided): abandoned.
             m.EvaluatorRef.Tell(new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
             Tell(_breeders, new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
+            if (overBudget)
+            {
+                Self.Tell(CheckBudget.Instance); // the run may be waiting for exactly this to finish
+            }
             return;
         }
         _state.Evaluations++;

@@ -97,6 +97,22 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
         Assert.Equal(0.65, Progress(steward, "after o-2's acceptance").PopulationScore);
     }
 
+    [Fact]
+    public void Steward_finishes_a_re_score_that_reaches_the_budget_and_then_ends_the_run()
+    {
+        var ended = Probe("run-ended");
+        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
+        // Budget 3: the initial score, o-1 (accepted) and o-2, whose stale score asks for a re-score at the budget.
+        var steward = InitializedSteward(Settings() with { MaxEvaluations = 3 });
+        var version = Accept(steward, "o-1", 0, 0.6, 0);
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg(new RescoreOffspring("o-2", version), Wait, "stale o-2 at the budget: a re-score");
+        // The re-score is decided (not abandoned), and the run ends instead of idling on abandoned offspring.
+        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.55, version, "e0", Evaluator.Ref));
+        ExpectRejected("o-2", "the re-scored o-2");
+        Assert.Equal("finished", ended.ExpectMsg<RunEnded>(Wait, "budget spent by a re-score: RunEnded").State);
+    }
+
     [Theory]
     [InlineData(FitnessMode.Merged, double.NaN)]
     [InlineData(FitnessMode.Merged, double.PositiveInfinity)]
