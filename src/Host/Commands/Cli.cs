@@ -22,6 +22,7 @@ internal static class Cli
         StatsCommand.Create(),
         ImportOnnxCommand.Create(),
         BenchCommand.Create(),
+        ExperimentCommand.Create(),
     ];
 
     public static int Run(string[] args) => Run(args, AllCommands());

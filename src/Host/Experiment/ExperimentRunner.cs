@@ -1,0 +1,216 @@
+using System.Diagnostics;
+using System.Globalization;
+using EvolverActors.Host.Commands;
+using EvolverActors.Host.Run;
+using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Data;
+using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Merging;
+using EvolverActors.Tensors.Models;
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Host.Experiment;
+
+/// <summary>What <c>evolver experiment</c> was asked to do.</summary>
+internal sealed record ExperimentRequest(string Recipe, int Seeds, bool Quick, string OutDirectory, string RunsRoot, int? Evaluations, string Command);
+
+/// <summary>
+/// Per seed: the zoo's individual models, the dev-tuned baseline merges and four Evolver runs through the service;
+/// then mean ± std over seeds as JSON, Markdown and SVG charts. Selection uses dev only.
+/// </summary>
+internal static class ExperimentRunner
+{
+    /// <summary>The dev grids (DESIGN: users tune a merge's few knobs on dev).</summary>
+    public static IReadOnlyList<(string Method, IReadOnlyList<Dictionary<string, string>> Grid)> BaselineGrids { get; } =
+    [
+        ("average", [[]]),
+        ("fisher", [[]]),
+        ("regmean", [P(("alpha", "0.5")), P(("alpha", "0.9"))]),
+        ("task-arithmetic", [P(("lambda", "0.3")), P(("lambda", "0.5")), P(("lambda", "0.7")), P(("lambda", "1.0"))]),
+        ("ties", [.. from d in new[] { "0.2", "0.5" } from l in new[] { "0.5", "1.0" } select P(("density", d), ("lambda", l))]),
+        ("dare", [.. from d in new[] { "0.3", "0.5" } from l in new[] { "0.5", "1.0" } select P(("drop-rate", d), ("lambda", l))]),
+    ];
+
+    /// <summary>A safety cap per Evolver run: a run that stalls ends by wall time and is reported with the evaluations it used.</summary>
+    public const int WallCapMinutes = 4;
+
+    public static readonly string[] EvolverMethods = ["evolver-individual", "evolver+average", "evolver+fisher", "evolver+regmean"];
+
+    public static async Task<ExperimentReport> RunAsync(ExperimentRequest request, TextWriter log)
+    {
+        var results = new List<SeedResult>();
+        var curves = new List<Curve>();
+        var metric = "";
+        var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        for (var seed = 0; seed < request.Seeds; seed++)
+        {
+            var zoo = ZooCommand.DefaultDirectory(request.Recipe, seed, request.Quick);
+            if (!File.Exists(Path.Combine(zoo, Tensors.Zoo.ZooManifest.FileName)))
+            {
+                log.WriteLine($"seed {seed}: building the zoo at {zoo}");
+                ZooCommand.BuildZoo(request.Recipe, zoo, seed, request.Quick, taskFile: null, dataDir: null, CPU, log);
+            }
+            var population = RunPopulation.Load(zoo);
+            metric = population.Manifest.Metric;
+            log.WriteLine($"seed {seed}: baselines on {zoo}");
+            results.AddRange(Baselines(population, seed, request.Quick, log));
+            var budget = request.Evaluations ?? 1 + 15 * population.Members.Count;
+            foreach (var method in EvolverMethods)
+            {
+                var (result, curve) = await EvolveAsync(request, population, seed, method, budget, $"exp-{stamp}-s{seed}-{method.Replace('+', '-')}", log).ConfigureAwait(false);
+                results.Add(result);
+                curves.Add(curve);
+            }
+        }
+        var report = new ExperimentReport(request.Recipe, [.. Enumerable.Range(0, request.Seeds)], metric, request.Command,
+            ExperimentReport.Summarize(results), curves, results);
+        Write(report, request.OutDirectory, log);
+        return report;
+    }
+
+    /// <summary>Writes &lt;recipe&gt;.json, .md and the two SVG charts.</summary>
+    public static void Write(ExperimentReport report, string directory, TextWriter log)
+    {
+        Directory.CreateDirectory(directory);
+        var stem = Path.Combine(directory, report.Recipe);
+        File.WriteAllText(stem + ".json", report.ToJson());
+        var markdown = report.ToMarkdown();
+        File.WriteAllText(stem + ".md", markdown);
+        File.WriteAllText(stem + "-bars.svg", SvgCharts.Bars($"{report.Recipe}: test and ood {report.Metric}, mean ± std over {report.Seeds.Count} seed(s)",
+            report.Methods, [("test", m => m.Test), ("ood", m => m.Ood)]));
+        File.WriteAllText(stem + "-curves.svg", SvgCharts.Lines($"{report.Recipe}: best dev {report.Metric} vs evaluations (steady-state, every seed)", report.Curves));
+        log.WriteLine(markdown);
+        log.WriteLine($"written: {stem}.json, {stem}.md, {stem}-bars.svg, {stem}-curves.svg");
+    }
+
+    private static List<SeedResult> Baselines(RunPopulation population, int seed, bool quick, TextWriter log)
+    {
+        var manifest = population.Manifest;
+        var results = manifest.Models.Select(m => new SeedResult("individual:" + m.Name, seed, m.Dev, m.Test, m.Ood, 0, 0, "zoo manifest")).ToList();
+        var data = TaskData.Load(manifest.Task, manifest.Seed, quick);
+        var owned = new List<WeightSet>();
+        try
+        {
+            var models = Load(population.Members, owned);
+            var baseWeights = Checkpoint.Load(Path.Combine(population.ZooDirectory, manifest.Base));
+            owned.Add(baseWeights);
+            var fisher = population.Fisher.All(p => p is not null) ? Load([.. population.Fisher.Select(p => p!)], owned) : null;
+            var grams = population.Grams.All(p => p is not null) ? Load([.. population.Grams.Select(p => p!)], owned) : null;
+            using var first = Checkpoint.Load(population.Members[0], floatType: ScalarType.Float32);
+            var skeleton = ModelFamilies.SkeletonFor(data.Family, first, population.Members[0]);
+            using var evaluator = new ResidentEvaluator(skeleton, data.Batcher, [Named(data.Dev, "dev"), Named(data.Test, "test"), Named(data.Ood, "ood")], CPU);
+            double Score(WeightSet weights, string split)
+            {
+                evaluator.Load(weights);
+                return evaluator.Evaluate(split).Get(data.Metric);
+            }
+            var inputs = new MergeInputs { Base = baseWeights, Fisher = fisher, Grams = grams };
+            foreach (var (method, grid) in BaselineGrids)
+            {
+                if ((method == "fisher" && fisher is null) || (method == "regmean" && grams is null))
+                {
+                    log.WriteLine($"  {method}: skipped, the zoo has no statistics for it");
+                    continue;
+                }
+                var clock = Stopwatch.StartNew();
+                WeightSet? bestWeights = null;
+                var (best, dev, evaluated) = DevSelection.Best(grid, parameters =>
+                {
+                    var merged = MergeRegistry.Get(method, parameters).Merge(models, inputs);
+                    var score = Score(merged, "dev");
+                    if (bestWeights is null || score > Score(bestWeights, "dev"))
+                    {
+                        bestWeights?.Dispose();
+                        bestWeights = merged;
+                    }
+                    else
+                    {
+                        merged.Dispose();
+                    }
+                    return score;
+                });
+                using (bestWeights)
+                {
+                    var test = Score(bestWeights!, "test");
+                    var ood = Score(bestWeights!, "ood");
+                    var detail = best.Count == 0 ? "defaults" : string.Join(",", best.Select(kv => $"{kv.Key}={kv.Value}"));
+                    results.Add(new SeedResult(method, seed, dev, test, ood, evaluated, clock.Elapsed.TotalSeconds, detail));
+                    log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {method} ({detail}): dev {dev:F4} test {test:F4} ood {ood:F4}"));
+                }
+            }
+        }
+        finally
+        {
+            owned.ForEach(w => w.Dispose());
+        }
+        return results;
+    }
+
+    private static async Task<(SeedResult Result, Curve Curve)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,
+        string method, int budget, string runId, TextWriter log)
+    {
+        var individual = method == "evolver-individual";
+        var mergeMethod = individual ? "average" : method["evolver+".Length..];
+        var template = Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", request.Recipe + ".conf");
+        Directory.CreateDirectory(request.RunsRoot);
+        var config = Path.Combine(request.RunsRoot, runId + ".conf");
+        File.WriteAllText(config, File.ReadAllText(template) + $"""
+
+            # evolver experiment overrides
+            evolver.run.population.zoo = "{Path.GetFullPath(population.ZooDirectory)}"
+            evolver.run.fitness.mode = {(individual ? "individual" : "merged")}
+            evolver.run.fitness.merge-method = {mergeMethod}
+            evolver.run.schedule = steady-state
+            evolver.run.breeding.f = 0.5
+            evolver.run.breeding.cr = 0.5
+            evolver.run.budget.max-evaluations = {budget}
+            evolver.run.budget.max-wall-time = {WallCapMinutes}m
+            """);
+        log.WriteLine($"seed {seed}: {method}, run '{runId}' ({budget} evaluations)");
+        var clock = Stopwatch.StartNew();
+        var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, runId, request.RunsRoot, log)).ConfigureAwait(false);
+        var wall = clock.Elapsed.TotalSeconds;
+        if (exitCode != 0)
+        {
+            throw new Tensors.EvolverException($"run '{runId}' ended with exit code {exitCode}");
+        }
+        using var result = await RunResult.BuildAsync(request.RunsRoot, runId).ConfigureAwait(false);
+        var start = result.Report.Starts[0];
+        var best = individual ? start.SlotScores.Max() : start.PopulationScore ?? double.NaN;
+        var points = new List<double[]> { new[] { (double)start.Evaluations, best } };
+        foreach (var accepted in result.Report.Lineage.OrderBy(a => a.Evaluation))
+        {
+            best = Math.Max(best, accepted.Score);
+            points.Add([accepted.Evaluation, best]);
+        }
+        points.Add([result.Report.State.Evaluations, best]);
+        var s = result.Scores;
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {method}: dev {s.Dev:F4} test {s.Test:F4} ood {s.Ood:F4}, {result.Report.State.Evaluations} evaluations, {result.Report.State.Accepted} accepted, {wall:F1} s"));
+        return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, result.Report.State.Evaluations, wall, $"{result.Report.State.Accepted} accepted"),
+            new Curve(method, seed, points));
+    }
+
+    private static List<WeightSet> Load(IReadOnlyList<string> paths, List<WeightSet> owned)
+    {
+        var sets = new List<WeightSet>();
+        foreach (var path in paths)
+        {
+            var set = Checkpoint.Load(path);
+            owned.Add(set);
+            sets.Add(set);
+        }
+        return sets;
+    }
+
+    private static LabelledSet Named(LabelledSet set, string name) => set.Name == name ? set : set switch
+    {
+        ImageSet images => images with { Name = name },
+        TextSet texts => texts with { Name = name },
+        _ => set,
+    };
+
+    private static Dictionary<string, string> P(params (string Key, string Value)[] pairs) =>
+        pairs.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);
+}
