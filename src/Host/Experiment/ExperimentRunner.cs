@@ -159,6 +159,7 @@ internal static class ExperimentRunner
 
             # evolver experiment overrides
             evolver.run.population.zoo = "{Path.GetFullPath(population.ZooDirectory)}"
+            evolver.run.population.quick = {(request.Quick ? "on" : "off")}
             evolver.run.fitness.mode = {(individual ? "individual" : "merged")}
             evolver.run.fitness.merge-method = {mergeMethod}
             evolver.run.schedule = steady-state
