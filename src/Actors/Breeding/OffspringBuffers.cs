@@ -13,19 +13,11 @@ internal sealed class OffspringBuffers(int capacity = 8)
     private readonly ConcurrentQueue<WeightSet> _spare = new();
     private volatile bool _closed;
 
-    /// <summary>A buffer shaped like <paramref name="like"/>: a spare one, or a new one.</summary>
-    public WeightSet Take(WeightSet like)
-    {
-        while (_spare.TryDequeue(out var buffer))
-        {
-            if (WeightLayout.FirstMismatch(buffer.Layout, "buffer", like.Layout, "target") is null)
-            {
-                return buffer;
-            }
-            buffer.Dispose();
-        }
-        return like.EmptyLike();
-    }
+    /// <summary>
+    /// A buffer shaped like <paramref name="like"/>: a spare one, or a new one. Every offspring of a population has
+    /// the same layout, and OffspringBuilder checks the buffer against the target anyway, so no check here.
+    /// </summary>
+    public WeightSet Take(WeightSet like) => _spare.TryDequeue(out var buffer) ? buffer : like.EmptyLike();
 
     public void Return(WeightSet buffer)
     {

@@ -21,13 +21,9 @@ internal static class JournalAccess
         {
             throw new EvolverException($"run '{run.RunId}' has no journal at {run.JournalPath}: it never started");
         }
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
-        builder.Services.AddAkka("evolver-reader", akka => akka
+        using var host = QuietLifetime.BuildHost("evolver-reader", akka => akka
             .AddHocon(EvolverHosting.Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
             .WithSqlPersistence(connectionString: $"Data Source={run.JournalPath}", providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true));
-        using var host = builder.Build();
         await host.StartAsync().ConfigureAwait(false);
         try
         {
@@ -46,6 +42,16 @@ internal static class JournalAccess
 /// <summary>A host lifetime that neither prints nor hooks Ctrl-C (the run command handles signals itself).</summary>
 internal sealed class QuietLifetime : IHostLifetime
 {
+    /// <summary>A generic host running one Akka system, with no console logging and no signal handling of its own.</summary>
+    public static IHost BuildHost(string systemName, Action<AkkaConfigurationBuilder> configure)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
+        builder.Services.AddAkka(systemName, configure);
+        return builder.Build();
+    }
+
     public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

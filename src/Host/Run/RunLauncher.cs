@@ -7,8 +7,6 @@ using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Checkpoints;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Host.Run;
@@ -67,11 +65,7 @@ internal static class RunLauncher
 
     internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output)
     {
-        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder();
-        builder.Logging.ClearProviders();
-        builder.Services.AddSingleton<IHostLifetime, QuietLifetime>();
-        builder.Services.AddAkka(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.JournalPath, EvolverHosting.FreePort()));
-        using var host = builder.Build();
+        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.JournalPath, EvolverHosting.FreePort()));
         var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
