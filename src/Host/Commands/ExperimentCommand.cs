@@ -6,7 +6,7 @@ namespace EvolverActors.Host.Commands;
 
 /// <summary>
 /// <c>evolver experiment --recipe NAME --seeds K [--out DIR] [--evaluations N] [--quick]</c>: individual models, dev-tuned
-/// merges and Evolver (individual, +average, +fisher, +regmean) per seed; mean ± std as JSON, Markdown and SVG.
+/// merges and Evolver (individual, +average, +fisher, +regmean) per seed; mean ± std as JSON, Markdown and PNG charts.
 /// </summary>
 internal static class ExperimentCommand
 {

@@ -6,13 +6,28 @@ using System.Text.Json.Serialization;
 namespace EvolverActors.Host.Experiment;
 
 /// <summary>One method's outcome on one seed.</summary>
-internal sealed record SeedResult(string Method, int Seed, double Dev, double Test, double Ood, long Evaluations, double WallSeconds, string Detail);
-
-/// <summary>Best dev score after each accepted offspring of one Evolver run.</summary>
-internal sealed record Curve(
+internal sealed record SeedResult(
     [property: JsonPropertyName("method")] string Method,
     [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("points")] IReadOnlyList<double[]> Points);
+    [property: JsonPropertyName("dev")] double Dev,
+    [property: JsonPropertyName("test")] double Test,
+    [property: JsonPropertyName("ood")] double Ood,
+    [property: JsonPropertyName("evaluations")] long Evaluations,
+    [property: JsonPropertyName("wall_s")] double WallSeconds,
+    [property: JsonPropertyName("detail")] string Detail);
+
+/// <summary>The best dev score so far after <see cref="Evaluations"/> evaluations, <see cref="Seconds"/> after the initial scoring.</summary>
+internal sealed record CurvePoint(
+    [property: JsonPropertyName("evaluations")] long Evaluations,
+    [property: JsonPropertyName("seconds")] double Seconds,
+    [property: JsonPropertyName("best_dev")] double BestDev);
+
+/// <summary>One Evolver run's progress: a point at the initial scoring, one per accepted offspring, one at the end.</summary>
+internal sealed record Curve(
+    [property: JsonPropertyName("method")] string Method,
+    [property: JsonPropertyName("schedule")] string Schedule,
+    [property: JsonPropertyName("seed")] int Seed,
+    [property: JsonPropertyName("points")] IReadOnlyList<CurvePoint> Points);
 
 /// <summary>One row of the results: each score as mean ± std over seeds.</summary>
 internal sealed record MethodSummary(
@@ -25,13 +40,17 @@ internal sealed record MethodSummary(
     [property: JsonPropertyName("seeds")] int Seeds,
     [property: JsonPropertyName("chosen")] IReadOnlyList<string> Chosen);
 
-/// <summary>The experiment's file: <c>methods</c> plus how it was made and the runs' curves.</summary>
+/// <summary>
+/// The experiment's file: <c>methods</c> (every method, steady-state for Evolver), <c>schedules</c> (the same Evolver
+/// configuration run steady-state and generational), how it was made, the runs' curves and every per-seed score.
+/// </summary>
 internal sealed record ExperimentReport(
     [property: JsonPropertyName("recipe")] string Recipe,
     [property: JsonPropertyName("seeds")] IReadOnlyList<int> Seeds,
     [property: JsonPropertyName("metric")] string Metric,
     [property: JsonPropertyName("command")] string Command,
     [property: JsonPropertyName("methods")] IReadOnlyList<MethodSummary> Methods,
+    [property: JsonPropertyName("schedules")] IReadOnlyList<MethodSummary> Schedules,
     [property: JsonPropertyName("curves")] IReadOnlyList<Curve> Curves,
     [property: JsonPropertyName("per_seed")] IReadOnlyList<SeedResult> PerSeed)
 {
@@ -56,15 +75,29 @@ internal sealed record ExperimentReport(
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"# {Recipe}: {Seeds.Count} seed(s), metric {Metric}, selection on dev only\n\n");
         text.Append(CultureInfo.InvariantCulture, $"`{Command}`\n\n");
-        text.Append("| method | dev | test (in-domain) | ood | evaluations | wall s | chosen on dev (per seed) |\n");
-        text.Append("|---|---:|---:|---:|---:|---:|---|\n");
-        foreach (var m in Methods)
+        Table(text, Methods, "chosen on dev (per seed)");
+        if (Schedules.Count > 0)
         {
-            text.Append(CultureInfo.InvariantCulture,
-                $"| {m.Name} | {F(m.Dev)} | {F(m.Test)} | {F(m.Ood)} | {m.Evaluations:F0} | {m.WallSeconds:F1} | {string.Join("; ", m.Chosen.Distinct())} |\n");
+            text.Append("\nSchedules, the same Evolver configuration run both ways:\n\n");
+            Table(text, Schedules, "accepted (per seed)");
         }
         return text.ToString();
     }
+
+    private static void Table(StringBuilder text, IReadOnlyList<MethodSummary> rows, string detail)
+    {
+        text.Append(CultureInfo.InvariantCulture, $"| method | dev | test (in-domain) | ood | evaluations | wall s | {detail} |\n");
+        text.Append("|---|---:|---:|---:|---:|---:|---|\n");
+        foreach (var m in rows)
+        {
+            text.Append(CultureInfo.InvariantCulture,
+                $"| {m.Name} | {F(m.Dev)} | {F(m.Test)} | {F(m.Ood)} | {m.Evaluations:F0} | {m.WallSeconds:F1} | {OnePerSeed(m.Chosen)} |\n");
+        }
+    }
+
+    /// <summary>One entry when every seed agrees, else one per seed in seed order.</summary>
+    private static string OnePerSeed(IReadOnlyList<string> details) =>
+        details.Distinct().Count() == 1 ? details[0] : string.Join("; ", details);
 
     private static string F(MeanStd s) => string.Create(CultureInfo.InvariantCulture, $"{s.Mean:F4} ± {s.Std:F4}");
 }

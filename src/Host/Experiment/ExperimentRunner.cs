@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using EvolverActors.Actors.Steward;
 using EvolverActors.Host.Commands;
 using EvolverActors.Host.Run;
 using EvolverActors.Tensors.Checkpoints;
@@ -16,8 +17,9 @@ namespace EvolverActors.Host.Experiment;
 internal sealed record ExperimentRequest(string Recipe, int Seeds, bool Quick, string OutDirectory, string RunsRoot, int? Evaluations, string Command);
 
 /// <summary>
-/// Per seed: the zoo's individual models, the dev-tuned baseline merges and four Evolver runs through the service;
-/// then mean ± std over seeds as JSON, Markdown and SVG charts. Selection uses dev only.
+/// Per seed: the zoo's individual models, the dev-tuned baseline merges, four steady-state Evolver runs through the service
+/// and the first of them again generational;
+/// then mean ± std over seeds as JSON, Markdown and PNG charts. Selection uses dev only.
 /// </summary>
 internal static class ExperimentRunner
 {
@@ -37,9 +39,16 @@ internal static class ExperimentRunner
 
     public static readonly string[] EvolverMethods = ["evolver-individual", "evolver+average", "evolver+fisher", "evolver+regmean"];
 
+    /// <summary>The Evolver configuration also run generational, to compare the schedules at equal budget.</summary>
+    public const string ScheduleMethod = "evolver-individual";
+
+    private const string SteadyState = "steady-state";
+    private const string Generational = "generational";
+
     public static async Task<ExperimentReport> RunAsync(ExperimentRequest request, TextWriter log)
     {
         var results = new List<SeedResult>();
+        var schedules = new List<SeedResult>();
         var curves = new List<Curve>();
         var metric = "";
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
@@ -58,30 +67,47 @@ internal static class ExperimentRunner
             var budget = request.Evaluations ?? 1 + 15 * population.Members.Count;
             foreach (var method in EvolverMethods)
             {
-                var (result, curve) = await EvolveAsync(request, population, seed, method, budget, $"exp-{stamp}-s{seed}-{method.Replace('+', '-')}", log).ConfigureAwait(false);
+                var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, budget, stamp, log).ConfigureAwait(false);
                 results.Add(result);
                 curves.Add(curve);
+                if (method == ScheduleMethod)
+                {
+                    schedules.Add(result with { Method = $"{method} ({SteadyState})" });
+                }
             }
+            var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, budget, stamp, log).ConfigureAwait(false);
+            schedules.Add(lockstep with { Method = $"{ScheduleMethod} ({Generational})" });
+            curves.Add(lockstepCurve);
         }
         var report = new ExperimentReport(request.Recipe, [.. Enumerable.Range(0, request.Seeds)], metric, request.Command,
-            ExperimentReport.Summarize(results), curves, results);
+            ExperimentReport.Summarize(results), ExperimentReport.Summarize(schedules), curves,
+            [.. results, .. schedules.Where(r => r.Method.EndsWith($"({Generational})", StringComparison.Ordinal))]);
         Write(report, request.OutDirectory, log);
         return report;
     }
 
-    /// <summary>Writes &lt;recipe&gt;.json, .md and the two SVG charts.</summary>
-    public static void Write(ExperimentReport report, string directory, TextWriter log)
+    /// <summary>Writes &lt;recipe&gt;.json, .md and the PNG charts; returns the files written.</summary>
+    public static IReadOnlyList<string> Write(ExperimentReport report, string directory, TextWriter log)
     {
         Directory.CreateDirectory(directory);
         var stem = Path.Combine(directory, report.Recipe);
+        var seeds = $"{report.Seeds.Count} seed(s)";
         File.WriteAllText(stem + ".json", report.ToJson());
         var markdown = report.ToMarkdown();
         File.WriteAllText(stem + ".md", markdown);
-        File.WriteAllText(stem + "-bars.svg", SvgCharts.Bars($"{report.Recipe}: test and ood {report.Metric}, mean ± std over {report.Seeds.Count} seed(s)",
-            report.Methods, [("test", m => m.Test), ("ood", m => m.Ood)]));
-        File.WriteAllText(stem + "-curves.svg", SvgCharts.Lines($"{report.Recipe}: best dev {report.Metric} vs evaluations (steady-state, every seed)", report.Curves));
+        ExperimentCharts.SaveBars(stem + "-bars.png", $"{report.Recipe}: test and ood, mean ± std over {seeds}", report.Metric, report.Methods);
+        var steady = report.Curves.Where(c => c.Schedule == SteadyState).ToList();
+        ExperimentCharts.SaveCurves(stem + "-curves.png", $"{report.Recipe}: Evolver runs (steady-state), {seeds}", report.Metric,
+            "evaluations", steady, c => c.Method, p => p.Evaluations);
+        var compared = report.Curves.Where(c => c.Method == ScheduleMethod).ToList();
+        ExperimentCharts.SaveCurves(stem + "-schedules-evaluations.png", $"{report.Recipe}: {ScheduleMethod}, steady-state vs generational",
+            report.Metric, "evaluations", compared, c => c.Schedule, p => p.Evaluations);
+        ExperimentCharts.SaveCurves(stem + "-schedules-wall.png", $"{report.Recipe}: {ScheduleMethod}, steady-state vs generational",
+            report.Metric, "seconds after the initial scoring", compared, c => c.Schedule, p => p.Seconds);
+        string[] files = [stem + ".json", stem + ".md", stem + "-bars.png", stem + "-curves.png", stem + "-schedules-evaluations.png", stem + "-schedules-wall.png"];
         log.WriteLine(markdown);
-        log.WriteLine($"written: {stem}.json, {stem}.md, {stem}-bars.svg, {stem}-curves.svg");
+        log.WriteLine("written: " + string.Join(", ", files));
+        return files;
     }
 
     private static List<SeedResult> Baselines(RunPopulation population, int seed, bool quick, TextWriter log)
@@ -148,10 +174,11 @@ internal static class ExperimentRunner
     }
 
     private static async Task<(SeedResult Result, Curve Curve)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,
-        string method, int budget, string runId, TextWriter log)
+        string method, string schedule, int budget, string stamp, TextWriter log)
     {
         var individual = method == "evolver-individual";
         var mergeMethod = individual ? "average" : method["evolver+".Length..];
+        var runId = $"exp-{stamp}-s{seed}-{method.Replace('+', '-')}" + (schedule == SteadyState ? "" : "-" + schedule);
         var template = Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", request.Recipe + ".conf");
         Directory.CreateDirectory(request.RunsRoot);
         var config = Path.Combine(request.RunsRoot, runId + ".conf");
@@ -162,35 +189,49 @@ internal static class ExperimentRunner
             evolver.run.population.quick = {(request.Quick ? "on" : "off")}
             evolver.run.fitness.mode = {(individual ? "individual" : "merged")}
             evolver.run.fitness.merge-method = {mergeMethod}
-            evolver.run.schedule = steady-state
+            evolver.run.schedule = {schedule}
             evolver.run.breeding.f = 0.5
             evolver.run.breeding.cr = 0.5
             evolver.run.budget.max-evaluations = {budget}
             evolver.run.budget.max-wall-time = {WallCapMinutes}m
             """);
-        log.WriteLine($"seed {seed}: {method}, run '{runId}' ({budget} evaluations)");
+        log.WriteLine($"seed {seed}: {method} ({schedule}), run '{runId}' ({budget} evaluations)");
         var clock = Stopwatch.StartNew();
         var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, runId, request.RunsRoot, log)).ConfigureAwait(false);
         var wall = clock.Elapsed.TotalSeconds;
+        var finished = DateTime.UtcNow;
         if (exitCode != 0)
         {
             throw new Tensors.EvolverException($"run '{runId}' ended with exit code {exitCode}");
         }
         using var result = await RunResult.BuildAsync(request.RunsRoot, runId).ConfigureAwait(false);
-        var start = result.Report.Starts[0];
+        var curve = new Curve(method, schedule, seed, ProgressOf(result.Report, individual, finished));
+        var s = result.Scores;
+        var state = result.Report.State;
+        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {method} ({schedule}): dev {s.Dev:F4} test {s.Test:F4} ood {s.Ood:F4}, {state.Evaluations} evaluations, {state.Accepted} accepted, {wall:F1} s"));
+        return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, $"{state.Accepted} accepted"), curve);
+    }
+
+    /// <summary>
+    /// The best dev score so far from the ledger: at the initial scoring, at each accepted offspring (in evaluation
+    /// order) and at the end. Merged mode tracks the population's merged score, individual mode the best member.
+    /// Seconds count from the initial scoring, so process start-up and JIT warm-up (larger for a process's first
+    /// run) do not tilt a comparison between runs.
+    /// </summary>
+    internal static List<CurvePoint> ProgressOf(LedgerReport ledger, bool individual, DateTime finished)
+    {
+        var start = ledger.Starts[0];
+        double Since(DateTime at) => (at - start.At).TotalSeconds;
         var best = individual ? start.SlotScores.Max() : start.PopulationScore ?? double.NaN;
-        var points = new List<double[]> { new[] { (double)start.Evaluations, best } };
-        foreach (var accepted in result.Report.Lineage.OrderBy(a => a.Evaluation))
+        var points = new List<CurvePoint> { new(start.Evaluations, 0, best) };
+        foreach (var accepted in ledger.Lineage.OrderBy(a => a.Evaluation))
         {
             best = Math.Max(best, accepted.Score);
-            points.Add([accepted.Evaluation, best]);
+            points.Add(new CurvePoint(accepted.Evaluation, Since(accepted.At), best));
         }
-        points.Add([result.Report.State.Evaluations, best]);
-        var s = result.Scores;
-        log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {method}: dev {s.Dev:F4} test {s.Test:F4} ood {s.Ood:F4}, {result.Report.State.Evaluations} evaluations, {result.Report.State.Accepted} accepted, {wall:F1} s"));
-        return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, result.Report.State.Evaluations, wall, $"{result.Report.State.Accepted} accepted"),
-            new Curve(method, seed, points));
+        points.Add(new CurvePoint(ledger.State.Evaluations, Since(finished), best));
+        return points;
     }
 
     private static List<WeightSet> Load(IReadOnlyList<string> paths, List<WeightSet> owned)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using EvolverActors.Actors.Steward;
 using EvolverActors.Host.Experiment;
 using Xunit;
 
@@ -64,9 +65,7 @@ public sealed class ExperimentTests
             new SeedResult("individual:model-0", 0, 0.7, 0.6, 0.5, 0, 0, "zoo manifest"),
             new SeedResult("evolver+average", 0, 0.9, 0.8, 0.7, 76, 12.5, "3 accepted"),
         };
-        var report = new ExperimentReport("mnist-noniid", [0], "accuracy", "evolver experiment", ExperimentReport.Summarize(results),
-            [new Curve("evolver+average", 0, [[5, 0.8], [76, 0.9]])], results);
-        using var json = JsonDocument.Parse(report.ToJson());
+        using var json = JsonDocument.Parse(Report(results).ToJson());
         var methods = json.RootElement.GetProperty("methods");
         Assert.Equal(2, methods.GetArrayLength());
         var evolved = methods[1];
@@ -79,18 +78,81 @@ public sealed class ExperimentTests
         Assert.Equal(0.8, evolved.GetProperty("test").GetProperty("mean").GetDouble());
         Assert.Equal(76, evolved.GetProperty("evaluations").GetDouble());
         Assert.Equal(12.5, evolved.GetProperty("wall_s").GetDouble());
-        Assert.Contains("| evolver+average | 0.9000 ± 0.0000 | 0.8000 ± 0.0000 | 0.7000 ± 0.0000 |", report.ToMarkdown(), StringComparison.Ordinal);
+        Assert.Contains("| evolver+average | 0.9000 ± 0.0000 | 0.8000 ± 0.0000 | 0.7000 ± 0.0000 |", Report(results).ToMarkdown(), StringComparison.Ordinal);
+        var perSeed = json.RootElement.GetProperty("per_seed")[1];
+        Assert.Equal(["method", "seed", "dev", "test", "ood", "evaluations", "wall_s", "detail"], perSeed.EnumerateObject().Select(p => p.Name));
+        var point = json.RootElement.GetProperty("curves")[0].GetProperty("points")[1];
+        Assert.Equal(["evaluations", "seconds", "best_dev"], point.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("steady-state", json.RootElement.GetProperty("curves")[0].GetProperty("schedule").GetString());
     }
 
     [Fact]
-    public void The_charts_are_svg_with_one_bar_pair_per_method()
+    public void The_markdown_lists_per_seed_details_once_when_all_seeds_agree()
     {
-        var results = new[] { new SeedResult("average", 0, 0.7, 0.6, 0.5, 1, 0, ""), new SeedResult("ties", 0, 0.8, 0.7, 0.6, 4, 0, "") };
-        var methods = ExperimentReport.Summarize(results);
-        var bars = SvgCharts.Bars("t", methods, [("test", m => m.Test), ("ood", m => m.Ood)]);
-        Assert.StartsWith("<svg", bars, StringComparison.Ordinal);
-        Assert.Equal(4 + 2, bars.Split("<rect ").Length - 1 - 1); // 4 bars + 2 legend swatches (+ background)
-        var lines = SvgCharts.Lines("t", [new Curve("evolver+average", 0, [[5, 0.8], [76, 0.9]])]);
-        Assert.Contains("<polyline", lines, StringComparison.Ordinal);
+        var results = new[]
+        {
+            new SeedResult("average", 0, 0.7, 0.6, 0.5, 1, 0, "defaults"), new SeedResult("average", 1, 0.7, 0.6, 0.5, 1, 0, "defaults"),
+            new SeedResult("evolver+average", 0, 0.9, 0.8, 0.7, 76, 12.5, "7 accepted"),
+            new SeedResult("evolver+average", 1, 0.9, 0.8, 0.7, 76, 12.5, "7 accepted"),
+            new SeedResult("evolver+average", 2, 0.9, 0.8, 0.7, 76, 12.5, "4 accepted"),
+        };
+        var markdown = Report(results).ToMarkdown();
+        Assert.Contains("| defaults |", markdown, StringComparison.Ordinal);
+        Assert.Contains("| 7 accepted; 7 accepted; 4 accepted |", markdown, StringComparison.Ordinal);
+        Assert.Contains("Schedules, the same Evolver configuration run both ways", markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Progress_is_the_best_dev_so_far_at_each_acceptance_with_seconds_since_the_initial_scoring()
+    {
+        var launched = new DateTime(2026, 11, 26, 9, 0, 0, DateTimeKind.Utc);
+        OffspringAccepted Accepted(long evaluation, double score, double seconds) => new(evaluation, 0, "w", "p", [0, 1, 2], ["a", "b", "c"],
+            "evolver", 0.5, 0.5, "binomial", true, "element", 1, score, 0.5, evaluation, "cpu", launched.AddSeconds(seconds));
+        var state = new StewardState { Evaluations = 20 };
+        var ledger = new LedgerReport(state, [new RunInitialized(["a", "b"], [0.6, 0.7], 0.65, 2, launched.AddSeconds(3))],
+            [Accepted(9, 0.68, 8), Accepted(5, 0.72, 6), Accepted(12, 0.75, 10)], 5);
+
+        var individual = ExperimentRunner.ProgressOf(ledger, individual: true, finished: launched.AddSeconds(15));
+        Assert.Equal([2L, 5, 9, 12, 20], individual.Select(p => p.Evaluations));
+        Assert.Equal([0.7, 0.72, 0.72, 0.75, 0.75], individual.Select(p => p.BestDev));
+        Assert.Equal([0.0, 3, 5, 7, 12], individual.Select(p => p.Seconds));
+
+        var merged = ExperimentRunner.ProgressOf(ledger, individual: false, finished: launched.AddSeconds(15));
+        Assert.Equal(0.65, merged[0].BestDev);
+    }
+
+    [Fact]
+    public void Write_makes_the_json_the_markdown_and_four_png_charts()
+    {
+        var results = new[]
+        {
+            new SeedResult("average", 0, 0.7, 0.6, 0.5, 1, 0, ""), new SeedResult("ties", 0, 0.8, 0.7, 0.6, 4, 0, ""),
+            new SeedResult("evolver-individual", 0, 0.9, 0.8, 0.7, 76, 12.5, "3 accepted"),
+        };
+        var directory = Directory.CreateTempSubdirectory("experiment-").FullName;
+        try
+        {
+            var files = ExperimentRunner.Write(Report(results), directory, TextWriter.Null);
+            Assert.Equal(6, files.Count);
+            foreach (var png in files.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+            {
+                var bytes = File.ReadAllBytes(png);
+                Assert.True(bytes.Length > 5_000, $"{png} is only {bytes.Length} bytes");
+                Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], bytes[..4]);
+            }
+            Assert.True(File.Exists(Path.Combine(directory, "mnist-noniid.json")));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    private static ExperimentReport Report(IReadOnlyList<SeedResult> results)
+    {
+        CurvePoint[] points = [new(5, 1.5, 0.8), new(40, 6.0, 0.85), new(76, 12.5, 0.9)];
+        return new ExperimentReport("mnist-noniid", [0], "accuracy", "evolver experiment", ExperimentReport.Summarize(results),
+            ExperimentReport.Summarize([results[^1] with { Method = "evolver-individual (steady-state)" }]),
+            [new Curve("evolver-individual", "steady-state", 0, points), new Curve("evolver-individual", "generational", 0, points)], results);
     }
 }
