@@ -64,10 +64,9 @@ internal static class ExperimentRunner
             metric = population.Manifest.Metric;
             log.WriteLine($"seed {seed}: baselines on {zoo}");
             results.AddRange(Baselines(population, seed, request.Quick, log));
-            var budget = request.Evaluations ?? 1 + 15 * population.Members.Count;
             foreach (var method in EvolverMethods)
             {
-                var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, budget, stamp, log).ConfigureAwait(false);
+                var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, stamp, log).ConfigureAwait(false);
                 results.Add(result);
                 curves.Add(curve);
                 if (method == ScheduleMethod)
@@ -75,7 +74,7 @@ internal static class ExperimentRunner
                     schedules.Add(result with { Method = $"{method} ({SteadyState})" });
                 }
             }
-            var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, budget, stamp, log).ConfigureAwait(false);
+            var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log).ConfigureAwait(false);
             schedules.Add(lockstep with { Method = $"{ScheduleMethod} ({Generational})" });
             curves.Add(lockstepCurve);
         }
@@ -174,9 +173,10 @@ internal static class ExperimentRunner
     }
 
     private static async Task<(SeedResult Result, Curve Curve)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,
-        string method, string schedule, int budget, string stamp, TextWriter log)
+        string method, string schedule, string stamp, TextWriter log)
     {
         var individual = method == "evolver-individual";
+        var budget = request.Evaluations ?? ReferenceBudget(population.Members.Count, individual);
         var mergeMethod = individual ? "average" : method["evolver+".Length..];
         var runId = $"exp-{stamp}-s{seed}-{method.Replace('+', '-')}" + (schedule == SteadyState ? "" : "-" + schedule);
         var template = Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", request.Recipe + ".conf");
@@ -212,6 +212,12 @@ internal static class ExperimentRunner
             $"  {method} ({schedule}): dev {s.Dev:F4} test {s.Test:F4} ood {s.Ood:F4}, {state.Evaluations} evaluations, {state.Accepted} accepted, {wall:F1} s"));
         return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, $"{state.Accepted} accepted"), curve);
     }
+
+    /// <summary>
+    /// The reference loop's 15 generations of N offspring, plus the initial scoring the budget also counts:
+    /// N member scores in individual mode, the one merged score S in merged mode (DESIGN's 1 + 15·N).
+    /// </summary>
+    internal static int ReferenceBudget(int members, bool individual) => (individual ? members : 1) + 15 * members;
 
     /// <summary>
     /// The best dev score so far from the ledger: at the initial scoring, at each accepted offspring (in evaluation

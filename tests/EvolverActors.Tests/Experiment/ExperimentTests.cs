@@ -103,6 +103,13 @@ public sealed class ExperimentTests
     }
 
     [Fact]
+    public void Every_evolver_run_gets_fifteen_generations_of_offspring_after_its_initial_scoring()
+    {
+        Assert.Equal(76, ExperimentRunner.ReferenceBudget(5, individual: false));
+        Assert.Equal(80, ExperimentRunner.ReferenceBudget(5, individual: true));
+    }
+
+    [Fact]
     public void Progress_is_the_best_dev_so_far_at_each_acceptance_with_seconds_since_the_initial_scoring()
     {
         var launched = new DateTime(2026, 11, 26, 9, 0, 0, DateTimeKind.Utc);
