@@ -31,19 +31,18 @@ internal static class ExperimentCharts
         plot.Axes.Bottom.TickLabelStyle.Rotation = 45;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
         plot.Axes.Bottom.MinimumSize = 150;
-        plot.Axes.Right.MinimumSize = 90; // room for the last rotated label
         plot.Axes.Bottom.MajorTickStyle.Length = 0;
         foreach (var (name, _, color) in series)
         {
             plot.Legend.ManualItems.Add(new LegendItem { LabelText = name, FillColor = color });
         }
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Right); // outside the data area: inside it would cover a bar
         // Zoom to the data: the differences that matter are a few points, invisible on a 0..1 axis.
         var values = bars.Where(b => !double.IsNaN(b.Value)).ToList();
         var low = Math.Max(0, Math.Floor((values.Min(b => b.Value - b.Error) - 0.05) * 20) / 20);
         var high = Math.Min(1, Math.Ceiling((values.Max(b => b.Value + b.Error) + 0.05) * 20) / 20);
         plot.Axes.SetLimits(-1, methods.Count * group - 1, low, high);
-        plot.SavePng(path, Math.Max(640, 70 * methods.Count + 120), 520);
+        plot.SavePng(path, Math.Max(640, 70 * methods.Count + 200), 520);
     }
 
     /// <summary>
