@@ -7,54 +7,36 @@ namespace EvolverActors.Host.Experiment;
 
 /// <summary>One method's outcome on one seed.</summary>
 internal sealed record SeedResult(
-    [property: JsonPropertyName("method")] string Method,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("dev")] double Dev,
-    [property: JsonPropertyName("test")] double Test,
-    [property: JsonPropertyName("ood")] double Ood,
-    [property: JsonPropertyName("evaluations")] long Evaluations,
-    [property: JsonPropertyName("wall_s")] double WallSeconds,
-    [property: JsonPropertyName("detail")] string Detail);
+    string Method, int Seed, double Dev, double Test, double Ood, long Evaluations,
+    [property: JsonPropertyName("wall_s")] double WallSeconds, string Detail);
 
 /// <summary>The best dev score so far after <see cref="Evaluations"/> evaluations, <see cref="Seconds"/> after the initial scoring.</summary>
-internal sealed record CurvePoint(
-    [property: JsonPropertyName("evaluations")] long Evaluations,
-    [property: JsonPropertyName("seconds")] double Seconds,
-    [property: JsonPropertyName("best_dev")] double BestDev);
+internal sealed record CurvePoint(long Evaluations, double Seconds, double BestDev);
 
 /// <summary>One Evolver run's progress: a point at the initial scoring, one per accepted offspring, one at the end.</summary>
-internal sealed record Curve(
-    [property: JsonPropertyName("method")] string Method,
-    [property: JsonPropertyName("schedule")] string Schedule,
-    [property: JsonPropertyName("seed")] int Seed,
-    [property: JsonPropertyName("points")] IReadOnlyList<CurvePoint> Points);
+internal sealed record Curve(string Method, string Schedule, int Seed, IReadOnlyList<CurvePoint> Points);
 
 /// <summary>One row of the results: each score as mean ± std over seeds.</summary>
 internal sealed record MethodSummary(
-    [property: JsonPropertyName("name")] string Name,
-    [property: JsonPropertyName("dev")] MeanStd Dev,
-    [property: JsonPropertyName("test")] MeanStd Test,
-    [property: JsonPropertyName("ood")] MeanStd Ood,
-    [property: JsonPropertyName("evaluations")] double Evaluations,
-    [property: JsonPropertyName("wall_s")] double WallSeconds,
-    [property: JsonPropertyName("seeds")] int Seeds,
-    [property: JsonPropertyName("chosen")] IReadOnlyList<string> Chosen);
+    string Name, MeanStd Dev, MeanStd Test, MeanStd Ood, double Evaluations,
+    [property: JsonPropertyName("wall_s")] double WallSeconds, int Seeds, IReadOnlyList<string> Chosen);
 
 /// <summary>
 /// The experiment's file: <c>methods</c> (every method, steady-state for Evolver), <c>schedules</c> (the same Evolver
 /// configuration run steady-state and generational), how it was made, the runs' curves and every per-seed score.
 /// </summary>
 internal sealed record ExperimentReport(
-    [property: JsonPropertyName("recipe")] string Recipe,
-    [property: JsonPropertyName("seeds")] IReadOnlyList<int> Seeds,
-    [property: JsonPropertyName("metric")] string Metric,
-    [property: JsonPropertyName("command")] string Command,
-    [property: JsonPropertyName("methods")] IReadOnlyList<MethodSummary> Methods,
-    [property: JsonPropertyName("schedules")] IReadOnlyList<MethodSummary> Schedules,
-    [property: JsonPropertyName("curves")] IReadOnlyList<Curve> Curves,
-    [property: JsonPropertyName("per_seed")] IReadOnlyList<SeedResult> PerSeed)
+    string Recipe,
+    IReadOnlyList<int> Seeds,
+    string Metric,
+    string Command,
+    IReadOnlyList<MethodSummary> Methods,
+    IReadOnlyList<MethodSummary> Schedules,
+    IReadOnlyList<Curve> Curves,
+    IReadOnlyList<SeedResult> PerSeed)
 {
-    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true };
+    // snake_case keys, as in the zoo manifest; only "wall_s" is spelled out on its properties.
+    private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Groups per-seed results by method (in first-seen order) into mean ± std rows.</summary>
     public static IReadOnlyList<MethodSummary> Summarize(IEnumerable<SeedResult> results) =>

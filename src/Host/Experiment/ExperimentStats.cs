@@ -1,9 +1,7 @@
-using System.Text.Json.Serialization;
-
 namespace EvolverActors.Host.Experiment;
 
 /// <summary>A score over seeds: the mean and the sample standard deviation (n − 1; 0 for one seed).</summary>
-internal sealed record MeanStd([property: JsonPropertyName("mean")] double Mean, [property: JsonPropertyName("std")] double Std)
+internal sealed record MeanStd(double Mean, double Std)
 {
     public static MeanStd Of(IReadOnlyList<double> values)
     {

@@ -66,8 +66,11 @@ public sealed class ExperimentTests
             new SeedResult("evolver+average", 0, 0.9, 0.8, 0.7, 76, 12.5, "3 accepted"),
         };
         using var json = JsonDocument.Parse(Report(results).ToJson());
+        Assert.Equal(["recipe", "seeds", "metric", "command", "methods", "schedules", "curves", "per_seed"],
+            json.RootElement.EnumerateObject().Select(p => p.Name));
         var methods = json.RootElement.GetProperty("methods");
         Assert.Equal(2, methods.GetArrayLength());
+        Assert.Equal(["name", "dev", "test", "ood", "evaluations", "wall_s", "seeds", "chosen"], methods[0].EnumerateObject().Select(p => p.Name));
         var evolved = methods[1];
         Assert.Equal("evolver+average", evolved.GetProperty("name").GetString());
         foreach (var split in new[] { "dev", "test", "ood" })
