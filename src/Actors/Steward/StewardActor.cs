@@ -155,4 +155,49 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         WriteStatus(force: true, state, reason);
         Context.System.EventStream.Publish(new RunEnded(state, reason, exitCode));
     }
+
+    /// <summary>The exit code of a run that ended because its journal failed (the run is resumable).</summary>
+    public const int JournalFailedExitCode = 3;
+
+    /// <summary>The exit code of a run whose steward threw (a bug or a message it cannot handle; the run is resumable).</summary>
+    public const int StewardFailedExitCode = 4;
+
+    // Akka stops a persistent actor whose journal write or replay failed. Without a word the node would wait for a
+    // steward that is gone; instead the run ends with a non-zero exit and one line, and `evolver run` (or systemd's
+    // Restart=on-failure) resumes from the last stored event. The event that failed was never acted on.
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
+    {
+        EndOnFailure($"the journal could not store {@event.GetType().Name} (sequence {sequenceNr}): {cause.Message}", JournalFailedExitCode);
+        base.OnPersistFailure(cause, @event, sequenceNr);
+    }
+
+    protected override void OnRecoveryFailure(Exception reason, object? message = null)
+    {
+        EndOnFailure($"the journal could not be read back: {reason.Message}", JournalFailedExitCode);
+        base.OnRecoveryFailure(reason, message);
+    }
+
+    // A restart would replay the journal but forget which evaluators and breeders registered, and the run would
+    // stall. Ending it instead lets a fresh start (by hand or by systemd) rebuild everything from the journal.
+    protected override void PreRestart(Exception reason, object message)
+    {
+        EndOnFailure($"the steward failed on {message?.GetType().Name ?? "a message"}: {reason.GetType().Name}: {reason.Message}",
+            StewardFailedExitCode);
+        base.PreRestart(reason, message);
+    }
+
+    private void EndOnFailure(string problem, int exitCode)
+    {
+        var reason = $"{problem}; nothing accepted is lost, run the same command again to resume";
+        Context.System.EventStream.Publish(new RunEnded("failed", reason, exitCode));
+        try
+        {
+            WriteStatus(force: true, "failed", reason);
+        }
+        catch (IOException e)
+        {
+            // The disk that failed the journal may fail this too; the exit code and the console line still say why.
+            _log.Warning("status.json not updated: {0}", e.Message);
+        }
+    }
 }

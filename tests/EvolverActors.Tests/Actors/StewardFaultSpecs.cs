@@ -2,16 +2,18 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
+using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using Xunit;
 
 namespace EvolverActors.Tests.Actors;
 
 /// <summary>
-/// Journal faults injected with Akka.Persistence.TestKit's <see cref="TestJournal"/>: an acceptance the journal
-/// did not store is never reported, and the ledger recovered afterwards does not contain it (DESIGN.md §3).
+/// Faults: journal failures injected with Akka.Persistence.TestKit's <see cref="TestJournal"/>, and a steward that
+/// throws. An acceptance the journal did not store is never reported, the ledger recovered afterwards does not
+/// contain it (DESIGN.md §3), and a failure the steward cannot go on from ends the run with a reason.
 /// </summary>
-public sealed class StewardJournalFaultSpecs(ITestOutputHelper output) : StewardSpecBase(output, Hocon)
+public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBase(output, Hocon)
 {
     // serialize-messages stays off here: Akka's own journal-failure messages carry exceptions that its default
     // serializer cannot copy (the other specs prove our messages serialisable).
@@ -38,9 +40,15 @@ public sealed class StewardJournalFaultSpecs(ITestOutputHelper output) : Steward
 
         await Journal.OnWrite.Fail();
         Watch(steward);
+        var ended = Probe("run-ended");
+        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
         Evaluator.Reply(new OffspringPersisted("o-1"));
 
-        // A persistence failure stops the steward: nothing is adopted, nobody hears of an acceptance.
+        // A persistence failure stops the steward: nothing is adopted, nobody hears of an acceptance, and the node
+        // hears that the run ended (it would otherwise wait for a steward that is gone).
+        var end = ended.ExpectMsg<RunEnded>(Wait, "the run ends when the journal fails");
+        Assert.Equal(("failed", StewardActor.JournalFailedExitCode), (end.State, end.ExitCode));
+        Assert.Contains("could not store OffspringAccepted", end.Reason, StringComparison.Ordinal);
         ExpectTerminated(steward, Wait, "the steward stops when the journal fails to store OffspringAccepted");
         Members.ExpectNoMsg(Quiet);
         Breeder.ExpectNoMsg(Quiet);
@@ -53,6 +61,40 @@ public sealed class StewardJournalFaultSpecs(ITestOutputHelper output) : Steward
         Assert.All(adopted, a => Assert.Equal(0, a.Version));
         var progress = Progress(recovered, "after recovery");
         Assert.Equal((0L, 0L), (progress.Version, progress.Accepted));
+    }
+
+    [Fact]
+    public async Task A_journal_that_cannot_be_read_back_ends_the_run_with_a_reason()
+    {
+        // A run with one stored event (RunInitialized), stopped; its replay then fails.
+        var first = InitializedSteward(Settings());
+        Watch(first);
+        Sys.Stop(first);
+        ExpectTerminated(first, Wait, "the first steward stops");
+        await Journal.OnRecovery.Fail();
+        var ended = Probe("run-ended");
+        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
+        Watch(StartSteward());
+
+        var end = ended.ExpectMsg<RunEnded>(Wait, "the run ends when recovery fails");
+        Assert.Equal(("failed", StewardActor.JournalFailedExitCode), (end.State, end.ExitCode));
+        Assert.StartsWith("the journal could not be read back", end.Reason, StringComparison.Ordinal);
+        ExpectMsg<Terminated>(Wait, "the steward stops after a failed recovery");
+        Members.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void A_steward_that_throws_ends_the_run_instead_of_restarting_without_its_evaluators()
+    {
+        var steward = InitializedSteward(Settings() with { Mode = FitnessMode.Individual });
+        var ended = Probe("run-ended");
+        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
+
+        steward.Tell(new OffspringScored(Offspring("o-bad", 99), 0.7, 0, "e0", Evaluator.Ref)); // no slot 99
+
+        var end = ended.ExpectMsg<RunEnded>(Wait, "the run ends when the steward throws");
+        Assert.Equal(("failed", StewardActor.StewardFailedExitCode), (end.State, end.ExitCode));
+        Assert.Contains("the steward failed on OffspringScored", end.Reason, StringComparison.Ordinal);
     }
 
     [Fact]
