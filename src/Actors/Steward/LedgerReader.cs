@@ -1,4 +1,5 @@
 using Akka.Persistence;
+using EvolverActors.Tensors;
 
 namespace EvolverActors.Actors.Steward;
 
@@ -16,8 +17,11 @@ public sealed class LedgerReader : ReceivePersistentActor
     private readonly List<OffspringAccepted> _lineage = [];
     private long _events;
 
+    private readonly TaskCompletionSource<LedgerReport> _result;
+
     public LedgerReader(string runId, TaskCompletionSource<LedgerReport> result)
     {
+        _result = result;
         PersistenceId = $"steward-{runId}";
         Recover<RunInitialized>(e => Add(e, () => _starts.Add(e)));
         Recover<OffspringAccepted>(e => Add(e, () => _lineage.Add(e)));
@@ -36,6 +40,10 @@ public sealed class LedgerReader : ReceivePersistentActor
 
     public override Recovery Recovery => new(SnapshotSelectionCriteria.None);
 
+    /// <summary>A journal that cannot be replayed is the caller's one-line error, not a wait that times out.</summary>
+    protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
+        _result.TrySetException(new JournalUnreadableException($"the journal of run '{PersistenceId["steward-".Length..]}' cannot be read back: {reason.Message}"));
+
     private void Add(object evt, Action? record)
     {
         _state.Apply(evt);
@@ -43,3 +51,6 @@ public sealed class LedgerReader : ReceivePersistentActor
         _events++;
     }
 }
+
+/// <summary>A run's journal that could not be replayed (a damaged or unreadable <c>journal.db</c>).</summary>
+public sealed class JournalUnreadableException(string message) : EvolverException(message);

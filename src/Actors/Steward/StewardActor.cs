@@ -165,30 +165,26 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     // Akka stops a persistent actor whose journal write or replay failed. Without a word the node would wait for a
     // steward that is gone; instead the run ends with a non-zero exit and one line, and `evolver run` (or systemd's
     // Restart=on-failure) resumes from the last stored event. The event that failed was never acted on.
-    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr)
-    {
-        EndOnFailure($"the journal could not store {@event.GetType().Name} (sequence {sequenceNr}): {cause.Message}", JournalFailedExitCode);
-        base.OnPersistFailure(cause, @event, sequenceNr);
-    }
+    // The base methods only log, with the exception's stack trace; for a disk or file problem the one line is enough.
+    protected override void OnPersistFailure(Exception cause, object @event, long sequenceNr) =>
+        EndOnFailure($"the journal could not store {@event.GetType().Name} (sequence {sequenceNr}): {cause.Message}; nothing accepted is lost, "
+            + "run the same command again to resume", JournalFailedExitCode);
 
-    protected override void OnRecoveryFailure(Exception reason, object? message = null)
-    {
-        EndOnFailure($"the journal could not be read back: {reason.Message}", JournalFailedExitCode);
-        base.OnRecoveryFailure(reason, message);
-    }
+    protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
+        EndOnFailure($"the journal could not be read back: {reason.Message}; nothing was changed: once journal.db is readable "
+            + "(or restored from a backup), the same command resumes the run", JournalFailedExitCode);
 
     // A restart would replay the journal but forget which evaluators and breeders registered, and the run would
     // stall. Ending it instead lets a fresh start (by hand or by systemd) rebuild everything from the journal.
     protected override void PreRestart(Exception reason, object message)
     {
-        EndOnFailure($"the steward failed on {message?.GetType().Name ?? "a message"}: {reason.GetType().Name}: {reason.Message}",
-            StewardFailedExitCode);
+        EndOnFailure($"the steward failed on {message?.GetType().Name ?? "a message"}: {reason.GetType().Name}: {reason.Message}; "
+            + "nothing accepted is lost, run the same command again to resume", StewardFailedExitCode);
         base.PreRestart(reason, message);
     }
 
-    private void EndOnFailure(string problem, int exitCode)
+    private void EndOnFailure(string reason, int exitCode)
     {
-        var reason = $"{problem}; nothing accepted is lost, run the same command again to resume";
         Context.System.EventStream.Publish(new RunEnded("failed", reason, exitCode));
         try
         {

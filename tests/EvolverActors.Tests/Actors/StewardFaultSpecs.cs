@@ -81,6 +81,12 @@ public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBas
         Assert.StartsWith("the journal could not be read back", end.Reason, StringComparison.Ordinal);
         ExpectMsg<Terminated>(Wait, "the steward stops after a failed recovery");
         Members.ExpectNoMsg(Quiet);
+
+        // Readers of the ledger (status, lineage, export) get a one-line error instead of waiting.
+        var read = new TaskCompletionSource<LedgerReport>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Sys.ActorOf(Props.Create(() => new LedgerReader(Runtime.RunId, read)));
+        var error = await Assert.ThrowsAsync<JournalUnreadableException>(() => read.Task.WaitAsync(Wait));
+        Assert.StartsWith($"the journal of run '{Runtime.RunId}' cannot be read back", error.Message, StringComparison.Ordinal);
     }
 
     [Fact]
