@@ -102,6 +102,26 @@ public sealed class WeightStore
         return count;
     }
 
+    /// <summary>
+    /// Deletes every stored id not in <paramref name="keep"/> and returns how many files and bytes went. Call it only
+    /// while no process runs the run (holding the run lock): a running run may still lease a replaced id.
+    /// </summary>
+    public (int Files, long Bytes) DeleteAllBut(IReadOnlySet<string> keep)
+    {
+        var (files, bytes) = (0, 0L);
+        foreach (var id in Ids().Where(id => !keep.Contains(id)).ToList())
+        {
+            bytes += SizeOf(id);
+            File.Delete(PathOf(id));
+            files++;
+        }
+        if (files > 0)
+        {
+            StoragePaths.SyncDirectory(Directory);
+        }
+        return (files, bytes);
+    }
+
     /// <summary>The ids stored, in ordinal order (temp files and foreign names are skipped).</summary>
     public IEnumerable<string> Ids() =>
         System.IO.Directory.EnumerateFiles(Directory, "*" + Extension)

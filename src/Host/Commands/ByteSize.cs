@@ -3,7 +3,7 @@ using EvolverActors.Tensors;
 
 namespace EvolverActors.Host.Commands;
 
-/// <summary>Parses sizes the way Hugging Face tools write them: "5GB" (10^9), "2GiB" (2^30), "500MB", or plain bytes.</summary>
+/// <summary>Sizes the way Hugging Face tools write them: "5GB" (10^9), "2GiB" (2^30), "500MB", or plain bytes.</summary>
 internal static class ByteSize
 {
     private static readonly (string Suffix, long Factor)[] Units =
@@ -22,5 +22,19 @@ internal static class ByteSize
             throw new EvolverException($"{option} '{text}' is not a size: use e.g. 5GB, 500MB, 2GiB or a byte count");
         }
         return (long)Math.Min(long.MaxValue, value * factor);
+    }
+
+    /// <summary>A byte count for people: decimal units with one decimal, "0 B" to "1.2 TB".</summary>
+    public static string Format(long bytes)
+    {
+        string[] units = ["B", "KB", "MB", "GB", "TB"];
+        var value = (double)bytes;
+        var unit = 0;
+        while (value >= 1000 && unit < units.Length - 1)
+        {
+            value /= 1000;
+            unit++;
+        }
+        return unit == 0 ? $"{bytes} B" : string.Create(CultureInfo.InvariantCulture, $"{value:F1} {units[unit]}");
     }
 }

@@ -16,6 +16,7 @@ internal static class Cli
         StatusCommand.Create(),
         LineageCommand.Create(),
         ExportCommand.Create(),
+        PruneCommand.Create(),
         InspectCommand.Create(),
         MergeCommand.Create(),
         ZooCommand.Create(),

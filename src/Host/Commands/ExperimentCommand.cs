@@ -17,9 +17,10 @@ internal static class ExperimentCommand
         var output = new Option<string?>("--out", "-o") { Description = "output directory (default .evolver/experiments/<recipe>)" };
         var evaluations = new Option<int?>("--evaluations") { Description = "evaluations per Evolver run, the initial scoring included (default: that scoring + 15·N offspring, N models)" };
         var quick = new Option<bool>("--quick") { Description = "the small zoo size (sentiment-minilm)" };
+        var keepRuns = new Option<bool>("--keep-runs") { Description = "keep every accepted offspring's weights (default: prune each run to its final population)" };
         var runs = RunCommand.RunsRootOption();
         var command = new Command("experiment", "compare individual models, dev-tuned merges and Evolver over seeds (selection on dev only)");
-        foreach (var option in new Option[] { recipe, seeds, output, evaluations, quick, runs })
+        foreach (var option in new Option[] { recipe, seeds, output, evaluations, quick, keepRuns, runs })
         {
             command.Options.Add(option);
         }
@@ -41,7 +42,7 @@ internal static class ExperimentCommand
             }
             var request = new ExperimentRequest(name, k, result.GetValue(quick),
                 result.GetValue(output) ?? Path.Combine(".evolver", "experiments", name), result.GetValue(runs)!, result.GetValue(evaluations),
-                "evolver " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)));
+                "evolver " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)), result.GetValue(keepRuns));
             ExperimentRunner.RunAsync(request, Console.Out).GetAwaiter().GetResult();
             return 0;
         }));

@@ -14,7 +14,8 @@ using static TorchSharp.torch;
 namespace EvolverActors.Host.Experiment;
 
 /// <summary>What <c>evolver experiment</c> was asked to do.</summary>
-internal sealed record ExperimentRequest(string Recipe, int Seeds, bool Quick, string OutDirectory, string RunsRoot, int? Evaluations, string Command);
+internal sealed record ExperimentRequest(string Recipe, int Seeds, bool Quick, string OutDirectory, string RunsRoot, int? Evaluations, string Command,
+    bool KeepRuns = false);
 
 /// <summary>
 /// Per seed: the zoo's individual models, the dev-tuned baseline merges, four steady-state Evolver runs through the service
@@ -210,6 +211,12 @@ internal static class ExperimentRunner
         var state = result.Report.State;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"  {method} ({schedule}): dev {s.Dev:F4} test {s.Test:F4} ood {s.Ood:F4}, {state.Evaluations} evaluations, {state.Accepted} accepted, {wall:F1} s"));
+        if (!request.KeepRuns)
+        {
+            // Each accepted offspring is a whole model on disk (about 2 GB per sentiment --quick run); the scores
+            // and curves are in hand, so only the final population stays.
+            log.WriteLine("  " + PruneCommand.Describe(await RunPruning.PruneAsync(request.RunsRoot, runId).ConfigureAwait(false)));
+        }
         return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, $"{state.Accepted} accepted"), curve);
     }
 

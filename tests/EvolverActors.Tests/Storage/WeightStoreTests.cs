@@ -137,4 +137,24 @@ public sealed class WeightStoreTests : IDisposable
         var e = Assert.Throws<WeightFileException>(() => store.Load("junk"));
         Assert.Equal("junk", e.Id);
     }
+
+    [Fact]
+    public void DeleteAllBut_keeps_only_the_given_ids_and_counts_what_went()
+    {
+        var store = new WeightStore(_dir.Path);
+        foreach (var id in new[] { "init-0", "init-1", "o-a", "o-b" })
+        {
+            using var weights = StorageFixtures.Tiny(1f);
+            store.Write(id, weights);
+        }
+        File.WriteAllText(Path.Combine(_dir.Path, "notes.txt"), "not a weight file");
+        var size = store.SizeOf("o-a");
+
+        var (files, bytes) = store.DeleteAllBut(new HashSet<string>(["init-1", "o-b"]));
+
+        Assert.Equal((3 - 1, 2 * size), (files, bytes));
+        Assert.Equal(["init-1", "o-b"], store.Ids());
+        Assert.True(File.Exists(Path.Combine(_dir.Path, "notes.txt")), "only weight files are touched");
+        Assert.Equal((0, 0L), store.DeleteAllBut(new HashSet<string>(["init-1", "o-b"])));
+    }
 }

@@ -1,0 +1,40 @@
+using EvolverActors.Actors.Storage;
+using EvolverActors.Tensors;
+
+namespace EvolverActors.Host.Run;
+
+/// <summary>What <c>evolver prune</c> removed and kept.</summary>
+internal sealed record PruneResult(string RunId, int Removed, long RemovedBytes, int Kept, long KeptBytes);
+
+/// <summary>
+/// Frees a stopped run's disk: every accepted offspring is a whole model in the weight store, kept so far as history,
+/// but only the current population is needed to resume or export. The journal (and so the lineage, with each
+/// offspring's recipe) is left whole.
+/// </summary>
+internal static class RunPruning
+{
+    public static async Task<PruneResult> PruneAsync(string runsRoot, string runId)
+    {
+        var run = RunDirectory.Open(runsRoot, runId);
+        if (!Directory.Exists(run.WeightsPath))
+        {
+            throw new EvolverException($"run '{runId}' has no weight store under {Path.GetFullPath(run.Root)}");
+        }
+        using var runLock = run.AcquireLock(); // refuses while a live process runs it
+        var ledger = await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false);
+        if (!ledger.State.Initialized)
+        {
+            throw new EvolverException($"run '{runId}' has not scored its population yet: nothing to prune");
+        }
+        var store = new WeightStore(run.WeightsPath);
+        var keep = ledger.State.SlotWeights.ToHashSet(StringComparer.Ordinal);
+        var missing = keep.Where(id => !store.Contains(id)).ToList();
+        if (missing.Count > 0)
+        {
+            throw new EvolverException($"run '{runId}': the current population's weights {string.Join(", ", missing)} are missing from "
+                + $"{run.WeightsPath}; nothing was pruned");
+        }
+        var (removed, removedBytes) = store.DeleteAllBut(keep);
+        return new PruneResult(runId, removed, removedBytes, keep.Count, keep.Sum(store.SizeOf));
+    }
+}
