@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using EvolverActors.Actors.Steward;
-using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Run;
 using Microsoft.Data.Sqlite;
 using Xunit;
@@ -17,11 +16,7 @@ public sealed class JournalDamageTests
     public async Task A_damaged_journal_ends_the_run_with_one_line_and_readers_fail_fast()
     {
         using var fixture = new ServiceFixture(seed: 13);
-        var config = fixture.Config("damaged", mode: "merged", schedule: "generational", evaluations: 8, evaluators: 1);
-        var (first, _) = await RunLauncher.RunAsync(new RunRequest(config, "damaged", fixture.Runs, TextWriter.Null));
-        Assert.Equal(0, first);
-
-        var run = RunDirectory.Open(fixture.Runs, "damaged");
+        var run = await fixture.CompletedRunAsync("damaged", mode: "merged", schedule: "generational", evaluations: 8);
         using (var db = new SqliteConnection($"Data Source={run.JournalPath};Pooling=False"))
         {
             db.Open();
@@ -35,7 +30,7 @@ public sealed class JournalDamageTests
         File.WriteAllText(run.StatusPath, status.ToJsonString());
 
         var output = new StringWriter();
-        var resume = RunLauncher.RunAsync(new RunRequest(config, "damaged", fixture.Runs, output));
+        var resume = RunLauncher.RunAsync(new RunRequest(run.ConfigPath, "damaged", fixture.Runs, output));
         var (exitCode, _) = await resume.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(StewardActor.JournalFailedExitCode, exitCode);
         var last = output.ToString().TrimEnd().Split('\n')[^1];

@@ -13,10 +13,7 @@ public sealed class PruneTests
     public async Task A_pruned_run_keeps_its_population_lineage_and_export_and_a_running_one_is_refused()
     {
         using var fixture = new ServiceFixture(seed: 14);
-        var config = fixture.Config("pruned", mode: "individual", schedule: "generational", evaluations: 20, evaluators: 1);
-        var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, "pruned", fixture.Runs, TextWriter.Null));
-        Assert.Equal(0, exitCode);
-        var run = RunDirectory.Open(fixture.Runs, "pruned");
+        var run = await fixture.CompletedRunAsync("pruned", mode: "individual", schedule: "generational", evaluations: 20);
         var store = new WeightStore(run.WeightsPath);
         var before = store.Ids().ToList();
         var ledger = await JournalAccess.ReadLedgerAsync(run);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json;
 using EvolverActors.Actors.Storage;
+using EvolverActors.Host.Run;
 using EvolverActors.Tensors.Assets;
 using EvolverActors.Tensors.Zoo;
 using EvolverActors.Tests.Checkpoints;
@@ -41,6 +42,15 @@ internal sealed class ServiceFixture : IDisposable
             }
             """);
         return path;
+    }
+
+    /// <summary>Runs <paramref name="runId"/> in this process (one CPU evaluator) to its budget and returns its directory.</summary>
+    public async Task<RunDirectory> CompletedRunAsync(string runId, string mode, string schedule, int evaluations)
+    {
+        var config = Config(runId, mode, schedule, evaluations, evaluators: 1);
+        var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, runId, Runs, TextWriter.Null));
+        Xunit.Assert.Equal(0, exitCode);
+        return RunDirectory.Open(Runs, runId);
     }
 
     /// <summary>Starts `evolver` (the Host build copied next to the tests) as a separate process.</summary>
