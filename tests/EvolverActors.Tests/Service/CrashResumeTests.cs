@@ -7,6 +7,7 @@ namespace EvolverActors.Tests.Service;
 /// <summary>
 /// The durability promise (DESIGN.md §3) with real processes: kill -9 a running `evolver run`, restart it with the
 /// same run id, and find every acceptance made before the kill still there — journal, weight files and members agree.
+/// Between the two, the stopped run is pruned: resuming needs only the current population's files.
 /// </summary>
 public sealed class CrashResumeTests
 {
@@ -31,6 +32,11 @@ public sealed class CrashResumeTests
         {
             using var weights = run.Weights.Load(accepted.WeightsId); // written and fsynced before the event
         }
+
+        // An operator frees disk before restarting (the dead pid's lock is taken over): only the current population stays.
+        var pruned = await RunPruning.PruneAsync(fixture.Runs, "crash");
+        Assert.Equal(before.State.SlotWeights.Distinct().Order(StringComparer.Ordinal), run.Weights.Ids());
+        Assert.True(pruned.Removed > 0, "replaced weights were pruned");
 
         using (var second = fixture.Start("run", "--config", config, "--run-id", "crash", "--runs", fixture.Runs))
         {
