@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using EvolverActors.Actors.Steward;
+using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Commands;
 using EvolverActors.Host.Run;
 using EvolverActors.Tensors.Checkpoints;
@@ -49,7 +50,7 @@ internal static class ExperimentRunner
     public static async Task<ExperimentReport> RunAsync(ExperimentRequest request, TextWriter log)
     {
         var results = new List<SeedResult>();
-        var schedules = new List<SeedResult>();
+        var generational = new List<SeedResult>();
         var curves = new List<Curve>();
         var metric = "";
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
@@ -70,18 +71,14 @@ internal static class ExperimentRunner
                 var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, stamp, log).ConfigureAwait(false);
                 results.Add(result);
                 curves.Add(curve);
-                if (method == ScheduleMethod)
-                {
-                    schedules.Add(result with { Method = $"{method} ({SteadyState})" });
-                }
             }
             var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log).ConfigureAwait(false);
-            schedules.Add(lockstep with { Method = $"{ScheduleMethod} ({Generational})" });
+            generational.Add(lockstep with { Method = $"{ScheduleMethod} ({Generational})" });
             curves.Add(lockstepCurve);
         }
+        var steady = results.Where(r => r.Method == ScheduleMethod).Select(r => r with { Method = $"{ScheduleMethod} ({SteadyState})" });
         var report = new ExperimentReport(request.Recipe, [.. Enumerable.Range(0, request.Seeds)], metric, request.Command,
-            ExperimentReport.Summarize(results), ExperimentReport.Summarize(schedules), curves,
-            [.. results, .. schedules.Where(r => r.Method.EndsWith($"({Generational})", StringComparison.Ordinal))]);
+            ExperimentReport.Summarize(results), ExperimentReport.Summarize([.. steady, .. generational]), curves, [.. results, .. generational]);
         Write(report, request.OutDirectory, log);
         return report;
     }
@@ -214,8 +211,12 @@ internal static class ExperimentRunner
         if (!request.KeepRuns)
         {
             // Each accepted offspring is a whole model on disk (about 2 GB per sentiment --quick run); the scores
-            // and curves are in hand, so only the final population stays.
-            log.WriteLine("  " + PruneCommand.Describe(await RunPruning.PruneAsync(request.RunsRoot, runId).ConfigureAwait(false)));
+            // and curves are in hand, so only the final population stays. The ledger just read is the run's last.
+            var run = RunDirectory.Open(request.RunsRoot, runId);
+            using (run.AcquireLock())
+            {
+                log.WriteLine("  " + PruneCommand.Describe(RunPruning.Prune(run, result.Report)));
+            }
         }
         return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, $"{state.Accepted} accepted"), curve);
     }

@@ -47,7 +47,7 @@ internal static class RunLauncher
         {
             File.WriteAllText(run.ConfigPath, configText);
         }
-        var store = new WeightStore(run.WeightsPath);
+        var store = run.Weights;
         var initial = Enumerable.Range(0, population.Members.Count).Select(slot => $"init-{slot}").ToList();
         for (var slot = 0; slot < initial.Count; slot++)
         {

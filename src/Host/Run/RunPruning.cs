@@ -1,3 +1,4 @@
+using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors;
 
@@ -13,6 +14,7 @@ internal sealed record PruneResult(string RunId, int Removed, long RemovedBytes,
 /// </summary>
 internal static class RunPruning
 {
+    /// <summary>Takes the run lock (refused while a live process runs it), reads the ledger, then prunes.</summary>
     public static async Task<PruneResult> PruneAsync(string runsRoot, string runId)
     {
         var run = RunDirectory.Open(runsRoot, runId);
@@ -20,21 +22,29 @@ internal static class RunPruning
         {
             throw new EvolverException($"run '{runId}' has no weight store under {Path.GetFullPath(run.Root)}");
         }
-        using var runLock = run.AcquireLock(); // refuses while a live process runs it
-        var ledger = await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false);
+        using var runLock = run.AcquireLock();
+        return Prune(run, await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false));
+    }
+
+    /// <summary>
+    /// Deletes every weight file but <paramref name="ledger"/>'s current population. The caller holds the run lock
+    /// and read the ledger after the run last stopped.
+    /// </summary>
+    public static PruneResult Prune(RunDirectory run, LedgerReport ledger)
+    {
         if (!ledger.State.Initialized)
         {
-            throw new EvolverException($"run '{runId}' has not scored its population yet: nothing to prune");
+            throw new EvolverException($"run '{run.RunId}' has not scored its population yet: nothing to prune");
         }
-        var store = new WeightStore(run.WeightsPath);
+        var store = run.Weights;
         var keep = ledger.State.SlotWeights.ToHashSet(StringComparer.Ordinal);
         var missing = keep.Where(id => !store.Contains(id)).ToList();
         if (missing.Count > 0)
         {
-            throw new EvolverException($"run '{runId}': the current population's weights {string.Join(", ", missing)} are missing from "
+            throw new EvolverException($"run '{run.RunId}': the current population's weights {string.Join(", ", missing)} are missing from "
                 + $"{run.WeightsPath}; nothing was pruned");
         }
         var (removed, removedBytes) = store.DeleteAllBut(keep);
-        return new PruneResult(runId, removed, removedBytes, keep.Count, keep.Sum(store.SizeOf));
+        return new PruneResult(run.RunId, removed, removedBytes, keep.Count, keep.Sum(store.SizeOf));
     }
 }

@@ -25,7 +25,7 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
             throw new EvolverException($"run '{runId}' has not scored its population yet: nothing to export");
         }
         var data = TaskData.Load(settings.Task, population.Manifest.Seed, RunConfig.Quick(text));
-        var store = new WeightStore(run.WeightsPath);
+        var store = run.Weights;
         var slots = new List<WeightSet>();
         try
         {

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Persistence;
 using Akka.Persistence.TestKit;
+using Akka.TestKit;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using Xunit;
@@ -27,21 +28,33 @@ public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBas
 
     private ITestJournal Journal => TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
 
-    [Fact]
-    public async Task Steward_never_reports_an_acceptance_the_journal_failed_to_write()
+    /// <summary>o-1 beat its target and its file is written: the evaluator's OffspringPersisted makes the steward persist the acceptance.</summary>
+    private IActorRef StewardWithO1Written()
     {
         var steward = InitializedSteward(Settings());
         steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.7, 0, "e0", Evaluator.Ref));
         Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "the steward asks for o-1's file");
-        using (var child = Tiny(10))
-        {
-            Store.Write("o-1", child);
-        }
+        using var child = Tiny(10);
+        Store.Write("o-1", child);
+        return steward;
+    }
+
+    /// <summary>Hears the RunEnded the steward publishes for the node.</summary>
+    private TestProbe RunEndedProbe()
+    {
+        var ended = Probe("run-ended");
+        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
+        return ended;
+    }
+
+    [Fact]
+    public async Task Steward_never_reports_an_acceptance_the_journal_failed_to_write()
+    {
+        var steward = StewardWithO1Written();
 
         await Journal.OnWrite.Fail();
         Watch(steward);
-        var ended = Probe("run-ended");
-        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
+        var ended = RunEndedProbe();
         Evaluator.Reply(new OffspringPersisted("o-1"));
 
         // A persistence failure stops the steward: nothing is adopted, nobody hears of an acceptance, and the node
@@ -72,8 +85,7 @@ public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBas
         Sys.Stop(first);
         ExpectTerminated(first, Wait, "the first steward stops");
         await Journal.OnRecovery.Fail();
-        var ended = Probe("run-ended");
-        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
+        var ended = RunEndedProbe();
         Watch(StartSteward());
 
         var end = ended.ExpectMsg<RunEnded>(Wait, "the run ends when recovery fails");
@@ -93,8 +105,7 @@ public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBas
     public void A_steward_that_throws_ends_the_run_instead_of_restarting_without_its_evaluators()
     {
         var steward = InitializedSteward(Settings() with { Mode = FitnessMode.Individual });
-        var ended = Probe("run-ended");
-        Sys.EventStream.Subscribe(ended.Ref, typeof(RunEnded));
+        var ended = RunEndedProbe();
 
         steward.Tell(new OffspringScored(Offspring("o-bad", 99), 0.7, 0, "e0", Evaluator.Ref)); // no slot 99
 
@@ -106,13 +117,7 @@ public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBas
     [Fact]
     public async Task Steward_decides_an_acceptance_the_journal_rejected_as_not_accepted_and_goes_on()
     {
-        var steward = InitializedSteward(Settings());
-        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.7, 0, "e0", Evaluator.Ref));
-        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "the steward asks for o-1's file");
-        using (var child = Tiny(10))
-        {
-            Store.Write("o-1", child);
-        }
+        var steward = StewardWithO1Written();
 
         await Journal.OnWrite.Reject();
         Evaluator.Reply(new OffspringPersisted("o-1"));
