@@ -79,13 +79,6 @@ public sealed class IncrementalMergeTests
         DisposeAll(grams);
     }
 
-    private static WeightSet ToHalf(WeightSet set)
-    {
-        var half = set.To(CPU, ScalarType.Float16);
-        set.Dispose();
-        return half;
-    }
-
     [Theory]
     [InlineData("ties")]
     [InlineData("dare")]

@@ -139,11 +139,4 @@ public sealed class IncrementalPreviewTests
         using var scope = NewDisposeScope();
         return a.dtype == b.dtype && a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
     }
-
-    private static WeightSet ToHalf(WeightSet set)
-    {
-        var half = set.To(CPU, ScalarType.Float16);
-        set.Dispose();
-        return half;
-    }
 }

@@ -85,6 +85,14 @@ internal static class MergeTestData
         }),
     ];
 
+    /// <summary>The same set in float16 (the float32 original is disposed).</summary>
+    public static WeightSet ToHalf(WeightSet set)
+    {
+        var half = set.To(CPU, ScalarType.Float16);
+        set.Dispose();
+        return half;
+    }
+
     public static void DisposeAll(IEnumerable<WeightSet> sets)
     {
         foreach (var set in sets)
