@@ -89,5 +89,7 @@ internal static class ExperimentCharts
         return plot;
     }
 
-    private static Color Palette(int index) => new ScottPlot.Palettes.Category10().GetColor(index);
+    private static readonly ScottPlot.Palettes.Category10 Colours = new();
+
+    private static Color Palette(int index) => Colours.GetColor(index);
 }
