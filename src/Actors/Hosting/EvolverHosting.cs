@@ -91,8 +91,9 @@ public static class EvolverHosting
             });
     }
 
-    private static Device ParseDevice(string name) =>
-        name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !cuda.is_available()
-            ? throw new Tensors.EvolverException($"evaluator device {name}: CUDA is not available here")
-            : device(name.ToLowerInvariant());
+    /// <summary>
+    /// The device an evaluator is bound to. Whether CUDA is present was checked when the run was configured: a
+    /// built-in evaluator needs it in this process, an external worker only in its own (it gets the name).
+    /// </summary>
+    private static Device ParseDevice(string name) => device(name.ToLowerInvariant());
 }

@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using EvolverActors.Tensors;
+using EvolverActors.Tensors.Configuration;
 using EvolverActors.Tensors.Merging;
 using EvolverActors.Tensors.Operators;
-using HoconConfig = Akka.Configuration.Config;
 
 namespace EvolverActors.Actors.Run;
 
@@ -31,7 +31,6 @@ public enum Schedule
 public sealed record RunSettings
 {
     public required string Task { get; init; }
-    public required string Zoo { get; init; }
     public FitnessMode Mode { get; init; } = FitnessMode.Merged;
     public string MergeMethod { get; init; } = "average";
     public IReadOnlyDictionary<string, string> MergeParameters { get; init; } = new Dictionary<string, string>();
@@ -65,6 +64,8 @@ public sealed record RunSettings
         ["fitness.merge-params"] = string.Join(",", MergeParameters.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")),
         ["schedule"] = Schedule == Schedule.SteadyState ? "steady-state" : "generational",
         ["breeding.operator"] = Operator,
+        ["breeding.operator-params"] = string.Join(",", OperatorParameters.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value}")),
+        ["breeding.space"] = Breeding.Space.ToString().ToLowerInvariant(),
         ["breeding.f"] = Breeding.F.ToString(CultureInfo.InvariantCulture),
         ["breeding.cr"] = Breeding.CR.ToString(CultureInfo.InvariantCulture),
         ["breeding.crossover"] = Breeding.Crossover.ToString().ToLowerInvariant(),
@@ -74,104 +75,113 @@ public sealed record RunSettings
         ["breeding.seed"] = Seed.ToString(CultureInfo.InvariantCulture),
     };
 
-    /// <summary>Parses <c>evolver.run</c>; every problem is one line naming the key.</summary>
-    public static RunSettings Parse(HoconConfig root, string source)
-    {
-        if (!root.HasPath("evolver.run"))
-        {
-            throw new EvolverException($"{source}: has no 'evolver.run' section");
-        }
-        var c = root.GetConfig("evolver.run");
-        string Require(string key) => c.HasPath(key) && !string.IsNullOrWhiteSpace(c.GetString(key))
-            ? c.GetString(key)
-            : throw new EvolverException($"{source}: evolver.run.{key} is required");
+    /// <summary>Upper bounds that keep a typo from exhausting memory (1 000 evaluators, a queue of 20 000 offspring).</summary>
+    public const int MaxDevices = 64;
+    public const int MaxQueue = 256;
+    public const long MaxBudget = 1_000_000_000;
 
-        var op = c.GetString("breeding.operator", "evolver");
-        var operatorParameters = Strings(c, "breeding.operator-params");
+    /// <summary>
+    /// Parses the service settings of <c>evolver.run</c> (breeding, fitness, schedule, evaluators, budget,
+    /// persistence); the host parses <c>task</c>, <c>population</c>, <c>evaluator</c> and <c>simulation</c>, which are
+    /// left marked for it. Every problem is one line naming the key.
+    /// </summary>
+    public static RunSettings Parse(Settings c, string task)
+    {
+        var op = c.Text("breeding.operator", "evolver");
+        var operatorParameters = c.Map("breeding.operator-params");
         var mutation = OperatorRegistry.Get(op, operatorParameters);
         var breeding = new BreedingSettings
         {
-            F = c.GetDouble("breeding.f", 0.5),
-            CR = c.GetDouble("breeding.cr", 0.5),
-            Crossover = BreedingSettings.ParseCrossover(c.GetString("breeding.crossover", "binomial")),
-            GuaranteeJRand = c.GetBoolean("breeding.j-rand", false),
-            Granularity = BreedingSettings.ParseGranularity(c.GetString("breeding.granularity", "element")),
-            Exclude = Regex(c.GetString("breeding.exclude", ""), source),
-            Space = BreedingSettings.ParseSpace(c.GetString("breeding.space", "raw")),
-        }.Validated(mutation);
+            F = c.Double("breeding.f", 0.5),
+            CR = c.Double("breeding.cr", 0.5, 0, 1),
+            Crossover = c.Choice("breeding.crossover", CrossoverKind.Binomial, Choices<CrossoverKind>(("binomial", CrossoverKind.Binomial), ("exponential", CrossoverKind.Exponential))),
+            GuaranteeJRand = c.Bool("breeding.j-rand", false),
+            Granularity = c.Choice("breeding.granularity", Granularity.Element,
+                Choices<Granularity>(("element", Granularity.Element), ("tensor", Granularity.Tensor), ("layer", Granularity.Layer))),
+            Exclude = Regex(c, "breeding.exclude"),
+            Space = c.Choice("breeding.space", WeightSpace.Raw, Choices<WeightSpace>(("raw", WeightSpace.Raw), ("task-vector", WeightSpace.TaskVector))),
+        };
+        try
+        {
+            breeding = breeding.Validated(mutation);
+        }
+        catch (EvolverException e)
+        {
+            throw new EvolverException($"{c.Source}: {c.FullKey("breeding")}: {e.Message}");
+        }
         if (breeding.Space == WeightSpace.TaskVector)
         {
-            throw new EvolverException($"{source}: evolver.run.breeding.space = task-vector is not supported by the service yet (every built-in operator gives the same child in raw space)");
+            throw c.Problem("breeding.space", "= task-vector is not supported by the service yet (every built-in operator gives the same child in raw space)");
         }
 
-        var mode = c.GetString("fitness.mode", "merged").ToLowerInvariant() switch
-        {
-            "merged" => FitnessMode.Merged,
-            "individual" => FitnessMode.Individual,
-            var other => throw new EvolverException($"{source}: evolver.run.fitness.mode '{other}' is unknown: use merged or individual"),
-        };
-        var method = c.GetString("fitness.merge-method", "average");
+        var mode = c.Choice("fitness.mode", FitnessMode.Merged, Choices<FitnessMode>(("merged", FitnessMode.Merged), ("individual", FitnessMode.Individual)));
+        var method = c.Text("fitness.merge-method", "average").ToLowerInvariant();
         if (mode == FitnessMode.Merged && !IncrementalMerge.SupportedMethods.Contains(method))
         {
-            throw new EvolverException($"{source}: evolver.run.fitness.merge-method '{method}' has no incremental update: use {string.Join(", ", IncrementalMerge.SupportedMethods)}");
+            throw c.Problem("fitness.merge-method", $"= '{method}' has no incremental update: use {string.Join(", ", IncrementalMerge.SupportedMethods)}");
         }
-        var schedule = c.GetString("schedule", "steady-state").ToLowerInvariant() switch
+        var mergeParameters = c.Map("fitness.merge-params");
+        var schedule = c.Choice("schedule", Schedule.SteadyState, Choices<Schedule>(("steady-state", Schedule.SteadyState), ("generational", Schedule.Generational)));
+        var devices = c.OptionalList("evaluators.devices") ?? ["cpu"];
+        if (devices.Count == 0 || devices.Count > MaxDevices)
         {
-            "steady-state" => Schedule.SteadyState,
-            "generational" => Schedule.Generational,
-            var other => throw new EvolverException($"{source}: evolver.run.schedule '{other}' is unknown: use steady-state or generational"),
-        };
-        var devices = c.HasPath("evaluators.devices") ? c.GetStringList("evaluators.devices").ToList() : ["cpu"];
-        if (devices.Count == 0)
+            throw c.Problem("evaluators.devices", $"lists {devices.Count} devices: give 1 to {MaxDevices} (one evaluator per entry)");
+        }
+        foreach (var device in devices)
         {
-            throw new EvolverException($"{source}: evolver.run.evaluators.devices lists no device");
+            if (!IsDeviceName(device))
+            {
+                throw c.Problem("evaluators.devices", $"has '{device}', which is not a device: use cpu, cuda or cuda:N (quoted in HOCON lists: [\"cuda:0\", \"cuda:1\"])");
+            }
         }
         var settings = new RunSettings
         {
-            Task = Require("task"),
-            Zoo = Require("population.zoo"),
+            Task = task,
             Mode = mode,
             MergeMethod = method,
-            MergeParameters = Strings(c, "fitness.merge-params"),
+            MergeParameters = mergeParameters,
             Schedule = schedule,
             Operator = op,
             OperatorParameters = operatorParameters,
             Breeding = breeding,
-            Seed = (ulong)c.GetLong("breeding.seed", 1),
-            QueueCapacity = Positive(c, "breeding.queue", 2, source),
-            Devices = devices,
-            MaxRetries = c.GetInt("evaluators.max-retries", 3),
-            MaxUndecided = Positive(c, "evaluators.max-undecided", 2, source),
-            MaxEvaluations = Positive(c, "budget.max-evaluations", 100, source),
-            MaxWallTime = c.HasPath("budget.max-wall-time") ? c.GetTimeSpan("budget.max-wall-time") : null,
-            TargetScore = c.HasPath("budget.target-score") ? c.GetDouble("budget.target-score") : null,
-            Patience = c.GetInt("budget.patience", 0),
-            SnapshotEvery = Positive(c, "persistence.snapshot-every", 50, source),
+            Seed = (ulong)c.Long("breeding.seed", 1, 0),
+            QueueCapacity = c.Int("breeding.queue", 2, 1, MaxQueue),
+            Devices = [.. devices.Select(d => d.ToLowerInvariant())],
+            MaxRetries = c.Int("evaluators.max-retries", 3, 1, 100),
+            MaxUndecided = c.Int("evaluators.max-undecided", 2, 1, MaxQueue),
+            MaxEvaluations = c.Long("budget.max-evaluations", 100, 1, MaxBudget),
+            MaxWallTime = c.Duration("budget.max-wall-time", TimeSpan.FromDays(3650)),
+            TargetScore = c.OptionalDouble("budget.target-score"),
+            Patience = c.Int("budget.patience", 0, 0),
+            SnapshotEvery = c.Int("persistence.snapshot-every", 50, 1, 1_000_000),
         };
         if (mode == FitnessMode.Merged)
         {
-            MergeRegistry.Get(method, settings.MergeParameters); // unknown or out-of-range parameters fail now
+            try
+            {
+                MergeRegistry.Get(method, settings.MergeParameters); // unknown or out-of-range parameters fail now
+            }
+            catch (EvolverException e)
+            {
+                throw new EvolverException($"{c.Source}: {c.FullKey("fitness.merge-params")}: {e.Message}");
+            }
         }
         return settings;
     }
 
-    private static int Positive(HoconConfig c, string key, int fallback, string source)
+    /// <summary>cpu, cuda or cuda:N (whether CUDA is there is checked where the evaluator kind is known).</summary>
+    public static bool IsDeviceName(string name)
     {
-        var value = c.GetInt(key, fallback);
-        return value > 0 ? value : throw new EvolverException($"{source}: evolver.run.{key} = {value} must be positive");
+        var lower = name.ToLowerInvariant();
+        return lower is "cpu" or "cuda" || (lower.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(lower[5..], out var index) && index >= 0);
     }
 
-    private static Dictionary<string, string> Strings(HoconConfig c, string key)
-    {
-        if (!c.HasPath(key))
-        {
-            return new Dictionary<string, string>();
-        }
-        return c.GetConfig(key).AsEnumerable().ToDictionary(kv => kv.Key, kv => kv.Value.GetString(), StringComparer.Ordinal);
-    }
+    private static Dictionary<string, T> Choices<T>(params (string Name, T Value)[] choices) =>
+        choices.ToDictionary(c => c.Name, c => c.Value, StringComparer.Ordinal);
 
-    private static Regex? Regex(string pattern, string source)
+    private static Regex? Regex(Settings c, string key)
     {
+        var pattern = c.Text(key, "");
         if (string.IsNullOrEmpty(pattern))
         {
             return null;
@@ -182,7 +192,7 @@ public sealed record RunSettings
         }
         catch (ArgumentException e)
         {
-            throw new EvolverException($"{source}: evolver.run.breeding.exclude '{pattern}' is not a valid regular expression: {e.Message}");
+            throw c.Problem(key, $"= '{pattern}' is not a valid regular expression: {e.Message}");
         }
     }
 }

@@ -20,7 +20,7 @@ internal static class OverheadBenchmark
             var opMs = OperatorMs(parameters);
             var config = SyntheticZoo.Config(Path.Combine(root, "overhead.conf"), zoo, "steady-state", evaluators, evaluations, "never", 0);
             SimulationStats.Shared.Reset();
-            var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, "overhead", Path.Combine(root, "runs"), TextWriter.Null)).ConfigureAwait(false);
+            var (exitCode, _) = await RunLauncher.RunAsync(RunRequest.FromFile(config, "overhead", Path.Combine(root, "runs"), TextWriter.Null)).ConfigureAwait(false);
             if (exitCode != 0)
             {
                 throw new Tensors.EvolverException($"bench overhead: the run exited with {exitCode}");

@@ -25,7 +25,7 @@ internal static class ScheduleBenchmark
                 var config = SyntheticZoo.Config(Path.Combine(root, schedule + ".conf"), zoo, schedule, evaluators, evaluations, "random", 50,
                     "evaluators.max-undecided = 8");
                 SimulationStats.Shared.Reset();
-                var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, schedule, Path.Combine(root, "runs"), TextWriter.Null)).ConfigureAwait(false);
+                var (exitCode, _) = await RunLauncher.RunAsync(RunRequest.FromFile(config, schedule, Path.Combine(root, "runs"), TextWriter.Null)).ConfigureAwait(false);
                 if (exitCode != 0)
                 {
                     throw new Tensors.EvolverException($"bench schedule: the {schedule} run exited with {exitCode}");

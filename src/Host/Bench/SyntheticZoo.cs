@@ -17,7 +17,7 @@ internal static class SyntheticZoo
             models.Add(new ZooModel($"model-{k}", path, 0, 0, 0, null, "synthetic"));
         }
         var none = new SplitScores(0, 0, 0);
-        new ZooManifest("synthetic", Run.Simulation.Task, "none", "none", 0, "none", new Dictionary<string, System.Text.Json.JsonElement>(),
+        new ZooManifest("synthetic", Run.SimulationSettings.Task, "none", "none", 0, "none", new Dictionary<string, System.Text.Json.JsonElement>(),
             models, none, none, 0).Save(directory);
         return directory;
     }
@@ -28,7 +28,7 @@ internal static class SyntheticZoo
     {
         File.WriteAllText(path, $$"""
             evolver.run {
-              task = {{Run.Simulation.Task}}
+              task = {{Run.SimulationSettings.Task}}
               population.zoo = "{{zoo}}"
               fitness.mode = individual
               schedule = {{schedule}}

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using EvolverActors.Host.Config;
 using EvolverActors.Host.Run;
 using EvolverActors.Tensors.Zoo;
 using static TorchSharp.torch;
@@ -39,15 +40,12 @@ internal static class DemoCommand
         }
 
         var runId = "demo-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
-        var template = Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", "mnist-noniid.conf");
-        var config = Path.Combine(runsRoot, runId + ".conf");
-        Directory.CreateDirectory(runsRoot);
-        File.WriteAllText(config, File.ReadAllText(template) + $"""
-
-            # demo overrides
-            evolver.run.population.zoo = "{Path.GetFullPath(zoo)}"
-            evolver.run.budget.max-evaluations = {evaluations}
-            """);
+        var template = RunConfiguration.Load(Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", "mnist-noniid.conf"));
+        var config = template with
+        {
+            Population = new PopulationSpec { Zoo = Path.GetFullPath(zoo) },
+            Settings = template.Settings with { MaxEvaluations = evaluations },
+        };
         output.WriteLine($"2. evolving it: run '{runId}' (steady-state, merged/average, 2 CPU evaluators, {evaluations} evaluations)");
         var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, runId, runsRoot, output)).ConfigureAwait(false);
         if (exitCode != 0)
@@ -57,7 +55,7 @@ internal static class DemoCommand
 
         output.WriteLine("3. results (selection used dev only; test and ood are reported)");
         using var evolved = await RunResult.BuildAsync(runsRoot, runId).ConfigureAwait(false);
-        var manifest = evolved.Population.Manifest;
+        var manifest = evolved.Population.Manifest!;
         var rows = manifest.Models.Select(m => (m.Name, new SplitScores(m.Dev, m.Test, m.Ood))).ToList();
         rows.Add(("average (merge)", manifest.Average));
         rows.Add(($"evolved (Evolver + average, {evolved.Report.State.Accepted} accepted)", evolved.Scores));

@@ -20,7 +20,7 @@ internal static class RunCommand
         command.Options.Add(runs);
         command.SetAction(result => Cli.Guard(() =>
         {
-            var (exitCode, _) = RunLauncher.RunAsync(new RunRequest(result.GetValue(config)!, result.GetValue(runId), result.GetValue(runs)!, Console.Out))
+            var (exitCode, _) = RunLauncher.RunAsync(RunRequest.FromFile(result.GetValue(config)!, result.GetValue(runId), result.GetValue(runs)!, Console.Out))
                 .GetAwaiter().GetResult();
             return exitCode;
         }));

@@ -1,14 +1,16 @@
 using System.Diagnostics;
 using System.Globalization;
+using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Commands;
+using EvolverActors.Host.Config;
 using EvolverActors.Host.Run;
 using EvolverActors.Tensors.Checkpoints;
-using EvolverActors.Tensors.Data;
 using EvolverActors.Tensors.Evaluation;
 using EvolverActors.Tensors.Merging;
 using EvolverActors.Tensors.Models;
+using EvolverActors.Tensors.Tasks;
 using EvolverActors.Tensors.Weights;
 using static TorchSharp.torch;
 
@@ -62,8 +64,8 @@ internal static class ExperimentRunner
                 log.WriteLine($"seed {seed}: building the zoo at {zoo}");
                 ZooCommand.BuildZoo(request.Recipe, zoo, seed, request.Quick, taskFile: null, dataDir: null, CPU, log);
             }
-            var population = RunPopulation.Load(zoo);
-            metric = population.Manifest.Metric;
+            var population = RunPopulation.FromZoo(zoo);
+            metric = population.Manifest!.Metric;
             log.WriteLine($"seed {seed}: baselines on {zoo}");
             results.AddRange(Baselines(population, seed, request.Quick, log));
             foreach (var method in EvolverMethods)
@@ -109,24 +111,25 @@ internal static class ExperimentRunner
 
     private static List<SeedResult> Baselines(RunPopulation population, int seed, bool quick, TextWriter log)
     {
-        var manifest = population.Manifest;
+        var manifest = population.Manifest!;
         var results = manifest.Models.Select(m => new SeedResult("individual:" + m.Name, seed, m.Dev, m.Test, m.Ood, 0, 0, "zoo manifest")).ToList();
-        var data = TaskData.Load(manifest.Task, manifest.Seed, quick);
+        var task = TaskConfigs.Load(manifest.Task, quick);
+        var data = task.Load(new TaskLoadContext(manifest.Seed, population.Members[0]));
         var owned = new List<WeightSet>();
         try
         {
             var models = Load(population.Members, owned);
-            var baseWeights = Checkpoint.Load(Path.Combine(population.ZooDirectory, manifest.Base));
+            var baseWeights = Checkpoint.Load(population.Base!);
             owned.Add(baseWeights);
             var fisher = population.Fisher.All(p => p is not null) ? Load([.. population.Fisher.Select(p => p!)], owned) : null;
             var grams = population.Grams.All(p => p is not null) ? Load([.. population.Grams.Select(p => p!)], owned) : null;
             using var first = Checkpoint.Load(population.Members[0], floatType: ScalarType.Float32);
-            var skeleton = ModelFamilies.SkeletonFor(data.Family, first, population.Members[0]);
-            using var evaluator = new ResidentEvaluator(skeleton, data.Batcher, [Named(data.Dev, "dev"), Named(data.Test, "test"), Named(data.Ood, "ood")], CPU);
+            var skeleton = ModelFamilies.SkeletonFor(task.Family, first, population.Members[0]);
+            using var evaluator = new ResidentEvaluator(skeleton, data.Batcher, data.Splits, CPU);
             double Score(WeightSet weights, string split)
             {
                 evaluator.Load(weights);
-                return evaluator.Evaluate(split).Get(data.Metric);
+                return evaluator.Evaluate(split).Get(task.Metric);
             }
             var inputs = new MergeInputs { Base = baseWeights, Fisher = fisher, Grams = grams };
             foreach (var (method, grid) in BaselineGrids)
@@ -177,22 +180,20 @@ internal static class ExperimentRunner
         var budget = request.Evaluations ?? ReferenceBudget(population.Members.Count, individual);
         var mergeMethod = individual ? "average" : method["evolver+".Length..];
         var runId = $"exp-{stamp}-s{seed}-{method.Replace('+', '-')}" + (schedule == SteadyState ? "" : "-" + schedule);
-        var template = Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", request.Recipe + ".conf");
-        Directory.CreateDirectory(request.RunsRoot);
-        var config = Path.Combine(request.RunsRoot, runId + ".conf");
-        File.WriteAllText(config, File.ReadAllText(template) + $"""
-
-            # evolver experiment overrides
-            evolver.run.population.zoo = "{Path.GetFullPath(population.ZooDirectory)}"
-            evolver.run.population.quick = {(request.Quick ? "on" : "off")}
-            evolver.run.fitness.mode = {(individual ? "individual" : "merged")}
-            evolver.run.fitness.merge-method = {mergeMethod}
-            evolver.run.schedule = {schedule}
-            evolver.run.breeding.f = 0.5
-            evolver.run.breeding.cr = 0.5
-            evolver.run.budget.max-evaluations = {budget}
-            evolver.run.budget.max-wall-time = {WallCapMinutes}m
-            """);
+        var template = RunConfiguration.Load(Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", request.Recipe + ".conf"));
+        var config = template with
+        {
+            Population = new PopulationSpec { Zoo = population.ZooDirectory, Quick = request.Quick },
+            Settings = template.Settings with
+            {
+                Mode = individual ? FitnessMode.Individual : FitnessMode.Merged,
+                MergeMethod = mergeMethod,
+                Schedule = schedule == SteadyState ? Schedule.SteadyState : Schedule.Generational,
+                Breeding = template.Settings.Breeding with { F = 0.5, CR = 0.5 },
+                MaxEvaluations = budget,
+                MaxWallTime = TimeSpan.FromMinutes(WallCapMinutes),
+            },
+        };
         log.WriteLine($"seed {seed}: {method} ({schedule}), run '{runId}' ({budget} evaluations)");
         var clock = Stopwatch.StartNew();
         var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, runId, request.RunsRoot, log)).ConfigureAwait(false);
@@ -260,12 +261,6 @@ internal static class ExperimentRunner
         return sets;
     }
 
-    private static LabelledSet Named(LabelledSet set, string name) => set.Name == name ? set : set switch
-    {
-        ImageSet images => images with { Name = name },
-        TextSet texts => texts with { Name = name },
-        _ => set,
-    };
 
     private static Dictionary<string, string> P(params (string Key, string Value)[] pairs) =>
         pairs.ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal);

@@ -5,14 +5,20 @@ using EvolverActors.Actors.Hosting;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
+using EvolverActors.Host.Config;
 using EvolverActors.Tensors.Checkpoints;
 using Microsoft.Extensions.DependencyInjection;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Host.Run;
 
-/// <summary>What `evolver run` was asked to do.</summary>
-internal sealed record RunRequest(string ConfigPath, string? RunId, string RunsRoot, TextWriter Output);
+/// <summary>What `evolver run` was asked to do: a typed configuration (from a file, or built by demo and experiment) and where to run it.</summary>
+internal sealed record RunRequest(RunConfiguration Config, string RunId, string RunsRoot, TextWriter Output)
+{
+    /// <summary>A run of the config file at <paramref name="path"/>; the run id defaults to the file's name.</summary>
+    public static RunRequest FromFile(string path, string? runId, string runsRoot, TextWriter output) =>
+        new(RunConfiguration.Load(path), runId ?? Path.GetFileNameWithoutExtension(path), runsRoot, output);
+}
 
 /// <summary>
 /// Starts or resumes a run: checks config and population before writing anything, takes the run's lock, seeds
@@ -24,8 +30,8 @@ internal static class RunLauncher
 
     public static async Task<(int ExitCode, string RunId)> RunAsync(RunRequest request)
     {
-        var (settings, configText) = RunConfig.Load(request.ConfigPath);
-        var runId = request.RunId ?? Path.GetFileNameWithoutExtension(request.ConfigPath);
+        var runId = request.RunId;
+        var settings = request.Config.Settings;
         var run = RunDirectory.Open(request.RunsRoot, runId);
         if (run.CurrentStatus() is { State: "finished" } finished)
         {
@@ -34,19 +40,17 @@ internal static class RunLauncher
         }
 
         // Everything that can be wrong with the input is found before the run directory is touched.
-        var population = RunPopulation.Load(RunConfig.ZooPath(settings));
-        var fitness = Simulation.IsSimulated(settings)
-            ? Simulation.Factory(Simulation.Options(configText))
-            : TaskFitness.Factory(settings, population, TaskData.Load(settings.Task, population.Manifest.Seed, RunConfig.Quick(configText)));
-        var fingerprint = new RunFingerprint(RunConfig.Hash(settings.Identity()), settings.Identity(),
-            [.. population.Members.Select((m, slot) => new MemberFingerprint(slot, population.Manifest.Models[slot].Name, RunFingerprint.Sha256OfCheckpoint(m)))]);
+        var resolved = ResolvedRun.Resolve(request.Config);
+        var population = resolved.Population;
+        var fingerprint = resolved.Fingerprint();
 
         using var runLock = run.AcquireLock();
         run.CreateOrVerify(fingerprint);
         if (!File.Exists(run.ConfigPath))
         {
-            File.WriteAllText(run.ConfigPath, configText);
+            File.WriteAllText(run.ConfigPath, RunConfigWriter.Render(request.Config, commented: false));
         }
+        var fitness = resolved.Fitness();
         var store = run.Weights;
         var initial = Enumerable.Range(0, population.Members.Count).Select(slot => $"init-{slot}").ToList();
         for (var slot = 0; slot < initial.Count; slot++)

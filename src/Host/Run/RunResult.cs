@@ -1,5 +1,6 @@
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
+using EvolverActors.Host.Config;
 using EvolverActors.Tensors;
 using EvolverActors.Tensors.Weights;
 using EvolverActors.Tensors.Zoo;
@@ -17,24 +18,23 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
         {
             throw new EvolverException($"run '{runId}' does not exist under {Path.GetFullPath(runsRoot)}");
         }
-        var (settings, text) = RunConfig.Load(run.ConfigPath);
-        var population = RunPopulation.Load(RunConfig.ZooPath(settings));
+        var resolved = ResolvedRun.Resolve(RunConfiguration.Load(run.ConfigPath));
+        var (settings, population) = (resolved.Config.Settings, resolved.Population);
         var report = await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false);
         if (!report.State.Initialized)
         {
             throw new EvolverException($"run '{runId}' has not scored its population yet: nothing to export");
         }
-        var data = TaskData.Load(settings.Task, population.Manifest.Seed, RunConfig.Quick(text));
         var store = run.Weights;
         var slots = new List<WeightSet>();
         try
         {
             slots.AddRange(report.State.SlotWeights.Select(id => store.Load(id)));
-            using var fitness = TaskFitness.Factory(settings, population, data)(CPU);
+            using var fitness = resolved.Fitness()(CPU);
             fitness.Sync(report.State.Version, [.. report.State.SlotWeights.Zip(slots)]);
             var fused = fitness.Fused();
-            var scores = new SplitScores(fitness.Report(fused, "dev").Get(data.Metric), fitness.Report(fused, "test").Get(data.Metric),
-                fitness.Report(fused, "ood").Get(data.Metric));
+            double Split(string split) => fitness.Splits.Contains(split, StringComparer.Ordinal) ? fitness.Report(fused, split) : double.NaN;
+            var scores = new SplitScores(Split("dev"), Split("test"), Split("ood"));
             return new RunResult(fused, scores, report, population, settings.Mode.ToString().ToLowerInvariant());
         }
         finally

@@ -1,5 +1,4 @@
-using EvolverActors.Actors.Run;
-using EvolverActors.Tensors;
+using EvolverActors.Tensors.Configuration;
 using EvolverActors.Tensors.Evaluation;
 using static TorchSharp.torch;
 
@@ -7,32 +6,27 @@ namespace EvolverActors.Host.Run;
 
 /// <summary>
 /// The pseudo-task <c>simulated</c>: evaluators that sleep a log-normal time and invent a score
-/// (<c>evolver.run.simulation { median-ms, sigma, scoring = never|always|random }</c>). The service
+/// (<c>evolver.run.simulation { median-ms, sigma, scoring = never|always|random, seed }</c>). The service
 /// benchmarks run the real actors, journal and weight store with it.
 /// </summary>
-internal static class Simulation
+internal static class SimulationSettings
 {
     public const string Task = "simulated";
 
-    public static SimulationOptions Options(string configText)
-    {
-        var c = Akka.Configuration.ConfigurationFactory.ParseString(configText);
-        var scoring = c.GetString("evolver.run.simulation.scoring", "random").ToLowerInvariant() switch
+    public static SimulationOptions Parse(Settings c) => new(
+        c.Double("median-ms", 50, 0, 3_600_000),
+        c.Double("sigma", 0.5, 0, 10),
+        c.Choice("scoring", SimulatedScoring.Random, new Dictionary<string, SimulatedScoring>(StringComparer.Ordinal)
         {
-            "never" => SimulatedScoring.Never,
-            "always" => SimulatedScoring.Always,
-            "random" => SimulatedScoring.Random,
-            var other => throw new EvolverException($"evolver.run.simulation.scoring '{other}' is unknown: use never, always or random"),
-        };
-        return new SimulationOptions(c.GetDouble("evolver.run.simulation.median-ms", 50), c.GetDouble("evolver.run.simulation.sigma", 0.5),
-            scoring, c.GetInt("evolver.run.simulation.seed", 1));
-    }
+            ["never"] = SimulatedScoring.Never,
+            ["always"] = SimulatedScoring.Always,
+            ["random"] = SimulatedScoring.Random,
+        }),
+        c.Int("seed", 1));
 
     public static Func<Device, IPopulationFitness> Factory(SimulationOptions options)
     {
         var index = 0;
         return _ => new SimulatedFitness(options, SimulationStats.Shared, Interlocked.Increment(ref index));
     }
-
-    public static bool IsSimulated(RunSettings settings) => settings.Task == Task;
 }

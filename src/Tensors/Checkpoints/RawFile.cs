@@ -56,7 +56,7 @@ internal static unsafe class RawFile
     /// Writes a file through a temp file in the same directory, fsynced and then renamed over the
     /// final name, so a crash leaves either the old file or the whole new one, never half a file.
     /// </summary>
-    public static void WriteAtomically(string path, Action<FileStream> write)
+    public static void WriteAtomically(string path, Action<FileStream> write, bool durable = true)
     {
         var full = Path.GetFullPath(path);
         var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
@@ -65,7 +65,7 @@ internal static unsafe class RawFile
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
             {
                 write(stream);
-                stream.Flush(flushToDisk: true);
+                stream.Flush(flushToDisk: durable);
             }
             File.Move(temp, full, overwrite: true);
         }

@@ -38,11 +38,13 @@ public static class SafetensorsWriter
     /// <summary>
     /// Writes the tensors (any device; copied to CPU one at a time) to <paramref name="path"/>
     /// through a temp file that is fsynced and renamed, so the final name never holds half a file.
+    /// <paramref name="durable"/> = false skips the fsync (scratch files that are deleted after use).
     /// </summary>
     public static unsafe void Write(
         string path,
         IEnumerable<(string Name, Tensor Tensor)> tensors,
-        IReadOnlyDictionary<string, string>? metadata = null)
+        IReadOnlyDictionary<string, string>? metadata = null,
+        bool durable = true)
     {
         RawFile.RequireLittleEndian();
         var ordered = InFileOrder(tensors);
@@ -65,7 +67,7 @@ public static class SafetensorsWriter
                 cpu = cpu.is_contiguous() ? cpu : cpu.contiguous();
                 RawFile.Write(stream, TensorMemory.BytePointer(cpu), bytes);
             }
-        });
+        }, durable);
     }
 
     /// <summary>Bytes a tensor of this spec takes in the data section.</summary>

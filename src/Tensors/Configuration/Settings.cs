@@ -30,6 +30,9 @@ public sealed class Settings
     public string Path { get; }
     public IEnumerable<string> Keys => _values.Keys;
 
+    /// <summary>The raw values (a string, a list, or a nested section), for writing a section back out.</summary>
+    public IEnumerable<KeyValuePair<string, object>> Entries => _values;
+
     /// <summary>An empty section (every getter falls back to its default).</summary>
     public static Settings Empty(string source, string path) => new(source, path, new Dictionary<string, object>());
 
@@ -37,6 +40,9 @@ public sealed class Settings
     public string FullKey(string key) => Path.Length == 0 ? key : $"{Path}.{key}";
 
     public bool Has(string key) => Lookup(key, markRead: false) is not null;
+
+    /// <summary>Whether <paramref name="key"/> holds a nested section (not a value or a list).</summary>
+    public bool IsSection(string key) => Lookup(key, markRead: false) is Settings;
 
     /// <summary>A nested section, or an empty one when absent (so its keys fall back to defaults).</summary>
     public Settings Section(string key) => Lookup(key) switch

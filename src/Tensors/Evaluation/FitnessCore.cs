@@ -3,7 +3,7 @@ using EvolverActors.Tensors.Weights;
 namespace EvolverActors.Tensors.Evaluation;
 
 /// <summary>
-/// What both fitness modes share: the owned evaluator, the metric, the synced slots and version, and dev scores
+/// What both fitness modes share: the owned scorer, the synced slots and version, and dev scores
 /// of the members cached by weights id (an id always names the same weights) for the slots of the current version.
 /// </summary>
 internal sealed class FitnessCore : IDisposable
@@ -12,20 +12,18 @@ internal sealed class FitnessCore : IDisposable
     private (string Id, WeightSet Weights)[] _slots = [];
     private bool _disposed;
 
-    public FitnessCore(ResidentEvaluator evaluator, Metric metric)
+    public FitnessCore(ICandidateScorer scorer)
     {
-        ArgumentNullException.ThrowIfNull(evaluator);
-        if (!evaluator.SplitNames.Contains(PopulationFitness.DevSplit, StringComparer.Ordinal))
+        ArgumentNullException.ThrowIfNull(scorer);
+        if (!scorer.SplitNames.Contains(PopulationFitness.DevSplit, StringComparer.Ordinal))
         {
             throw new EvolverException(
-                $"a fitness needs a '{PopulationFitness.DevSplit}' split to select on; the evaluator has {string.Join(", ", evaluator.SplitNames)}");
+                $"a fitness needs a '{PopulationFitness.DevSplit}' split to select on; the evaluator has {string.Join(", ", scorer.SplitNames)}");
         }
-        Evaluator = evaluator;
-        Metric = metric;
+        Scorer = scorer;
     }
 
-    public ResidentEvaluator Evaluator { get; }
-    public Metric Metric { get; }
+    public ICandidateScorer Scorer { get; }
     public long Version { get; private set; } = -1;
     public bool Synced { get; private set; }
     public IReadOnlyList<(string Id, WeightSet Weights)> Slots => _slots;
@@ -92,20 +90,14 @@ internal sealed class FitnessCore : IDisposable
         }
     }
 
-    /// <summary>Loads <paramref name="weights"/> into the evaluator and returns its dev score on the metric.</summary>
-    public double DevScore(WeightSet weights)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        Evaluator.Load(weights);
-        return Evaluator.Evaluate(PopulationFitness.DevSplit).Get(Metric);
-    }
+    /// <summary>The dev score of <paramref name="weights"/> (what selection reads).</summary>
+    public double DevScore(WeightSet weights) => Report(weights, PopulationFitness.DevSplit);
 
-    public Score Report(WeightSet weights, string split)
+    public double Report(WeightSet weights, string split)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(split);
-        Evaluator.Load(weights);
-        return Evaluator.Evaluate(split);
+        return Scorer.Score(weights, split);
     }
 
     /// <summary>Each slot's own dev score, from the cache where the id was scored before.</summary>
@@ -149,6 +141,6 @@ internal sealed class FitnessCore : IDisposable
         }
         _disposed = true;
         _slots = [];
-        Evaluator.Dispose();
+        Scorer.Dispose();
     }
 }

@@ -38,8 +38,11 @@ public interface IPopulationFitness : IDisposable
     /// <summary>Each slot's own dev score, in slot order (individual mode's initial fitness).</summary>
     IReadOnlyList<double> ScoreMembers();
 
-    /// <summary>The scores of <paramref name="weights"/> on any resident split (dev, test, ood), for reports.</summary>
-    Score Report(WeightSet weights, string split);
+    /// <summary>The splits <see cref="Report"/> can score (dev, and test / ood where the task or evaluator has them).</summary>
+    IReadOnlyCollection<string> Splits { get; }
+
+    /// <summary>The score of <paramref name="weights"/> on a split (dev, test, ood), for reports.</summary>
+    double Report(WeightSet weights, string split);
 
     /// <summary>The output model as a new weight set the caller owns: merged → X(population); individual → a clone of the best member by dev.</summary>
     WeightSet Fused();

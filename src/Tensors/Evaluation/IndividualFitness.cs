@@ -5,18 +5,22 @@ namespace EvolverActors.Tensors.Evaluation;
 /// <summary>
 /// <c>individual</c> fitness (reference mode A): a member's fitness is its own dev score, an offspring is scored on
 /// its own, and the output is the best member by dev. Member scores are cached by weights id.
-/// Owns its <see cref="ResidentEvaluator"/>; one owner thread.
+/// Owns its <see cref="ICandidateScorer"/>; one owner thread.
 /// </summary>
 public sealed class IndividualFitness : IPopulationFitness
 {
     private readonly FitnessCore _core;
 
-    /// <summary>Takes ownership of <paramref name="evaluator"/> (if this throws, the caller keeps it); it needs a dev split.</summary>
-    public IndividualFitness(ResidentEvaluator evaluator, Metric metric) => _core = new FitnessCore(evaluator, metric);
+    /// <summary>Takes ownership of <paramref name="scorer"/> (if this throws, the caller keeps it); it needs a dev split.</summary>
+    public IndividualFitness(ICandidateScorer scorer) => _core = new FitnessCore(scorer);
+
+    /// <summary>The built-in scorer: a resident model read on <paramref name="metric"/>.</summary>
+    public IndividualFitness(ResidentEvaluator evaluator, Metric metric) : this(new ResidentScorer(evaluator, metric))
+    {
+    }
 
     public string Mode => PopulationFitness.Individual;
     public long Version => _core.Version;
-    public Metric Metric => _core.Metric;
 
     public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots)
     {
@@ -38,7 +42,9 @@ public sealed class IndividualFitness : IPopulationFitness
 
     public IReadOnlyList<double> ScoreMembers() => _core.MemberScores();
 
-    public Score Report(WeightSet weights, string split) => _core.Report(weights, split);
+    public IReadOnlyCollection<string> Splits => _core.Scorer.SplitNames;
+
+    public double Report(WeightSet weights, string split) => _core.Report(weights, split);
 
     public WeightSet Fused()
     {

@@ -10,7 +10,7 @@ namespace EvolverActors.Tensors.Evaluation;
 /// by previewing X(population with slot := child) into one preallocated scratch set, loading it and scoring dev;
 /// nothing about the population changes. The statistics in <see cref="MergeInputs"/> (Fisher, Gram) belong to the
 /// slots, one set per slot, fixed for the run; they stay the caller's and must outlive this instance.
-/// Owns its <see cref="ResidentEvaluator"/>, the merge and the scratch; one owner thread.
+/// Owns its <see cref="ICandidateScorer"/>, the merge and the scratch; one owner thread.
 /// </summary>
 public sealed class MergedFitness : IPopulationFitness
 {
@@ -22,12 +22,24 @@ public sealed class MergedFitness : IPopulationFitness
     private double? _populationScore;
 
     /// <summary>
-    /// Takes ownership of <paramref name="evaluator"/> (if this throws, the caller keeps it). The method and its
-    /// key=value parameters are checked here, so a bad configuration fails at start-up.
+    /// The built-in scorer: a resident model read on <paramref name="metric"/>.
     /// </summary>
     public MergedFitness(
         ResidentEvaluator evaluator,
         Metric metric,
+        string method,
+        IReadOnlyDictionary<string, string>? parameters = null,
+        MergeInputs? inputs = null)
+        : this(new ResidentScorer(evaluator, metric), method, parameters, inputs)
+    {
+    }
+
+    /// <summary>
+    /// Takes ownership of <paramref name="scorer"/> (if this throws, the caller keeps it). The method and its
+    /// key=value parameters are checked here, so a bad configuration fails at start-up.
+    /// </summary>
+    public MergedFitness(
+        ICandidateScorer scorer,
         string method,
         IReadOnlyDictionary<string, string>? parameters = null,
         MergeInputs? inputs = null)
@@ -38,13 +50,12 @@ public sealed class MergedFitness : IPopulationFitness
         Method = method.ToLowerInvariant();
         _inputs = inputs ?? MergeInputs.None;
         RequireStatistics(Method, _inputs);
-        _core = new FitnessCore(evaluator, metric);
+        _core = new FitnessCore(scorer);
         _parameters = parameters;
     }
 
     public string Mode => PopulationFitness.Merged;
     public long Version => _core.Version;
-    public Metric Metric => _core.Metric;
 
     /// <summary>The merge method X.</summary>
     public string Method { get; }
@@ -105,7 +116,9 @@ public sealed class MergedFitness : IPopulationFitness
 
     public IReadOnlyList<double> ScoreMembers() => _core.MemberScores();
 
-    public Score Report(WeightSet weights, string split) => _core.Report(weights, split);
+    public IReadOnlyCollection<string> Splits => _core.Scorer.SplitNames;
+
+    public double Report(WeightSet weights, string split) => _core.Report(weights, split);
 
     public WeightSet Fused()
     {

@@ -91,7 +91,9 @@ public sealed class SimulatedFitness(SimulationOptions options, SimulationStats 
 
     public IReadOnlyList<double> ScoreMembers() => [.. _slots.Select(_ => 0.0)];
 
-    public Score Report(WeightSet weights, string split) => new(double.NaN, double.NaN, 0);
+    public IReadOnlyCollection<string> Splits { get; } = [PopulationFitness.DevSplit];
+
+    public double Report(WeightSet weights, string split) => double.NaN;
 
     public WeightSet Fused() => _slots.Count > 0 ? _slots[0].Weights.Clone() : throw new InvalidOperationException("not synced");
 

@@ -43,7 +43,8 @@ public sealed class EvaluatorSpecs : EvolverSpec
         public double ScoreCandidate(int slot, WeightSet child) => Score(slot, child);
         public double ScorePopulation() => 0.5;
         public IReadOnlyList<double> ScoreMembers() => [0.5, 0.5, 0.5];
-        public Score Report(WeightSet weights, string split) => throw new NotSupportedException("not in these specs");
+        public IReadOnlyCollection<string> Splits { get; } = ["dev"];
+        public double Report(WeightSet weights, string split) => throw new NotSupportedException("not in these specs");
         public WeightSet Fused() => throw new NotSupportedException("not in these specs");
         public void Dispose()
         {

@@ -56,7 +56,6 @@ public abstract class EvolverSpec : Akka.TestKit.Xunit.TestKit
     protected static RunSettings Settings(FitnessMode mode = FitnessMode.Merged) => new()
     {
         Task = "spec",
-        Zoo = "spec",
         Mode = mode,
         MaxEvaluations = 100,
     };

@@ -66,7 +66,8 @@ public sealed class RunSpecs(ITestOutputHelper output) : EvolverSpec(output)
 
         public double ScorePopulation() => _slots.Average();
         public IReadOnlyList<double> ScoreMembers() => _slots;
-        public Score Report(WeightSet weights, string split) => throw new NotSupportedException("not in these specs");
+        public IReadOnlyCollection<string> Splits { get; } = ["dev"];
+        public double Report(WeightSet weights, string split) => throw new NotSupportedException("not in these specs");
         public WeightSet Fused() => throw new NotSupportedException("not in these specs");
         public void Dispose()
         {

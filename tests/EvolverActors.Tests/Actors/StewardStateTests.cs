@@ -7,7 +7,7 @@ namespace EvolverActors.Tests.Actors;
 /// <summary>The acceptance rule and budgets, as pure state (DESIGN.md §1–2).</summary>
 public sealed class StewardStateTests
 {
-    private static readonly RunSettings Settings = new() { Task = "t", Zoo = "z", MaxEvaluations = 100 };
+    private static readonly RunSettings Settings = new() { Task = "t", MaxEvaluations = 100 };
 
     private static StewardState Initialized(double? s = 0.5, params double[] scores)
     {

@@ -24,7 +24,7 @@ public sealed class ExternalEvaluatorTests : IDisposable
     public async Task A_well_behaved_command_gets_the_checkpoint_and_returns_its_score()
     {
         var evaluator = Script("echo \"scoring $1\" >&2; echo 'progress...'; echo \"{\\\"score\\\": 0.75, \\\"loss\\\": 1.5, \\\"dir\\\": \\\"$1\\\"}\"");
-        var result = await evaluator.ScoreAsync("/tmp/candidate-7", TestContext.Current.CancellationToken);
+        var result = await evaluator.ScoreAsync(new ScoreRequest("/tmp/candidate-7"), TestContext.Current.CancellationToken);
         Assert.Equal(0.75, result.Score);
         Assert.Equal(1.5, result.Metrics["loss"]);
     }
@@ -37,7 +37,7 @@ public sealed class ExternalEvaluatorTests : IDisposable
     [InlineData("echo '{\"score\": 1e999}'", "not finite")]
     public async Task A_misbehaving_command_is_an_error_naming_the_evaluator(string body, string expected)
     {
-        var e = await Assert.ThrowsAsync<EvaluatorException>(() => Script(body).ScoreAsync("/tmp/x", TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<EvaluatorException>(() => Script(body).ScoreAsync(new ScoreRequest("/tmp/x"), TestContext.Current.CancellationToken));
         Assert.StartsWith("evaluator 'my-harness': ", e.Message, StringComparison.Ordinal);
         Assert.Contains(expected, e.Message, StringComparison.Ordinal);
     }
@@ -46,7 +46,7 @@ public sealed class ExternalEvaluatorTests : IDisposable
     public async Task A_hanging_command_is_killed_at_its_timeout()
     {
         var started = DateTime.UtcNow;
-        var e = await Assert.ThrowsAsync<EvaluatorException>(() => Script("sleep 30", timeoutSeconds: 0.5).ScoreAsync("/tmp/x", TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<EvaluatorException>(() => Script("sleep 30", timeoutSeconds: 0.5).ScoreAsync(new ScoreRequest("/tmp/x"), TestContext.Current.CancellationToken));
         Assert.Contains("timed out after 0.5 s", e.Message, StringComparison.Ordinal);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(10));
     }
@@ -55,7 +55,7 @@ public sealed class ExternalEvaluatorTests : IDisposable
     public async Task A_missing_program_is_an_error_not_a_crash()
     {
         var evaluator = new CommandEvaluator("ghost", "/nonexistent/eval", [], TimeSpan.FromSeconds(5));
-        var e = await Assert.ThrowsAsync<EvaluatorException>(() => evaluator.ScoreAsync("/tmp/x", TestContext.Current.CancellationToken));
+        var e = await Assert.ThrowsAsync<EvaluatorException>(() => evaluator.ScoreAsync(new ScoreRequest("/tmp/x"), TestContext.Current.CancellationToken));
         Assert.Contains("cannot start", e.Message, StringComparison.Ordinal);
     }
 
@@ -92,11 +92,11 @@ public sealed class ExternalEvaluatorTests : IDisposable
         var evaluator = new HttpEvaluator("remote", new Uri($"http://127.0.0.1:{port}/score"), TimeSpan.FromSeconds(0.5));
         if (expected is null)
         {
-            Assert.Equal(0.25, (await evaluator.ScoreAsync("/tmp/x", TestContext.Current.CancellationToken)).Score);
+            Assert.Equal(0.25, (await evaluator.ScoreAsync(new ScoreRequest("/tmp/x"), TestContext.Current.CancellationToken)).Score);
         }
         else
         {
-            var e = await Assert.ThrowsAsync<EvaluatorException>(() => evaluator.ScoreAsync("/tmp/x", TestContext.Current.CancellationToken));
+            var e = await Assert.ThrowsAsync<EvaluatorException>(() => evaluator.ScoreAsync(new ScoreRequest("/tmp/x"), TestContext.Current.CancellationToken));
             Assert.Contains(expected, e.Message, StringComparison.Ordinal);
         }
         await server.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);

@@ -15,7 +15,7 @@ public sealed class DeterminismTests
         var lineages = new List<string[]>();
         foreach (var runId in new[] { "det-a", "det-b" })
         {
-            var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, runId, fixture.Runs, TextWriter.Null));
+            var (exitCode, _) = await RunLauncher.RunAsync(RunRequest.FromFile(config, runId, fixture.Runs, TextWriter.Null));
             Assert.Equal(0, exitCode);
             var report = await JournalAccess.ReadLedgerAsync(RunDirectory.Open(fixture.Runs, runId));
             Assert.Equal(16, report.State.Evaluations);

@@ -30,7 +30,7 @@ public sealed class JournalDamageTests
         File.WriteAllText(run.StatusPath, status.ToJsonString());
 
         var output = new StringWriter();
-        var resume = RunLauncher.RunAsync(new RunRequest(run.ConfigPath, "damaged", fixture.Runs, output));
+        var resume = RunLauncher.RunAsync(RunRequest.FromFile(run.ConfigPath, "damaged", fixture.Runs, output));
         var (exitCode, _) = await resume.WaitAsync(TimeSpan.FromSeconds(60));
         Assert.Equal(StewardActor.JournalFailedExitCode, exitCode);
         var last = output.ToString().TrimEnd().Split('\n')[^1];

@@ -48,7 +48,7 @@ internal sealed class ServiceFixture : IDisposable
     public async Task<RunDirectory> CompletedRunAsync(string runId, string mode, string schedule, int evaluations)
     {
         var config = Config(runId, mode, schedule, evaluations, evaluators: 1);
-        var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, runId, Runs, TextWriter.Null));
+        var (exitCode, _) = await RunLauncher.RunAsync(RunRequest.FromFile(config, runId, Runs, TextWriter.Null));
         Xunit.Assert.Equal(0, exitCode);
         return RunDirectory.Open(Runs, runId);
     }

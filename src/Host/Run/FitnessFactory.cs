@@ -1,0 +1,155 @@
+using EvolverActors.Actors.Run;
+using EvolverActors.Host.Config;
+using EvolverActors.Tensors;
+using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Merging;
+using EvolverActors.Tensors.Models;
+using EvolverActors.Tensors.Tasks;
+using EvolverActors.Tensors.Weights;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Host.Run;
+
+/// <summary>
+/// Makes each evaluator's fitness (docs/architecture.md, "Evaluation"): a scorer — a resident model of the task's
+/// family with the task's splits, or an external evaluator fed candidates through scratch — under the run's fitness
+/// mode, with the merge statistics per slot in merged mode.
+/// </summary>
+internal static class FitnessFactory
+{
+    public static Func<Device, IPopulationFitness> Create(RunConfiguration config, RunPopulation population, IEvaluationTask? task, TaskData? data,
+        Action<string>? log = null)
+    {
+        var index = 0;
+        return device =>
+        {
+            var scorer = config.Evaluator.IsExternal
+                ? External(config.Evaluator, population, device, Interlocked.Increment(ref index) - 1, log)
+                : Builtin(task ?? throw new EvolverException("the built-in evaluator needs a task"), data!, population, device);
+            // External evaluators score files: their merges live in this process's memory, not on their device.
+            var mergeDevice = config.Evaluator.IsExternal ? CPU : device;
+            try
+            {
+                return WithMode(config.Settings, scorer, population, mergeDevice);
+            }
+            catch
+            {
+                scorer.Dispose();
+                throw;
+            }
+        };
+    }
+
+    /// <summary>The built-in scorer on <paramref name="device"/>: the task's family shaped like the first member, with the task's splits resident.</summary>
+    public static ICandidateScorer Builtin(IEvaluationTask task, TaskData data, RunPopulation population, Device device)
+    {
+        using var first = Checkpoint.Load(population.Members[0], floatType: ScalarType.Float32);
+        var skeleton = ModelFamilies.SkeletonFor(task.Family, first, population.Members[0]);
+        return new ResidentScorer(new ResidentEvaluator(skeleton, data.Batcher, data.Splits, device), task.Metric);
+    }
+
+    /// <summary>
+    /// Refuses, before anything starts, a population that the task's model family cannot load (wrong tensors or
+    /// shapes) or whose classifier has fewer classes than the task's data.
+    /// </summary>
+    public static void RequireFits(IEvaluationTask task, TaskData data, RunPopulation population)
+    {
+        using var first = Checkpoint.Load(population.Members[0], floatType: ScalarType.Float32);
+        using var skeleton = ModelFamilies.SkeletonFor(task.Family, first, population.Members[0]);
+        try
+        {
+            skeleton.LoadWeights(first);
+        }
+        catch (PopulationMismatchException e)
+        {
+            throw new EvolverException($"{population.Members[0]}: does not fit task '{task.Kind}' (model family '{task.Family}'): {e.Message}");
+        }
+        var classes = data.Splits.Max(s => s.ClassCount);
+        if (classes > skeleton.ClassCount)
+        {
+            throw new EvolverException($"{population.Members[0]}: its classifier has {skeleton.ClassCount} classes but task '{task.Kind}' has {classes}");
+        }
+    }
+
+    private static ExternalCandidateScorer External(EvaluatorSpec spec, RunPopulation population, Device device, int index, Action<string>? log)
+    {
+        var deviceName = device.type == DeviceType.CUDA ? (device.index >= 0 ? $"cuda:{device.index}" : "cuda") : "cpu";
+        var name = $"{spec.Kind.ToString().ToLowerInvariant()}-{index}-{deviceName.Replace(':', '-')}";
+        var environment = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["EVOLVER_DEVICE"] = device.type == DeviceType.CUDA ? "cuda" : "cpu",
+            ["EVOLVER_EVALUATOR"] = name,
+            // cuda:N → the worker sees exactly GPU N (as its cuda:0); cpu → no GPU at all.
+            ["CUDA_VISIBLE_DEVICES"] = device.type == DeviceType.CUDA ? Math.Max(0, (int)device.index).ToString(System.Globalization.CultureInfo.InvariantCulture) : "",
+        };
+        ICheckpointScorer scorer = spec.Kind switch
+        {
+            EvaluatorKind.Worker => new WorkerEvaluator(name, spec.Command, spec.Timeout, environment, log),
+            EvaluatorKind.Command => new CommandEvaluator(name, spec.Command[0], [.. spec.Command.Skip(1)], spec.Timeout, environment),
+            EvaluatorKind.Http => new HttpEvaluator(name, spec.Url!, spec.Timeout),
+            _ => throw new InvalidOperationException($"not an external evaluator kind: {spec.Kind}"),
+        };
+        var writer = new CandidateWriter(spec.Scratch, $"{name}-{Environment.ProcessId}", population.Members[0]);
+        return new ExternalCandidateScorer(scorer, writer, spec.Splits);
+    }
+
+    private static IPopulationFitness WithMode(RunSettings settings, ICandidateScorer scorer, RunPopulation population, Device device)
+    {
+        if (settings.Mode == FitnessMode.Individual)
+        {
+            return new IndividualFitness(scorer);
+        }
+        var statistics = new List<WeightSet>();
+        try
+        {
+            var inputs = settings.MergeMethod switch
+            {
+                FisherMerge.MethodName => new MergeInputs { Fisher = LoadAll(population.Fisher, "Fisher", device, statistics) },
+                RegMeanMerge.MethodName => new MergeInputs { Grams = LoadAll(population.Grams, "Gram", device, statistics) },
+                _ => MergeInputs.None,
+            };
+            return new OwningFitness(new MergedFitness(scorer, settings.MergeMethod, settings.MergeParameters, inputs), statistics);
+        }
+        catch
+        {
+            statistics.ForEach(s => s.Dispose());
+            throw;
+        }
+    }
+
+    private static List<WeightSet> LoadAll(IReadOnlyList<string?> paths, string kind, Device device, List<WeightSet> owned)
+    {
+        var sets = new List<WeightSet>();
+        for (var slot = 0; slot < paths.Count; slot++)
+        {
+            var path = paths[slot] ?? throw new EvolverException(
+                $"slot {slot} has no {kind} statistics (give population.statistics.{kind.ToLowerInvariant()} = [...], rebuild the zoo, or use merge-method = average)");
+            var set = Checkpoint.Load(path, device);
+            owned.Add(set);
+            sets.Add(set);
+        }
+        return sets;
+    }
+
+    /// <summary>Disposes the per-slot statistics together with the fitness that reads them.</summary>
+    private sealed class OwningFitness(IPopulationFitness inner, List<WeightSet> owned) : IPopulationFitness
+    {
+        public string Mode => inner.Mode;
+        public long Version => inner.Version;
+        public IReadOnlyCollection<string> Splits => inner.Splits;
+        public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots) => inner.Sync(version, slots);
+        public double ScoreCandidate(int slot, WeightSet child) => inner.ScoreCandidate(slot, child);
+        public double ScorePopulation() => inner.ScorePopulation();
+        public IReadOnlyList<double> ScoreMembers() => inner.ScoreMembers();
+        public double Report(WeightSet weights, string split) => inner.Report(weights, split);
+        public WeightSet Fused() => inner.Fused();
+
+        public void Dispose()
+        {
+            inner.Dispose();
+            owned.ForEach(s => s.Dispose());
+        }
+    }
+}

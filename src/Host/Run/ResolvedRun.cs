@@ -1,0 +1,50 @@
+using System.Security.Cryptography;
+using System.Text;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Host.Config;
+using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Tasks;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Host.Run;
+
+/// <summary>
+/// A run configuration with everything it names found and checked: the population (layouts), the task and its data
+/// (for the built-in evaluator), and that the population fits the task's model family. Made before a run directory
+/// is touched, and again by status, export and score.
+/// </summary>
+internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Population, IEvaluationTask? Task, TaskData? Data)
+{
+    public bool Simulated => Config.Simulation is not null;
+
+    public static ResolvedRun Resolve(RunConfiguration config)
+    {
+        var population = RunPopulation.Load(config.Population);
+        if (config.Simulation is not null)
+        {
+            return new ResolvedRun(config, population, null, null);
+        }
+        var task = config.Task?.Resolve(config.Population.Quick);
+        if (config.Evaluator.IsExternal || task is null)
+        {
+            return new ResolvedRun(config, population, task, null);
+        }
+        var data = task.Load(new TaskLoadContext(population.DataSeed, population.Members[0]));
+        FitnessFactory.RequireFits(task, data, population);
+        return new ResolvedRun(config, population, task, data);
+    }
+
+    /// <summary>Each evaluator's fitness, by device.</summary>
+    public Func<Device, IPopulationFitness> Fitness(Action<string>? log = null) => Config.Simulation is { } simulation
+        ? SimulationSettings.Factory(simulation)
+        : FitnessFactory.Create(Config, Population, Task, Data, log);
+
+    /// <summary>What the run is (settings that change results, and the members by content hash), checked on resume.</summary>
+    public RunFingerprint Fingerprint()
+    {
+        var identity = Config.Identity(Task);
+        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n", identity.Select(kv => $"{kv.Key}={kv.Value}")))));
+        return new RunFingerprint(hash, identity,
+            [.. Population.Members.Select((m, slot) => new MemberFingerprint(slot, Population.Names[slot], RunFingerprint.Sha256OfCheckpoint(m)))]);
+    }
+}
