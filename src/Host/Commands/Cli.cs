@@ -12,7 +12,9 @@ internal static class Cli
     public static Command[] AllCommands() =>
     [
         DemoCommand.Create(),
+        Init.InitCommand.Create(),
         RunCommand.Create(),
+        ScoreCommand.Create(),
         StatusCommand.Create(),
         LineageCommand.Create(),
         ExportCommand.Create(),

@@ -219,7 +219,11 @@ internal static class RunConfigWriter
 
         private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-        private static string Quote(string value) => JsonSerializer.Serialize(value, Relaxed);
+        /// <summary>Plain words and numbers as they are; anything else as a JSON string (valid HOCON).</summary>
+        private static string Quote(string value) =>
+            System.Text.RegularExpressions.Regex.IsMatch(value, "^[A-Za-z0-9_.-]+$") && !value.Contains("//", StringComparison.Ordinal)
+                ? value
+                : JsonSerializer.Serialize(value, Relaxed);
 
         public override string ToString() => _text.ToString();
     }

@@ -25,9 +25,7 @@ internal static class FitnessFactory
         var index = 0;
         return device =>
         {
-            var scorer = config.Evaluator.IsExternal
-                ? External(config.Evaluator, population, device, Interlocked.Increment(ref index) - 1, log)
-                : Builtin(task ?? throw new EvolverException("the built-in evaluator needs a task"), data!, population, device);
+            var scorer = Scorer(config, population, task, data, device, Interlocked.Increment(ref index) - 1, log);
             // External evaluators score files: their merges live in this process's memory, not on their device.
             var mergeDevice = config.Evaluator.IsExternal ? CPU : device;
             try
@@ -41,6 +39,13 @@ internal static class FitnessFactory
             }
         };
     }
+
+    /// <summary>The scorer a run's evaluator number <paramref name="index"/> uses on <paramref name="device"/> (also what <c>evolver score</c> uses).</summary>
+    public static ICandidateScorer Scorer(RunConfiguration config, RunPopulation population, IEvaluationTask? task, TaskData? data, Device device,
+        int index, Action<string>? log) =>
+        config.Evaluator.IsExternal
+            ? External(config.Evaluator, population, device, index, log)
+            : Builtin(task ?? throw new EvolverException($"{config.Source}: the built-in evaluator needs a task"), data!, population, device);
 
     /// <summary>The built-in scorer on <paramref name="device"/>: the task's family shaped like the first member, with the task's splits resident.</summary>
     public static ICandidateScorer Builtin(IEvaluationTask task, TaskData data, RunPopulation population, Device device)

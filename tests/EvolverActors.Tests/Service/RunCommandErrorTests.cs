@@ -34,11 +34,11 @@ public sealed class RunCommandErrorTests : IDisposable
     public void Unknown_operator_is_refused() => AssertRefused(Config(Zoo(), "breeding.operator = de-rand-9"), "unknown operator 'de-rand-9'");
 
     [Fact]
-    public void Out_of_range_crossover_rate_is_refused() => AssertRefused(Config(Zoo(), "breeding.cr = 1.5"), "CR = 1.5");
+    public void Out_of_range_crossover_rate_is_refused() => AssertRefused(Config(Zoo(), "breeding.cr = 1.5"), "evolver.run.breeding.cr = 1.5 is out of range [0, 1]");
 
     [Fact]
     public void Merge_method_without_incremental_update_is_refused() =>
-        AssertRefused(Config(Zoo(), "fitness { mode = merged, merge-method = ties }"), "merge-method 'ties'");
+        AssertRefused(Config(Zoo(), "fitness { mode = merged, merge-method = ties }"), "merge-method = 'ties' has no incremental update");
 
     [Fact]
     public void Missing_zoo_is_refused() => AssertRefused(Config(_dir.File("nowhere")), "no zoo here");
@@ -72,6 +72,37 @@ public sealed class RunCommandErrorTests : IDisposable
         Directory.Delete(Path.Combine(zoo, "models", "model-1"), recursive: true);
         AssertRefused(Config(zoo), "model-1");
     }
+
+    [Theory]
+    [InlineData("fitnes { mode = individual }", "unknown key 'evolver.run.fitnes' (did you mean 'evolver.run.fitness'?)")]
+    [InlineData("budget.max-evaluation = 15", "unknown key 'evolver.run.budget.max-evaluation' (did you mean 'evolver.run.budget.max-evaluations'?)")]
+    [InlineData("evaluators.command = [python3, x.py]", "unknown key 'evolver.run.evaluators.command'")]
+    [InlineData("breeding.f = half", "evolver.run.breeding.f = 'half' is not a finite number")]
+    [InlineData("breeding.j-rand = maybe", "evolver.run.breeding.j-rand = 'maybe' is not on/off")]
+    [InlineData("budget.max-wall-time = -5m", "evolver.run.budget.max-wall-time = -5m must be positive")]
+    [InlineData("budget.max-evaluations = 99999999999999", "evolver.run.budget.max-evaluations = 99999999999999 is out of range")]
+    [InlineData("breeding.queue = 20000", "evolver.run.breeding.queue = 20000 is out of range [1, 256]")]
+    [InlineData("evaluator { kind = worker }", "evolver.run.evaluator.command is required with kind = worker")]
+    [InlineData("evaluator { kind = grpc }", "evolver.run.evaluator.kind = 'grpc' is unknown: use builtin | worker | command | http")]
+    public void Wrong_keys_and_values_are_refused_naming_the_key(string extra, string expected) => AssertRefused(Config(Zoo(), extra), expected);
+
+    [Fact]
+    public void Unknown_devices_are_refused() =>
+        AssertRefused(WriteText($$"""evolver.run { task = simulated, population.zoo = "{{Zoo()}}", evaluators.devices = [tpu] }"""), "has 'tpu', which is not a device");
+
+    [Fact]
+    public void A_thousand_evaluators_are_refused() =>
+        AssertRefused(WriteText($$"""evolver.run { task = simulated, population.zoo = "{{Zoo()}}", evaluators.devices = [{{string.Join(",", Enumerable.Repeat("cpu", 1000))}}] }"""),
+            "lists 1000 devices: give 1 to 64");
+
+    [Fact]
+    public void Unclosed_braces_are_refused() =>
+        AssertRefused(WriteText($$"""evolver.run { task = simulated, population { zoo = "{{Zoo()}}" """), "'{' is never closed");
+
+    [Fact]
+    public void Cuda_without_a_cuda_build_is_refused_for_the_builtin_evaluator() =>
+        AssertRefused(WriteText($$"""evolver.run { task = mnist-noniid, population.zoo = "{{Zoo()}}", evaluators.devices = ["cuda:0"] }"""),
+            "CUDA is not available in this build");
 
     private string WriteText(string text)
     {
