@@ -46,6 +46,12 @@ public sealed record RunSettings
     public IReadOnlyList<string> Devices { get; init; } = ["cpu"];
     public int MaxRetries { get; init; } = 3;
 
+    /// <summary>
+    /// Scores in a row an evaluator may fail before it is retired (a success resets the count): it takes no more work,
+    /// its in-flight offspring go to the others, and a run with no healthy evaluator left ends (exit status 5).
+    /// </summary>
+    public int MaxConsecutiveFailures { get; init; } = 5;
+
     /// <summary>Scored offspring awaiting the steward's decision that one evaluator may hold (each is a weight set in memory).</summary>
     public int MaxUndecided { get; init; } = 2;
     public long MaxEvaluations { get; init; } = 100;
@@ -141,6 +147,7 @@ public sealed record RunSettings
             QueueCapacity = Positive(c, "breeding.queue", 2, source),
             Devices = devices,
             MaxRetries = c.GetInt("evaluators.max-retries", 3),
+            MaxConsecutiveFailures = Positive(c, "evaluators.max-consecutive-failures", 5, source),
             MaxUndecided = Positive(c, "evaluators.max-undecided", 2, source),
             MaxEvaluations = Positive(c, "budget.max-evaluations", 100, source),
             MaxWallTime = c.HasPath("budget.max-wall-time") ? c.GetTimeSpan("budget.max-wall-time") : null,
