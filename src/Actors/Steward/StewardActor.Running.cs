@@ -81,7 +81,7 @@ public sealed partial class StewardActor
         {
             return;
         }
-        _log.Warning("{0} could not score the initial population: {1}", m.Evaluator, m.Reason);
+        _log.Info("{0} could not score the initial population ({1}): asking the next evaluator", m.Evaluator, m.Reason); // it warned already
         _evaluators.InitialScorer = null;
         RequestInitialScore(after: m.EvaluatorRef);
     }
