@@ -51,7 +51,8 @@ public sealed class BreederActor : ReceiveActor
             _stopped = true;
             _log.Info("breeder stops: {0}", m.Reason);
         });
-        Receive<Terminated>(OnEvaluatorLost);
+        Receive<Terminated>(t => Reissue(t.ActorRef, "is gone"));
+        Receive<EvaluatorRetired>(m => Reissue(m.Evaluator, "was retired"));
     }
 
     protected override void PreStart() => _steward.Tell(new RegisterBreeder(Self));
@@ -165,7 +166,10 @@ public sealed class BreederActor : ReceiveActor
 
     private void OnFailed(OffspringFailed failed)
     {
-        _inFlight.Remove(failed.Offspring.Id);
+        if (!_inFlight.Remove(failed.Offspring.Id))
+        {
+            return; // decided or re-issued meanwhile: nothing to retry
+        }
         Retry(failed.Offspring, failed.Reason);
         Dispatch();
     }
@@ -174,17 +178,22 @@ public sealed class BreederActor : ReceiveActor
     {
         if (info.Attempt + 1 < _runtime.Settings.MaxRetries)
         {
-            _log.Warning("offspring {0} failed ({1}); retry {2} of {3}", info.Id, reason, info.Attempt + 1, _runtime.Settings.MaxRetries - 1);
+            // The evaluator has logged the failure already; one warning per failure is enough.
+            _log.Info("offspring {0} failed ({1}); retry {2} of {3}", info.Id, reason, info.Attempt + 1, _runtime.Settings.MaxRetries - 1);
             _ready.AddFirst(info with { Attempt = info.Attempt + 1 });
             return;
         }
-        _log.Error("offspring {0} dropped after {1} attempts: {2}", info.Id, info.Attempt + 1, reason);
+        _log.Warning("offspring {0} given up after {1} attempts (counted as a failed evaluation): {2}", info.Id, info.Attempt + 1, reason);
         _steward.Tell(new OffspringLost(info, reason));
     }
 
     private void OnDecided(OffspringDecided decided)
     {
         _inFlight.Remove(decided.OffspringId);
+        if (_ready.FirstOrDefault(o => o.Id == decided.OffspringId) is { } reissued)
+        {
+            _ready.Remove(reissued); // re-issued after its evaluator went, but decided meanwhile
+        }
         if (_leases.Remove(decided.OffspringId, out var lease))
         {
             lease.Dispose();
@@ -199,21 +208,21 @@ public sealed class BreederActor : ReceiveActor
         Dispatch();
     }
 
-    /// <summary>A dead evaluator's offspring go back to the front of the queue for the others.</summary>
-    private void OnEvaluatorLost(Terminated terminated)
+    /// <summary>A dead or retired evaluator's offspring go back to the front of the queue for the others; it gets no more work.</summary>
+    private void Reissue(IActorRef evaluator, string why)
     {
-        var lost = _inFlight.Values.Where(v => v.Evaluator.Equals(terminated.ActorRef)).Select(v => v.Info).ToList();
+        var lost = _inFlight.Values.Where(v => v.Evaluator.Equals(evaluator)).Select(v => v.Info).ToList();
         foreach (var info in lost)
         {
             _inFlight.Remove(info.Id);
             _ready.AddFirst(info);
         }
-        var waiting = _waiting.Where(e => !e.Equals(terminated.ActorRef)).ToList();
+        var waiting = _waiting.Where(e => !e.Equals(evaluator)).ToList();
         _waiting.Clear();
         waiting.ForEach(_waiting.Enqueue);
         if (lost.Count > 0)
         {
-            _log.Warning("evaluator {0} is gone: {1} offspring re-issued", terminated.ActorRef.Path.Name, lost.Count);
+            _log.Warning("evaluator {0} {1}: {2} offspring re-issued", evaluator.Path.Name, why, lost.Count);
         }
         Dispatch();
     }

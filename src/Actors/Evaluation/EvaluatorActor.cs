@@ -14,7 +14,9 @@ namespace EvolverActors.Actors.Evaluation;
 /// Bound to one device, on its own thread (a pinned dispatcher): keeps the model skeleton and dev data resident
 /// (through its <see cref="IPopulationFitness"/>), syncs to the newest population version before each score,
 /// scores offspring it pulls from the breeder, and writes accepted offspring to the weight store when asked.
-/// Failures are reported as messages, never thrown across actors.
+/// Failures are reported as messages, never thrown across actors. One that fails
+/// <see cref="RunSettings.MaxConsecutiveFailures"/> scores in a row (or cannot set up its fitness) retires: it tells
+/// the steward and the breeder why, and stops.
 /// </summary>
 public sealed class EvaluatorActor : ReceiveActor
 {
@@ -25,6 +27,7 @@ public sealed class EvaluatorActor : ReceiveActor
     private readonly IActorRef _steward;
     private readonly IActorRef _breeder;
     private readonly Dictionary<string, (OffspringInfo Info, WeightLease Lease)> _held = new(StringComparer.Ordinal);
+    private readonly EvaluatorHealth _health;
     private List<WeightLease> _population = [];
     private IPopulationFitness? _fitness;
     private LedgerView? _ledger;
@@ -34,9 +37,10 @@ public sealed class EvaluatorActor : ReceiveActor
     {
         _runtime = EvolverRuntime.Get(Context.System);
         (_name, _device, _steward, _breeder) = (name, device, steward, breeder);
+        _health = new EvaluatorHealth(name, _runtime.Settings.MaxConsecutiveFailures);
 
         Receive<LedgerChanged>(m => Observe(m.Ledger));
-        Receive<ScorePopulation>(_ => Guarded("initial population", ScoreInitial));
+        Receive<ScorePopulation>(m => ScoreInitial(m.Version));
         Receive<EvaluateOffspring>(m =>
         {
             _awaitingWork = false;
@@ -44,9 +48,12 @@ public sealed class EvaluatorActor : ReceiveActor
         });
         Receive<RescoreOffspring>(m =>
         {
-            if (_held.TryGetValue(m.OffspringId, out var held))
+            if (_held.TryGetValue(m.OffspringId, out var held) && !Score(held.Info, held.Lease))
             {
-                Score(held.Info, held.Lease);
+                // The breeder retries it elsewhere; this evaluator lets go of it.
+                _held.Remove(m.OffspringId);
+                held.Lease.Dispose();
+                RetireIfDue();
             }
         });
         Receive<PersistOffspring>(m => PersistChild(m.OffspringId));
@@ -68,13 +75,28 @@ public sealed class EvaluatorActor : ReceiveActor
     protected override void PreStart()
     {
         // The resident skeleton and data are built here, on this actor's own thread.
-        _fitness = _runtime.FitnessFactory(_device);
+        try
+        {
+            _fitness = _runtime.FitnessFactory(_device);
+        }
+        catch (Exception e)
+        {
+            // Registered and retired at once, so the steward knows this device is out (not one it still waits for).
+            _health.CouldNotStart(e.Message);
+            _steward.Tell(new RegisterEvaluator(Self, _name));
+            RetireIfDue();
+            return;
+        }
         _steward.Tell(new RegisterEvaluator(Self, _name));
         RequestWork(force: true);
     }
 
     private void RequestWork(bool force)
     {
+        if (_health.Retired)
+        {
+            return;
+        }
         // Scored offspring awaiting a decision are full weight sets in memory: a slow steward slows evaluators
         // down (evaluators.max-undecided) instead of filling memory.
         if (_awaitingWork || (!force && _held.Count >= _runtime.Settings.MaxUndecided))
@@ -102,6 +124,7 @@ public sealed class EvaluatorActor : ReceiveActor
         }
         catch (Exception e)
         {
+            // The offspring's weights are gone (not this device's fault): retried, but not counted against this evaluator.
             _breeder.Tell(new OffspringFailed(info, e.Message));
             RequestNext();
             return;
@@ -113,6 +136,10 @@ public sealed class EvaluatorActor : ReceiveActor
         else
         {
             lease.Dispose();
+            if (RetireIfDue())
+            {
+                return;
+            }
         }
         RequestNext();
     }
@@ -134,15 +161,40 @@ public sealed class EvaluatorActor : ReceiveActor
             var watch = Stopwatch.StartNew();
             var score = _fitness!.ScoreCandidate(info.Target, child.Weights);
             _log.Debug("{0} scored {1} for slot {2}: {3:F4} in {4:F0} ms", _name, info.Id, info.Target, score, watch.Elapsed.TotalMilliseconds);
+            _health.Succeeded();
             _steward.Tell(new OffspringScored(info, score, _fitness.Version, _name, Self));
             return true;
         }
         catch (Exception e)
         {
-            _log.Warning("{0} failed on offspring {1}: {2}", _name, info.Id, e.Message);
-            _breeder.Tell(new OffspringFailed(info, $"{_name}: {e.Message}"));
+            var error = Failed($"offspring {info.Id}", e);
+            _breeder.Tell(new OffspringFailed(info, $"{_name}: {error}"));
             return false;
         }
+    }
+
+    /// <summary>Counts a failed score and logs it (one line: the first line of the error).</summary>
+    private string Failed(string what, Exception e)
+    {
+        _health.Failed(e.Message);
+        var error = _health.LastError!;
+        _log.Warning("{0} failed on {1} ({2} in a row): {3}", _name, what, _health.ConsecutiveFailures, error);
+        return error;
+    }
+
+    /// <summary>Once retired: says so to the steward and the breeder (its in-flight work goes to the others) and stops.</summary>
+    private bool RetireIfDue()
+    {
+        if (_health.RetiredReason is not { } reason)
+        {
+            return false;
+        }
+        _log.Warning("{0}", reason);
+        var retired = new EvaluatorRetired(Self, _name, reason);
+        _steward.Tell(retired);
+        _breeder.Tell(retired);
+        Context.Stop(Self);
+        return true;
     }
 
     /// <summary>Brings the fitness to the newest known population, holding leases on its weights while it uses them.</summary>
@@ -168,15 +220,30 @@ public sealed class EvaluatorActor : ReceiveActor
         old.ForEach(l => l.Dispose());
     }
 
-    private void ScoreInitial()
+    /// <summary>The run's initial scores; a failure counts like a failed offspring, and the steward asks another evaluator.</summary>
+    private void ScoreInitial(long requested)
     {
-        Sync();
-        var version = _fitness!.Version;
-        double? populationScore = _runtime.Settings.Mode == FitnessMode.Merged ? _fitness.ScorePopulation() : null;
-        var slotScores = _runtime.Settings.Mode == FitnessMode.Individual
-            ? _fitness.ScoreMembers().ToArray()
-            : Enumerable.Repeat(populationScore ?? double.NaN, _runtime.Slots).ToArray();
-        _steward.Tell(new PopulationScored(version, slotScores, populationScore, _name));
+        if (_health.Retired)
+        {
+            return;
+        }
+        try
+        {
+            Sync();
+            var version = _fitness!.Version;
+            double? populationScore = _runtime.Settings.Mode == FitnessMode.Merged ? _fitness.ScorePopulation() : null;
+            var slotScores = _runtime.Settings.Mode == FitnessMode.Individual
+                ? _fitness.ScoreMembers().ToArray()
+                : Enumerable.Repeat(populationScore ?? double.NaN, _runtime.Slots).ToArray();
+            _health.Succeeded();
+            _steward.Tell(new PopulationScored(version, slotScores, populationScore, _name));
+        }
+        catch (Exception e)
+        {
+            var error = Failed("the initial population", e);
+            _steward.Tell(new PopulationScoreFailed(requested, _name, Self, $"{_name}: {error}"));
+            RetireIfDue();
+        }
     }
 
     /// <summary>
@@ -202,19 +269,6 @@ public sealed class EvaluatorActor : ReceiveActor
                 ? new OffspringPersisted(id)
                 : new OffspringPersistFailed(id, write.Exception?.GetBaseException().Message ?? "the write was cancelled"),
             TaskScheduler.Default).PipeTo(_steward);
-    }
-
-    private void Guarded(string what, Action action)
-    {
-        try
-        {
-            action();
-        }
-        catch (Exception e)
-        {
-            _log.Error("{0} failed scoring the {1}: {2}", _name, what, e.Message);
-            throw;
-        }
     }
 
     protected override void PostStop()

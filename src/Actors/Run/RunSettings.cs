@@ -45,6 +45,12 @@ public sealed record RunSettings
     public IReadOnlyList<string> Devices { get; init; } = ["cpu"];
     public int MaxRetries { get; init; } = 3;
 
+    /// <summary>
+    /// Scores in a row an evaluator may fail before it is retired (a success resets the count): it takes no more work,
+    /// its in-flight offspring go to the others, and a run with no healthy evaluator left ends (exit status 5).
+    /// </summary>
+    public int MaxConsecutiveFailures { get; init; } = 5;
+
     /// <summary>Scored offspring awaiting the steward's decision that one evaluator may hold (each is a weight set in memory).</summary>
     public int MaxUndecided { get; init; } = 2;
     public long MaxEvaluations { get; init; } = 100;
@@ -148,6 +154,7 @@ public sealed record RunSettings
             QueueCapacity = c.Int("breeding.queue", 2, 1, MaxQueue),
             Devices = [.. devices.Select(d => d.ToLowerInvariant())],
             MaxRetries = c.Int("evaluators.max-retries", 3, 1, 100),
+            MaxConsecutiveFailures = c.Int("evaluators.max-consecutive-failures", 5, 1, 1000),
             MaxUndecided = c.Int("evaluators.max-undecided", 2, 1, MaxQueue),
             MaxEvaluations = c.Long("budget.max-evaluations", 100, 1, MaxBudget),
             MaxWallTime = c.Duration("budget.max-wall-time", TimeSpan.FromDays(3650)),

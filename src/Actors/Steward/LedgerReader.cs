@@ -27,6 +27,7 @@ public sealed class LedgerReader : ReceivePersistentActor
         Recover<OffspringAccepted>(e => Add(e, () => _lineage.Add(e)));
         Recover<OffspringRejected>(e => Add(e, null));
         Recover<OffspringDropped>(e => Add(e, null));
+        Recover<OffspringEvaluationFailed>(e => Add(e, null));
         Recover<RunFinished>(e => Add(e, null));
         Recover<RecoveryCompleted>(_ =>
         {

@@ -15,7 +15,10 @@ public sealed partial class StewardActor
     {
         Command<RegisterEvaluator>(m =>
         {
-            _evaluators[m.Evaluator] = m.Name;
+            if (!_evaluators.Register(m.Evaluator, m.Name))
+            {
+                return; // retired this session: it takes no more work
+            }
             Context.Watch(m.Evaluator);
             if (_state.Initialized)
             {
@@ -23,6 +26,12 @@ public sealed partial class StewardActor
             }
             RequestInitialScore();
         });
+        Command<EvaluatorRetired>(m =>
+        {
+            _evaluators.Retire(m.Evaluator, m.Reason);
+            EvaluatorGone(m.Evaluator, "its evaluator was retired before writing the file");
+        });
+        Command<PopulationScoreFailed>(OnPopulationScoreFailed);
         Command<RegisterBreeder>(m =>
         {
             _breeders.Add(m.Breeder);
@@ -35,12 +44,7 @@ public sealed partial class StewardActor
         Command<OffspringScored>(OnScored);
         Command<OffspringPersisted>(OnPersisted);
         Command<OffspringPersistFailed>(m => Reject(_accepting!, $"file could not be written: {m.Reason}"));
-        Command<OffspringLost>(m => Persist(new OffspringDropped(m.Offspring.Target, m.Offspring.Operator, m.Reason), e =>
-        {
-            _state.Apply(e);
-            Tell(_breeders, new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
-            CheckStop();
-        }));
+        Command<OffspringLost>(OnLost);
         Command<WeightsAdoptedAck>(_ => { });
         Command<AdoptionFailed>(failed => End("failed", $"slot {failed.Slot}: weights '{failed.WeightsId}' cannot be loaded: {failed.Problem}", 2));
         Command<Terminated>(OnTerminated);
@@ -58,6 +62,7 @@ public sealed partial class StewardActor
         {
             return;
         }
+        _evaluators.InitialScorer = null;
         var evaluations = Settings.Mode == FitnessMode.Merged ? 1 : _runtime.Slots;
         Persist(new RunInitialized([.. _runtime.InitialWeights], m.SlotScores, m.PopulationScore, evaluations, DateTime.UtcNow), e =>
         {
@@ -69,8 +74,55 @@ public sealed partial class StewardActor
         });
     }
 
+    /// <summary>The evaluator asked could not score the population: ask the next healthy one (the failing one counted it).</summary>
+    private void OnPopulationScoreFailed(PopulationScoreFailed m)
+    {
+        if (_state.Initialized || !m.EvaluatorRef.Equals(_evaluators.InitialScorer))
+        {
+            return;
+        }
+        _log.Info("{0} could not score the initial population ({1}): asking the next evaluator", m.Evaluator, m.Reason); // it warned already
+        _evaluators.InitialScorer = null;
+        RequestInitialScore(after: m.EvaluatorRef);
+    }
+
+    /// <summary>
+    /// An offspring failed on every retry: it counts as one (failed) evaluation, so a run whose evaluators keep failing
+    /// still reaches its budget. Decided in turn with the scores (held while an acceptance is under way).
+    /// </summary>
+    private void OnLost(OffspringLost m)
+    {
+        if (_accepting is not null)
+        {
+            Stash.Stash();
+            return;
+        }
+        var decided = new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView());
+        if (_stopping || _state.RecordFailure(Settings, m.Offspring, m.Reason, DateTime.UtcNow) is not { } failed)
+        {
+            // Stopping, finished or over budget: abandoned like a late score.
+            Tell(_breeders, decided);
+            Self.Tell(CheckBudget.Instance);
+            return;
+        }
+        _pendingFailures[failed] = m.Offspring;
+        Persist(failed, e =>
+        {
+            _pendingFailures.Remove(e);
+            _state.Apply(e);
+            Tell(_breeders, new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
+            WriteStatus(force: false);
+            Self.Tell(CheckBudget.Instance);
+        });
+    }
+
     private void OnScored(OffspringScored m)
     {
+        if (_evaluators.IsGone(m.EvaluatorRef))
+        {
+            // Scored by an evaluator since retired or stopped: the breeder has re-issued the offspring to the others.
+            return;
+        }
         if (_accepting is not null)
         {
             Stash.Stash(); // one acceptance at a time: decide this one against the version that results
@@ -197,6 +249,11 @@ public sealed partial class StewardActor
             FinishDecision(pending, accepted: false);
             return;
         }
+        if (@event is OffspringEvaluationFailed failed && _pendingFailures.Remove(failed, out var lost))
+        {
+            Tell(_breeders, new OffspringDecided(lost.Id, lost.Generation, false, CurrentView()));
+            return;
+        }
         if (@event is OffspringAccepted or OffspringRejected && _deciding is { } m)
         {
             FinishDecision(m, accepted: false);
@@ -240,15 +297,28 @@ public sealed partial class StewardActor
     private void OnTerminated(Terminated terminated)
     {
         _evaluators.Remove(terminated.ActorRef);
-        if (_accepting?.EvaluatorRef.Equals(terminated.ActorRef) == true)
+        EvaluatorGone(terminated.ActorRef, "its evaluator stopped before writing the file");
+    }
+
+    /// <summary>
+    /// An evaluator retired or stopped: its acceptance in progress is rejected, the initial scoring goes to another,
+    /// and with no healthy evaluator left the run ends (status 5) instead of waiting for work nobody can do.
+    /// </summary>
+    private void EvaluatorGone(IActorRef evaluator, string rejection)
+    {
+        if (_accepting?.EvaluatorRef.Equals(evaluator) == true && !ReferenceEquals(_deciding, _accepting))
         {
-            Reject(_accepting, "its evaluator stopped before writing the file");
+            Reject(_accepting, rejection);
         }
-        if (!_state.Initialized && _initialScoreRequested)
+        RequestInitialScore(after: evaluator);
+        if (_stopping || _state.Finished || _evaluators.NoneHealthyReason() is not { } reason)
         {
-            _initialScoreRequested = false;
-            RequestInitialScore();
+            return;
         }
+        _stopping = true;
+        Tell(_breeders, new StopBreeding(reason));
+        SaveSnapshot(new StewardSnapshot(_state.Copy()));
+        End("failed", reason, NoHealthyEvaluatorExitCode);
     }
 
     private static void Tell(IEnumerable<IActorRef> targets, object message)
@@ -271,6 +341,6 @@ public sealed partial class StewardActor
         _runtime.Directory.WriteStatus(new RunStatusView(_runtime.RunId, state ?? p.State, p.Evaluations, p.Accepted, p.Rejected,
             p.BestDev, p.PopulationScore, p.Version, p.EvaluationsPerSecond, p.EtaSeconds, _startedUtc, DateTime.UtcNow,
             Environment.ProcessId, reason ?? p.Reason, Settings.Mode.ToString().ToLowerInvariant(),
-            Settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational"));
+            Settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational", p.Failed));
     }
 }

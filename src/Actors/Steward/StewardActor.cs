@@ -18,7 +18,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly EvolverRuntime _runtime;
     private readonly IActorRef _members;
-    private readonly Dictionary<IActorRef, string> _evaluators = [];
+    private readonly EvaluatorRoster _evaluators;
     private readonly HashSet<IActorRef> _breeders = [];
     private readonly Dictionary<string, int> _rescores = new(StringComparer.Ordinal);
     private readonly HashSet<int> _awaitingAdoption = [];
@@ -31,8 +31,13 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>Rejections being persisted asynchronously, by event (reference identity), so a refused write is still decided.</summary>
     private readonly Dictionary<OffspringRejected, OffspringScored> _pendingRejections = new(ReferenceEqualityComparer.Instance);
-    private bool _initialScoreRequested;
+
+    /// <summary>Failed evaluations being persisted, by event (reference identity), so a refused write still releases the offspring.</summary>
+    private readonly Dictionary<OffspringEvaluationFailed, OffspringInfo> _pendingFailures = new(ReferenceEqualityComparer.Instance);
     private bool _stopping;
+
+    /// <summary>How this session ended, once it has (later status writes keep saying so).</summary>
+    private RunEnded? _end;
     private long _sessionStartEvaluations;
     private DateTime _lastStatus = DateTime.MinValue;
     private readonly DateTime _startedUtc = DateTime.UtcNow;
@@ -41,6 +46,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     {
         _runtime = EvolverRuntime.Get(Context.System);
         _members = members;
+        _evaluators = new EvaluatorRoster(_runtime.Settings.Devices.Count);
         PersistenceId = $"steward-{_runtime.RunId}";
 
         Recover<SnapshotOffer>(offer =>
@@ -54,6 +60,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         Recover<OffspringAccepted>(e => _state.Apply(e));
         Recover<OffspringRejected>(e => _state.Apply(e));
         Recover<OffspringDropped>(e => _state.Apply(e));
+        Recover<OffspringEvaluationFailed>(e => _state.Apply(e));
         Recover<RunFinished>(e => _state.Apply(e));
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
@@ -118,14 +125,18 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         ? _state.View()
         : new LedgerView(0, [.. _runtime.InitialWeights], new double[_runtime.Slots], null, false);
 
-    private void RequestInitialScore()
+    /// <summary>Asks one healthy evaluator for the initial scores: the next after <paramref name="after"/>, the one that just failed them.</summary>
+    private void RequestInitialScore(IActorRef? after = null)
     {
-        if (_initialScoreRequested || _state.Initialized || _evaluators.Count == 0)
+        if (_evaluators.InitialScorer is not null || _state.Initialized || _stopping)
         {
             return;
         }
-        var evaluator = _evaluators.Keys.First();
-        _initialScoreRequested = true;
+        if (_evaluators.NextScorer(after) is not { } evaluator)
+        {
+            return;
+        }
+        _evaluators.InitialScorer = evaluator;
         evaluator.Tell(new LedgerChanged(CurrentView()));
         evaluator.Tell(new ScorePopulation(0));
     }
@@ -133,7 +144,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     private void Broadcast()
     {
         var view = new LedgerChanged(CurrentView());
-        foreach (var target in _evaluators.Keys.Concat(_breeders))
+        foreach (var target in _evaluators.Healthy.Concat(_breeders))
         {
             target.Tell(view);
         }
@@ -145,15 +156,16 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     {
         var rate = (_state.Evaluations - _sessionStartEvaluations) / Math.Max(1e-9, _session.Elapsed.TotalSeconds);
         double? eta = rate > 0 ? Math.Max(0, Settings.MaxEvaluations - _state.Evaluations) / rate : null;
-        var state = _state.Finished ? "finished" : _stopping ? "stopped" : "running";
-        return new RunProgress(state, _state.Evaluations, _state.Accepted, _state.Rejected, _state.Dropped, _state.BestDev(Settings.Mode),
-            _state.PopulationScore, _state.Version, rate, eta, _state.FinishedReason, CurrentView());
+        var state = _end?.State ?? (_state.Finished ? "finished" : _stopping ? "stopped" : "running");
+        return new RunProgress(state, _state.Evaluations, _state.Accepted, _state.Rejected, _state.Dropped + _state.Failed, _state.BestDev(Settings.Mode),
+            _state.PopulationScore, _state.Version, rate, eta, _state.FinishedReason ?? _end?.Reason, CurrentView(), _state.Failed);
     }
 
     private void End(string state, string reason, int exitCode)
     {
+        _end = new RunEnded(state, reason, exitCode);
         WriteStatus(force: true, state, reason);
-        Context.System.EventStream.Publish(new RunEnded(state, reason, exitCode));
+        Context.System.EventStream.Publish(_end);
     }
 
     /// <summary>The exit code of a run that ended because its journal failed (the run is resumable).</summary>
@@ -161,6 +173,9 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>The exit code of a run whose steward threw (a bug or a message it cannot handle; the run is resumable).</summary>
     public const int StewardFailedExitCode = 4;
+
+    /// <summary>The exit code of a run whose every evaluator was retired (failed too often in a row; the run is resumable).</summary>
+    public const int NoHealthyEvaluatorExitCode = 5;
 
     // Akka stops a persistent actor whose journal write or replay failed. Without a word the node would wait for a
     // steward that is gone; instead the run ends with a non-zero exit and one line, and `evolver run` (or systemd's

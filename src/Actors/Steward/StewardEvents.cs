@@ -32,8 +32,14 @@ public sealed record OffspringAccepted(
 /// <summary>One evaluated offspring that did not replace its target.</summary>
 public sealed record OffspringRejected(int Slot, string Operator, double Score, long Version, string Reason, long Evaluation) : IEvolverMessage;
 
-/// <summary>An offspring that could not be evaluated after its retries.</summary>
+/// <summary>An offspring that could not be evaluated after its retries (older runs: not counted as an evaluation; see <see cref="OffspringEvaluationFailed"/>).</summary>
 public sealed record OffspringDropped(int Slot, string Operator, string Reason) : IEvolverMessage;
+
+/// <summary>
+/// An offspring whose evaluation failed on every retry, given up: it counts as one (failed) evaluation toward the
+/// budget, numbered like the others (<paramref name="Evaluation"/>), so a run whose evaluators fail still ends.
+/// </summary>
+public sealed record OffspringEvaluationFailed(int Slot, string Operator, string Reason, long Evaluation, DateTime At) : IEvolverMessage;
 
 /// <summary>The run met a stopping rule; a later start reports instead of running again.</summary>
 public sealed record RunFinished(string Reason, DateTime At) : IEvolverMessage;

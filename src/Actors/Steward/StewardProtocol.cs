@@ -39,6 +39,15 @@ public sealed record ScorePopulation(long Version) : IEvolverMessage;
 /// <summary>Evaluator → steward: the initial scores.</summary>
 public sealed record PopulationScored(long Version, double[] SlotScores, double? PopulationScore, string Evaluator) : IEvolverMessage;
 
+/// <summary>Evaluator → steward: the initial scores could not be computed (the steward asks another evaluator).</summary>
+public sealed record PopulationScoreFailed(long Version, string Evaluator, IActorRef EvaluatorRef, string Reason) : IEvolverMessage;
+
+/// <summary>
+/// Evaluator → steward and breeder: it failed too many scores in a row (or could not start) and stops; its in-flight
+/// offspring go to the others, and its scores still on the way are not decided.
+/// </summary>
+public sealed record EvaluatorRetired(IActorRef Evaluator, string Name, string Reason) : IEvolverMessage;
+
 /// <summary>Evaluator → steward: an offspring's fitness, measured against the population at <paramref name="ScoredAtVersion"/>.</summary>
 public sealed record OffspringScored(OffspringInfo Offspring, double Score, long ScoredAtVersion, string Evaluator, IActorRef EvaluatorRef) : IEvolverMessage;
 
@@ -70,8 +79,9 @@ public sealed record GetRunProgress : IEvolverMessage
 }
 
 /// <summary>The steward's progress (live display, status file, tests).</summary>
+/// <remarks><paramref name="Lost"/>: offspring given up after their retries; <paramref name="Failed"/>: those of them counted as evaluations.</remarks>
 public sealed record RunProgress(string State, long Evaluations, long Accepted, long Rejected, long Lost, double BestDev,
-    double? PopulationScore, long Version, double EvaluationsPerSecond, double? EtaSeconds, string? Reason, LedgerView Ledger) : IEvolverMessage;
+    double? PopulationScore, long Version, double EvaluationsPerSecond, double? EtaSeconds, string? Reason, LedgerView Ledger, long Failed = 0) : IEvolverMessage;
 
 /// <summary>Asks the steward to stop gracefully: no new work, in-flight offspring abandoned, the run stays resumable.</summary>
 public sealed record StopRun(string Reason) : IEvolverMessage;

@@ -33,6 +33,9 @@ public sealed class StewardState
     public long Accepted { get; set; }
     public long Rejected { get; set; }
     public long Dropped { get; set; }
+
+    /// <summary>Offspring given up after their retries and counted as (failed) evaluations.</summary>
+    public long Failed { get; set; }
     public long LastAcceptedAt { get; set; }
     public bool Initialized { get; set; }
     public string? FinishedReason { get; set; }
@@ -59,6 +62,7 @@ public sealed class StewardState
         Accepted = Accepted,
         Rejected = Rejected,
         Dropped = Dropped,
+        Failed = Failed,
         LastAcceptedAt = LastAcceptedAt,
         Initialized = Initialized,
         FinishedReason = FinishedReason,
@@ -96,6 +100,22 @@ public sealed class StewardState
         return rescores < MaxRescores
             ? new Decision(Verdict.Rescore, $"stale (version {scoredAtVersion} < {Version}) but {score:F4} > S {s:F4}: re-score")
             : new Decision(Verdict.Reject, $"still stale after {rescores} re-scores");
+    }
+
+    /// <summary>
+    /// An offspring that failed evaluation on every retry counts as one evaluation (DESIGN.md §2: the budget bounds the
+    /// work done, and a run whose evaluators fail must still end): the next evaluation number is taken now, as for a
+    /// score, and the event to persist comes back. Null once the budget is spent (the failure is abandoned like a late
+    /// score) or the run is finished.
+    /// </summary>
+    public OffspringEvaluationFailed? RecordFailure(RunSettings settings, OffspringInfo offspring, string reason, DateTime at)
+    {
+        if (Finished || Evaluations >= settings.MaxEvaluations)
+        {
+            return null;
+        }
+        Evaluations++;
+        return new OffspringEvaluationFailed(offspring.Target, offspring.Operator, reason, Evaluations, at);
     }
 
     /// <summary>The stopping rule that holds now, or null to go on.</summary>
@@ -152,6 +172,10 @@ public sealed class StewardState
                 break;
             case OffspringDropped:
                 Dropped++;
+                break;
+            case OffspringEvaluationFailed e:
+                Evaluations = Math.Max(Evaluations, e.Evaluation);
+                Failed++;
                 break;
             case RunFinished e:
                 FinishedReason = e.Reason;

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 
 namespace EvolverActors.Actors.Storage;
@@ -5,7 +7,8 @@ namespace EvolverActors.Actors.Storage;
 /// <summary>
 /// The run's status as <c>status.json</c> holds it, for <c>evolver status</c> and dashboards; rewritten
 /// by the running process, and rebuilt from the journal after a crash. Best dev score is NaN before
-/// the first evaluation (written as the JSON literal <c>NaN</c>).
+/// the first evaluation: a score that is not a finite number is written as JSON <c>null</c> (plain JSON has no NaN,
+/// and every reader parses it) and read back as NaN, whatever serializer options are used.
 /// </summary>
 public sealed record RunStatusView(
     [property: JsonPropertyName("run")] string Run,
@@ -13,17 +16,18 @@ public sealed record RunStatusView(
     [property: JsonPropertyName("evaluations")] long Evaluations,
     [property: JsonPropertyName("accepted")] long Accepted,
     [property: JsonPropertyName("rejected")] long Rejected,
-    [property: JsonPropertyName("best_dev")] double BestDev,
-    [property: JsonPropertyName("population_score")] double? PopulationScore,
+    [property: JsonPropertyName("best_dev"), JsonConverter(typeof(FiniteOrNullJsonConverter))] double BestDev,
+    [property: JsonPropertyName("population_score"), JsonConverter(typeof(FiniteOrNullJsonConverter))] double? PopulationScore,
     [property: JsonPropertyName("version")] long Version,
-    [property: JsonPropertyName("evals_per_s")] double EvalsPerS,
-    [property: JsonPropertyName("eta_s")] double? EtaS,
+    [property: JsonPropertyName("evals_per_s"), JsonConverter(typeof(FiniteOrNullJsonConverter))] double EvalsPerS,
+    [property: JsonPropertyName("eta_s"), JsonConverter(typeof(FiniteOrNullJsonConverter))] double? EtaS,
     [property: JsonPropertyName("started_utc")] DateTime StartedUtc,
     [property: JsonPropertyName("updated_utc")] DateTime UpdatedUtc,
     [property: JsonPropertyName("pid")] int Pid,
     [property: JsonPropertyName("reason")] string? Reason,
     [property: JsonPropertyName("mode")] string Mode,
-    [property: JsonPropertyName("schedule")] string Schedule)
+    [property: JsonPropertyName("schedule")] string Schedule,
+    [property: JsonPropertyName("failed")] long Failed = 0)
 {
     [JsonIgnore]
     public bool IsRunning => State == RunStates.Running;
@@ -38,4 +42,32 @@ public static class RunStates
     public const string Failed = "failed";
 
     public static IReadOnlyList<string> All { get; } = [Running, Stopped, Finished, Failed];
+}
+
+/// <summary>
+/// A score in <c>status.json</c>: a finite number as a number, NaN and ±∞ as <c>null</c>. Reads <c>null</c> as NaN,
+/// and also the quoted <c>"NaN"</c>/<c>"Infinity"</c> that status files of older versions hold.
+/// </summary>
+public sealed class FiniteOrNullJsonConverter : JsonConverter<double>
+{
+    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.Null => double.NaN,
+        JsonTokenType.Number => reader.GetDouble(),
+        JsonTokenType.String when double.TryParse(reader.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) => value,
+        _ => throw new JsonException($"a score must be a number or null, not {reader.TokenType}"),
+    };
+
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        if (double.IsFinite(value))
+        {
+            writer.WriteNumberValue(value);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
 }

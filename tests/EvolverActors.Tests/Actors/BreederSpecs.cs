@@ -115,4 +115,35 @@ public sealed class BreederSpecs : EvolverSpec
         breeder.Tell(new OffspringDecided(first.Id, 0, false, Version0));
         AwaitCondition(() => !Resident.IsResident(first.Id), Wait, "the lost offspring is released after the steward's decision");
     }
+
+    [Fact]
+    public void Breeder_reissues_the_work_of_a_retired_evaluator_and_ignores_its_late_failures()
+    {
+        var retiring = Probe("evaluator-a");
+        var survivor = Probe("evaluator-b");
+        var breeder = StartBreeder();
+        breeder.Tell(new RequestWork(retiring.Ref));
+        var held = Work(retiring, "before the retirement");
+        breeder.Tell(new RequestWork(retiring.Ref));
+        var second = Work(retiring, "the retiring evaluator's second offspring");
+
+        breeder.Tell(new EvaluatorRetired(retiring.Ref, "a", "evaluator 'a' retired after 5 consecutive failures: boom"));
+        breeder.Tell(new RequestWork(survivor.Ref));
+        var first = Work(survivor, "after the retirement: the retired one's offspring go to the survivor first");
+        breeder.Tell(new RequestWork(survivor.Ref));
+        var next = Work(survivor, "and the other one");
+        Assert.Equal(new[] { held.Id, second.Id }.Order(), new[] { first.Id, next.Id }.Order());
+        AssertSameOffspring(held, first.Id == held.Id ? first : next);
+
+        // The decision on it releases it as usual; a failure report that arrives after the decision retries nothing.
+        breeder.Tell(new OffspringDecided(held.Id, 0, false, Version0));
+        AwaitCondition(() => !Resident.IsResident(held.Id), Wait, "the decided offspring is released");
+        breeder.Tell(new OffspringFailed(held, "b: late"));
+        for (var ask = 1; ask <= 3; ask++)
+        {
+            breeder.Tell(new RequestWork(survivor.Ref));
+            Assert.NotEqual(held.Id, Work(survivor, $"request {ask} after the late failure").Id);
+        }
+        _steward.ExpectNoMsg(Quiet);
+    }
 }

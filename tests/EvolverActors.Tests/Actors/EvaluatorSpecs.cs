@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.TestKit;
 using EvolverActors.Actors.Breeding;
 using EvolverActors.Actors.Evaluation;
+using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Evaluation;
@@ -30,6 +31,7 @@ public sealed class EvaluatorSpecs : EvolverSpec
     private sealed class FakeFitness : IPopulationFitness
     {
         public Func<int, WeightSet, double> Score { get; set; } = (_, child) => BiasMean(child);
+        public Func<double> Population { get; set; } = () => 0.5;
         public List<(long Version, string[] Ids)> Syncs { get; } = [];
         public string Mode => PopulationFitness.Merged;
         public long Version { get; private set; } = -1;
@@ -41,7 +43,7 @@ public sealed class EvaluatorSpecs : EvolverSpec
         }
 
         public double ScoreCandidate(int slot, WeightSet child) => Score(slot, child);
-        public double ScorePopulation() => 0.5;
+        public double ScorePopulation() => Population();
         public IReadOnlyList<double> ScoreMembers() => [0.5, 0.5, 0.5];
         public IReadOnlyCollection<string> Splits { get; } = ["dev"];
         public double Report(WeightSet weights, string split) => throw new NotSupportedException("not in these specs");
@@ -51,9 +53,9 @@ public sealed class EvaluatorSpecs : EvolverSpec
         }
     }
 
-    private (IActorRef Evaluator, FakeFitness Fitness) StartEvaluator(FakeFitness fitness)
+    private (IActorRef Evaluator, FakeFitness Fitness) StartEvaluator(FakeFitness fitness, RunSettings? settings = null)
     {
-        Install(Settings(), fitness: _ => fitness);
+        Install(settings ?? Settings(), fitness: _ => fitness);
         var evaluator = Sys.ActorOf(Props.Create(() => new EvaluatorActor("e0", CPU, _steward.Ref, _breeder.Ref)), "evaluator");
         _steward.ExpectMsg<RegisterEvaluator>(r => r.Evaluator.Equals(evaluator) && r.Name == "e0", Wait, "the evaluator registers with the steward");
         _breeder.ExpectMsg<RequestWork>(r => r.Evaluator.Equals(evaluator), Wait, "the evaluator asks the breeder for work at start");
@@ -137,6 +139,66 @@ public sealed class EvaluatorSpecs : EvolverSpec
         Assert.Equal("o-gone", failed.Offspring.Id);
         _breeder.ExpectMsg<RequestWork>(Wait, "after the failure the evaluator asks for more work");
         _steward.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void Evaluator_retires_after_failing_the_configured_scores_in_a_row_and_names_its_last_error()
+    {
+        var (evaluator, fitness) = StartEvaluator(new FakeFitness(), Settings() with { MaxConsecutiveFailures = 3 });
+        var calls = 0;
+        fitness.Score = (slot, _) => slot == 1 ? 0.75 : throw new InvalidOperationException($"device fault {++calls}\nframe #0: a C++ backtrace");
+        Watch(evaluator);
+
+        // Two failures, then a success: the count starts again.
+        foreach (var (id, slot) in new[] { ("o-1", 0), ("o-2", 2), ("o-3", 1) })
+        {
+            evaluator.Tell(new EvaluateOffspring(Bred(id, slot, 1)), _breeder.Ref);
+            _breeder.FishForMessage<RequestWork>(_ => true, Wait, $"{id}: the evaluator goes on pulling work");
+        }
+        _steward.ExpectMsg<OffspringScored>(m => m.Offspring.Id == "o-3", Wait, "o-3 is scored");
+
+        // Three failures in a row retire it: the steward and the breeder hear why, and it stops.
+        foreach (var id in new[] { "o-4", "o-5", "o-6" })
+        {
+            evaluator.Tell(new EvaluateOffspring(Bred(id, 0, 1)), _breeder.Ref);
+        }
+        var reason = "evaluator 'e0' retired after 3 consecutive failures: device fault 5";
+        var retired = _steward.ExpectMsg<EvaluatorRetired>(Wait, "the third failure in a row retires the evaluator");
+        Assert.Equal((evaluator, "e0", reason), (retired.Evaluator, retired.Name, retired.Reason));
+        var failed = _breeder.FishForMessage<OffspringFailed>(m => m.Offspring.Id == "o-6", Wait, "o-6's failure reaches the breeder");
+        Assert.Equal("e0: device fault 5", failed.Reason); // one line, no backtrace
+        Assert.Equal(reason, _breeder.ExpectMsg<EvaluatorRetired>(Wait, "the breeder hears of the retirement").Reason);
+        ExpectTerminated(evaluator, Wait, "a retired evaluator stops");
+    }
+
+    [Fact]
+    public void Evaluator_reports_a_failed_initial_scoring_to_the_steward_and_stays_up()
+    {
+        var (evaluator, fitness) = StartEvaluator(new FakeFitness());
+        fitness.Population = () => throw new InvalidOperationException("meta tensors have no data");
+        evaluator.Tell(new ScorePopulation(0), _steward.Ref);
+
+        var failed = _steward.ExpectMsg<PopulationScoreFailed>(Wait, "the initial scoring threw");
+        Assert.Equal((0L, "e0", evaluator, "e0: meta tensors have no data"), (failed.Version, failed.Evaluator, failed.EvaluatorRef, failed.Reason));
+        _steward.ExpectNoMsg(Quiet); // not restarted (a restart would register it again)
+
+        fitness.Population = () => 0.6;
+        evaluator.Tell(new ScorePopulation(0), _steward.Ref);
+        Assert.Equal(0.6, _steward.ExpectMsg<PopulationScored>(Wait, "asked again, it scores").PopulationScore);
+    }
+
+    [Fact]
+    public void Evaluator_whose_fitness_cannot_be_built_registers_and_retires_at_once()
+    {
+        Install(Settings(), fitness: _ => throw new InvalidOperationException("CUDA out of memory"));
+        var evaluator = Sys.ActorOf(Props.Create(() => new EvaluatorActor("e0", CPU, _steward.Ref, _breeder.Ref)), "evaluator");
+        Watch(evaluator);
+        _steward.ExpectMsg<RegisterEvaluator>(Wait, "the evaluator registers, so the steward does not wait for it");
+        var retired = _steward.ExpectMsg<EvaluatorRetired>(Wait, "and retires");
+        Assert.Equal("evaluator 'e0' could not start: CUDA out of memory", retired.Reason);
+        _breeder.ExpectMsg<EvaluatorRetired>(Wait, "the breeder hears of it too");
+        ExpectTerminated(evaluator, Wait, "an evaluator that could not start stops");
+        _breeder.ExpectNoMsg(Quiet); // it never asked for work
     }
 
     protected override void Dispose(bool disposing)

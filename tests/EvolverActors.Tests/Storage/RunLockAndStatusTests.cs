@@ -128,6 +128,57 @@ public sealed class RunLockAndStatusTests : IDisposable
     {
         _run.WriteStatus(Status(RunStates.Running, Environment.ProcessId, bestDev: double.NaN));
         Assert.True(double.IsNaN(_run.ReadStatus()!.BestDev));
+        // Plain JSON has no NaN: it is written as null, which every reader parses.
+        var json = File.ReadAllText(_run.StatusPath);
+        Assert.Contains("\"best_dev\": null", json, StringComparison.Ordinal);
+        using var parsed = System.Text.Json.JsonDocument.Parse(json);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, parsed.RootElement.GetProperty("best_dev").ValueKind);
+    }
+
+    [Fact]
+    public void Non_finite_scores_are_written_as_null_with_any_serializer_options()
+    {
+        var status = Status(RunStates.Stopped, 1, bestDev: double.PositiveInfinity) with
+        {
+            PopulationScore = double.NaN,
+            EvalsPerS = double.NaN,
+            EtaS = double.NegativeInfinity,
+        };
+        var json = System.Text.Json.JsonSerializer.Serialize(status); // default options, as a dashboard would use
+        foreach (var name in new[] { "best_dev", "population_score", "evals_per_s", "eta_s" })
+        {
+            Assert.Contains($"\"{name}\":null", json, StringComparison.Ordinal);
+        }
+        var back = System.Text.Json.JsonSerializer.Deserialize<RunStatusView>(json)!;
+        Assert.True(double.IsNaN(back.BestDev) && double.IsNaN(back.EvalsPerS));
+        Assert.Equal((null, null), (back.PopulationScore, back.EtaS));
+    }
+
+    [Fact]
+    public void A_status_file_of_an_older_version_with_quoted_NaN_still_reads()
+    {
+        Directory.CreateDirectory(_run.Root);
+        File.WriteAllText(_run.StatusPath, """
+            {"run":"demo","state":"stopped","evaluations":0,"accepted":0,"rejected":0,"best_dev":"NaN","population_score":null,
+             "version":0,"evals_per_s":"Infinity","eta_s":null,"started_utc":"2025-01-02T03:04:05Z","updated_utc":"2025-01-02T03:04:05Z",
+             "pid":1,"reason":"stopped by SIGTERM","mode":"merged","schedule":"steady-state"}
+            """);
+        var status = _run.ReadStatus()!;
+        Assert.True(double.IsNaN(status.BestDev));
+        Assert.Equal(double.PositiveInfinity, status.EvalsPerS);
+        Assert.Equal(0, status.Failed);
+    }
+
+    [Fact]
+    public void Evolver_status_prints_a_nan_best_score_as_null_and_exits_0()
+    {
+        // A run stopped by SIGTERM during its initial scoring: no best score yet.
+        _run.WriteStatus(Status(RunStates.Stopped, StorageFixtures.DeadPid(), bestDev: double.NaN, reason: "stopped by SIGTERM"));
+        var (code, output, error) = CliRunner.Run("status", "--run", "demo", "--runs", _dir.Path);
+        Assert.Equal((0, ""), (code, error));
+        using var parsed = System.Text.Json.JsonDocument.Parse(output);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, parsed.RootElement.GetProperty("best_dev").ValueKind);
+        Assert.Equal("stopped", parsed.RootElement.GetProperty("state").GetString());
     }
 
     [Fact]
