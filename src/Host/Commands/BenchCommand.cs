@@ -27,7 +27,28 @@ internal static class BenchCommand
         bench.Subcommands.Add(Schedule());
         bench.Subcommands.Add(Overhead());
         bench.Subcommands.Add(Resume());
+        bench.Subcommands.Add(Evaluator());
         return bench;
+    }
+
+    private static Command Evaluator()
+    {
+        var imageSize = new Option<int>("--image-size") { Description = "cnn input size; sets the candidate's size (224: 25.7 MB)", DefaultValueFactory = _ => 224 };
+        var examples = new Option<int>("--examples") { Description = "dev images the built-in evaluator scores", DefaultValueFactory = _ => 256 };
+        var repetitions = new Option<int>("--repetitions") { Description = "timed repetitions (median reported)", DefaultValueFactory = _ => 21 };
+        var scratch = new Option<string>("--scratch") { Description = "scratch directory candidates are written to", DefaultValueFactory = _ => EvaluatorBenchmark.DefaultScratch };
+        var command = new Command("evaluator", "per-candidate overhead of the external worker path (no-op Python worker) vs the built-in evaluator, and the candidate write vs the scratch device");
+        foreach (var option in new Option[] { imageSize, examples, repetitions, scratch })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var json = EvaluatorBenchmark.Run(result.GetValue(imageSize), result.GetValue(examples), result.GetValue(repetitions), result.GetValue(scratch)!, Console.Out);
+            Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        return command;
     }
 
     private static Command Overhead()
