@@ -91,8 +91,5 @@ public static class EvolverHosting
             });
     }
 
-    private static Device ParseDevice(string name) =>
-        name.StartsWith("cuda", StringComparison.OrdinalIgnoreCase) && !cuda.is_available()
-            ? throw new Tensors.EvolverException($"evaluator device {name}: CUDA is not available here")
-            : device(name.ToLowerInvariant());
+    private static Device ParseDevice(string name) => Tensors.Weights.DeviceNames.Parse(name, "evaluator device");
 }

@@ -7,6 +7,7 @@ using EvolverActors.Tensors.Data;
 using EvolverActors.Tensors.Models;
 using EvolverActors.Tensors.Models.Cnn;
 using EvolverActors.Tensors.Training;
+using EvolverActors.Tensors.Weights;
 using EvolverActors.Tensors.Zoo;
 
 namespace EvolverActors.Host.Commands;
@@ -42,7 +43,7 @@ internal static class StatsCommand
             skeleton.LoadWeights(weights);
             var outputDir = result.GetValue(output)!;
             Directory.CreateDirectory(outputDir);
-            var d = Devices.Parse(result.GetValue(device)!);
+            var d = DeviceNames.Parse(result.GetValue(device)!, "--device");
             var fisherExamples = result.GetValue(fisher);
             var gramExamples = result.GetValue(gram);
             if (fisherExamples > 0)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using EvolverActors.Host.Config;
 using EvolverActors.Tensors;
 using EvolverActors.Tensors.Assets;
+using EvolverActors.Tensors.Weights;
 using EvolverActors.Tensors.Zoo;
 
 namespace EvolverActors.Host.Commands;
@@ -43,7 +44,7 @@ internal static class ZooCommand
             var s = result.GetValue(seed);
             var q = result.GetValue(quick);
             BuildZoo(name, result.GetValue(output) ?? DefaultDirectory(name, s, q), s, q,
-                result.GetValue(taskFile), result.GetValue(dataDir), Devices.Parse(result.GetValue(device)!), Console.Out);
+                result.GetValue(taskFile), result.GetValue(dataDir), DeviceNames.Parse(result.GetValue(device)!, "--device"), Console.Out);
             return 0;
         }));
         return command;
