@@ -5,7 +5,7 @@ namespace EvolverActors.Actors.Storage;
 
 /// <summary>
 /// One run's directory, <c>&lt;runs-root&gt;/&lt;run-id&gt;/</c>: <c>run.json</c> (the fingerprint checked on
-/// resume), <c>run.conf</c> (the config text it ran with), <c>journal.db</c> (the SQLite journal),
+/// resume, and the working directory the run was created in), <c>run.conf</c> (the config text it ran with), <c>journal.db</c> (the SQLite journal),
 /// <c>weights/</c> (its <see cref="WeightStore"/>), <c>status.json</c> (the status view) and
 /// <c>run.lock</c> (the pid of the process running it). Opening creates nothing; writers create the
 /// directory when needed.
@@ -85,7 +85,9 @@ public sealed partial class RunDirectory
     /// <summary>
     /// Records <paramref name="expected"/> for a new run (true), or checks that an existing run was created
     /// with the same population and settings (false); a mismatch throws an <see cref="EvolverException"/>
-    /// whose one line names the run and the first difference.
+    /// whose one line names the run and the first difference. A new run's record gets the process's working directory
+    /// when <paramref name="expected"/> names none: relative paths in the run's config (the zoo) are relative to it,
+    /// so that later commands (export) resolve them from any directory.
     /// </summary>
     public bool CreateOrVerify(RunFingerprint expected)
     {
@@ -93,7 +95,8 @@ public sealed partial class RunDirectory
         var recorded = ReadFingerprint();
         if (recorded is null)
         {
-            StoragePaths.WriteTextAtomically(FingerprintPath, JsonSerializer.Serialize(expected, Json) + "\n");
+            var record = expected.WorkingDirectory is null ? expected with { WorkingDirectory = Environment.CurrentDirectory } : expected;
+            StoragePaths.WriteTextAtomically(FingerprintPath, JsonSerializer.Serialize(record, Json) + "\n");
             return true;
         }
         if (recorded.FirstDifference(expected) is { } difference)

@@ -9,12 +9,15 @@ namespace EvolverActors.Actors.Storage;
 /// What a run is, written once to <c>run.json</c> and checked on every resume: the semantic settings that
 /// must not change (mode, merge method, operator, seed, schedule, … as key → value text) and the starting
 /// population, slot by slot. <see cref="ConfigHash"/> (of the whole config text) is recorded for reference
-/// only: budgets and logging may change on resume, the settings may not.
+/// only: budgets and logging may change on resume, the settings may not. <see cref="WorkingDirectory"/> is where the run
+/// was created (the directory relative paths in its config, such as the zoo, are relative to); it is not compared, and
+/// runs created before it was recorded have none.
 /// </summary>
 public sealed record RunFingerprint(
     [property: JsonPropertyName("config_hash")] string ConfigHash,
     [property: JsonPropertyName("settings")] IReadOnlyDictionary<string, string> Settings,
-    [property: JsonPropertyName("members")] IReadOnlyList<MemberFingerprint> Members)
+    [property: JsonPropertyName("members")] IReadOnlyList<MemberFingerprint> Members,
+    [property: JsonPropertyName("working_directory")] string? WorkingDirectory = null)
 {
     /// <summary>Characters of a SHA-256 shown in messages.</summary>
     private const int ShortSha = 12;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EvolverActors.Host.Bench;
+using EvolverActors.Tensors.Weights;
 
 namespace EvolverActors.Host.Commands;
 
@@ -119,7 +120,7 @@ internal static class BenchCommand
         command.SetAction(result => Cli.Guard(() =>
         {
             var json = EvalBenchmark.Run(result.GetValue(task)!, result.GetValue(zoo), result.GetValue(seed), result.GetValue(evaluations),
-                Devices.Parse(result.GetValue(device)!), Console.Out);
+                DeviceNames.Parse(result.GetValue(device)!, "--device"), Console.Out);
             Console.WriteLine(json.ToJsonString());
             return 0;
         }));

@@ -5,42 +5,52 @@ using EvolverActors.Tensors.Checkpoints;
 
 namespace EvolverActors.Host.Commands;
 
-/// <summary><c>evolver export --run ID --out DIR</c>: the fused model as Hugging Face safetensors plus a manifest.</summary>
+/// <summary><c>evolver export --run ID --out DIR [--force]</c>: the fused model as Hugging Face safetensors plus a manifest.</summary>
 internal static class ExportCommand
 {
     public static Command Create()
     {
         var run = new Option<string>("--run") { Description = "run id", Required = true };
-        var output = new Option<string>("--out", "-o") { Description = "output directory", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "output directory (refused when it is not empty, unless --force)", Required = true };
+        var force = new Option<bool>("--force") { Description = "write into a non-empty output directory (never into the run's zoo, members or run directory)" };
         var runs = RunCommand.RunsRootOption();
         var command = new Command("export", "write a run's result (merged: X(population); individual: best member) as safetensors");
         command.Options.Add(run);
         command.Options.Add(output);
+        command.Options.Add(force);
         command.Options.Add(runs);
         command.SetAction(result => Cli.Guard(() =>
         {
-            using var runResult = RunResult.BuildAsync(result.GetValue(runs)!, result.GetValue(run)!).GetAwaiter().GetResult();
-            var files = Export(runResult, result.GetValue(run)!, result.GetValue(output)!);
-            Console.WriteLine($"exported run '{result.GetValue(run)}' ({runResult.Mode}, version {runResult.Report.State.Version}): dev {runResult.Scores.Dev:F4}, test {runResult.Scores.Test:F4}, ood {runResult.Scores.Ood:F4} -> {files.Count} file(s) in {result.GetValue(output)}");
+            var (runId, target) = (result.GetValue(run)!, result.GetValue(output)!);
+            using var runResult = BuildAsync(result.GetValue(runs)!, runId, target, result.GetValue(force)).GetAwaiter().GetResult();
+            var files = Export(runResult, runId, target);
+            Console.WriteLine($"exported run '{runId}' ({runResult.Mode}, version {runResult.Report.State.Version}): dev {runResult.Scores.Dev:F4}, test {runResult.Scores.Test:F4}, ood {runResult.Scores.Ood:F4} -> {files.Count} file(s) in {target}");
             return 0;
         }));
         return command;
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly string[] CompanionPatterns = ["*.json", "*.txt", "*.model"];
+
+    /// <summary>
+    /// The run's result, with <paramref name="output"/> checked before anything is computed (<see cref="ExportGuard"/>).
+    /// Paths come from the run's run.conf, which holds them absolute, so export works from any directory.
+    /// </summary>
+    internal static Task<RunResult> BuildAsync(string runsRoot, string runId, string output, bool force) =>
+        RunResult.BuildAsync(runsRoot, runId, (population, run) => ExportGuard.Require(output, force, population, run));
 
     internal static IReadOnlyList<string> Export(RunResult result, string runId, string output)
     {
         var state = result.Report.State;
         var files = Checkpoint.Save(output, result.Fused, new Dictionary<string, string> { ["format"] = "pt", ["evolver_run"] = runId });
-        // Model-family files (BERT's config.json and vocab.txt) come along from the first member.
-        foreach (var extra in new[] { "config.json", "vocab.txt" })
+        // Config and tokenizer files come along from the first member, so the result loads as the members do.
+        var first = result.Population.Members[0];
+        var directory = Directory.Exists(first) ? first : Path.GetDirectoryName(Path.GetFullPath(first))!;
+        foreach (var source in CompanionPatterns.SelectMany(p => Directory.EnumerateFiles(directory, p))
+            .Where(f => !Path.GetFileName(f).EndsWith(".index.json", StringComparison.Ordinal)))
         {
-            var source = Path.Combine(result.Population.Members[0], extra);
-            if (File.Exists(source))
-            {
-                File.Copy(source, Path.Combine(output, extra), overwrite: true);
-            }
+            File.Copy(source, Path.Combine(output, Path.GetFileName(source)), overwrite: true);
         }
         var manifest = new
         {

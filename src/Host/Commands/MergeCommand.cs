@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using EvolverActors.Tensors;
 using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Merging;
+using EvolverActors.Tensors.Training;
 using EvolverActors.Tensors.Weights;
 
 namespace EvolverActors.Host.Commands;
@@ -22,8 +23,8 @@ internal static class MergeCommand
         var method = new Option<string>("--method", "-m") { Description = $"merge method: {string.Join(", ", MergeRegistry.Names)}", Required = true };
         var parameters = new Option<string[]>("--param", "-p") { Description = "method parameter as key=value (repeatable), e.g. lambda=0.7" };
         var baseModel = new Option<string?>("--base") { Description = "base (pre-trained) checkpoint, needed by task-arithmetic, ties and dare" };
-        var fisher = new Option<string[]>("--fisher") { Description = "diagonal Fisher checkpoint per model, in model order (repeat the option; fisher)" };
-        var grams = new Option<string[]>("--gram") { Description = "Gram-matrix checkpoint per model, in model order (repeat the option; regmean)" };
+        var fisher = new Option<string[]>("--fisher") { Description = "Fisher statistics per model (fisher.safetensors from 'evolver stats' or a zoo), in model order (repeat the option; fisher)" };
+        var grams = new Option<string[]>("--gram") { Description = "Gram statistics per model (gram.safetensors from 'evolver stats' or a zoo), in model order (repeat the option; regmean)" };
         var exclude = new Option<string?>("--exclude") { Description = "regex of parameter names not merged (copied from the first model), e.g. '^classifier'" };
         var dtype = new Option<string?>("--dtype") { Description = "output dtype for floating tensors: f32, f16 or bf16 (default: the models')" };
         var maxShard = new Option<string>("--max-shard-size") { Description = "shard the output above this size, e.g. 5GB", DefaultValueFactory = _ => "5GB" };
@@ -72,18 +73,32 @@ internal static class MergeCommand
         RequireOnePerModel(request.Grams, "--gram", request.Models.Count);
         var outputType = request.DType is null ? (TorchSharp.torch.ScalarType?)null : DTypes.ParseUserName(request.DType);
         var exclude = ParseRegex(request.Exclude);
-        Checkpoint.RequireSameLayout([.. request.Models, .. request.Base is null ? Array.Empty<string>() : [request.Base]]);
+        string[] checkpoints = [.. request.Models, .. request.Base is null ? Array.Empty<string>() : [request.Base]];
+        Checkpoint.RequireSameLayout(checkpoints);
+        foreach (var path in checkpoints)
+        {
+            StatisticsFiles.RequireModel(path);
+        }
+        RequireOutputApart(request.Output, [.. checkpoints, .. request.Fisher, .. request.Grams]);
+        var layout = Checkpoint.ReadLayout(request.Models[0]);
 
         var owned = new List<WeightSet>();
-        WeightSet Load(string path) { var set = Checkpoint.Load(path); owned.Add(set); return set; }
+        WeightSet Finite(string path, WeightSet set)
+        {
+            owned.Add(set);
+            Checkpoint.RequireFinite(set, path);
+            return set;
+        }
+        WeightSet Load(string path) => Finite(path, Checkpoint.Load(path));
+        WeightSet Statistics(string path, StatisticsKind kind) => Finite(path, StatisticsFiles.Load(path, kind, layout));
         try
         {
             var members = request.Models.Select(Load).ToList();
             var inputs = new MergeInputs
             {
                 Base = request.Base is null ? null : Load(request.Base),
-                Fisher = request.Fisher.Count == 0 ? null : [.. request.Fisher.Select(Load)],
-                Grams = request.Grams.Count == 0 ? null : [.. request.Grams.Select(Load)],
+                Fisher = request.Fisher.Count == 0 ? null : [.. request.Fisher.Select(p => Statistics(p, StatisticsKind.Fisher))],
+                Grams = request.Grams.Count == 0 ? null : [.. request.Grams.Select(p => Statistics(p, StatisticsKind.Gram))],
                 Exclude = exclude,
             };
             using var merged = mergeMethod.Merge(members, inputs);
@@ -131,6 +146,28 @@ internal static class MergeCommand
         if (paths.Count != 0 && paths.Count != models)
         {
             throw new EvolverException($"{option} was given {paths.Count} times for {models} models: give one per model, in model order");
+        }
+    }
+
+    /// <summary>
+    /// Refuses an output directory that holds one of the inputs as a checkpoint directory or under a file name that
+    /// saving writes (model.safetensors, the index, model-*-of-*.safetensors): the merge would replace it.
+    /// </summary>
+    private static void RequireOutputApart(string output, IEnumerable<string> inputs)
+    {
+        var target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(output));
+        foreach (var input in inputs)
+        {
+            var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(input));
+            var name = Path.GetFileName(full);
+            var overwritten = Directory.Exists(full)
+                ? full == target
+                : Path.GetDirectoryName(full) == target
+                    && (name == Checkpoint.SingleFileName || name == Checkpoint.IndexFileName || Regex.IsMatch(name, @"^model-\d+-of-\d+\.safetensors$", RegexOptions.CultureInvariant));
+            if (overwritten)
+            {
+                throw new EvolverException($"--out {output}: holds the input {input}; the merge would overwrite it: choose another directory");
+            }
         }
     }
 

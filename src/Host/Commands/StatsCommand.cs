@@ -7,6 +7,7 @@ using EvolverActors.Tensors.Data;
 using EvolverActors.Tensors.Models;
 using EvolverActors.Tensors.Models.Cnn;
 using EvolverActors.Tensors.Training;
+using EvolverActors.Tensors.Weights;
 using EvolverActors.Tensors.Zoo;
 
 namespace EvolverActors.Host.Commands;
@@ -35,6 +36,7 @@ internal static class StatsCommand
         {
             var name = result.GetValue(task)!;
             var path = result.GetValue(model)!;
+            var d = DeviceNames.Parse(result.GetValue(device)!, "--device");
             var (family, data, batcher) = TaskData(name, result.GetValue(seed));
             using var weights = Checkpoint.Load(path, floatType: TorchSharp.torch.ScalarType.Float32);
             var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
@@ -42,18 +44,17 @@ internal static class StatsCommand
             skeleton.LoadWeights(weights);
             var outputDir = result.GetValue(output)!;
             Directory.CreateDirectory(outputDir);
-            var d = Devices.Parse(result.GetValue(device)!);
             var fisherExamples = result.GetValue(fisher);
             var gramExamples = result.GetValue(gram);
             if (fisherExamples > 0)
             {
                 using var f = MergeStatistics.Fisher(skeleton, batcher, data, fisherExamples, result.GetValue(seed), d);
-                SafetensorsWriter.Write(Path.Combine(outputDir, "fisher.safetensors"), f.Entries());
+                StatisticsFiles.Save(Path.Combine(outputDir, "fisher.safetensors"), f, StatisticsKind.Fisher);
             }
             if (gramExamples > 0)
             {
                 using var g = MergeStatistics.Grams(skeleton, batcher, data, gramExamples, d);
-                SafetensorsWriter.Write(Path.Combine(outputDir, "gram.safetensors"), g.Entries());
+                StatisticsFiles.Save(Path.Combine(outputDir, "gram.safetensors"), g, StatisticsKind.Gram);
             }
             Console.WriteLine($"statistics of {path} on {Math.Max(fisherExamples, gramExamples)} or fewer {name} dev examples written to {outputDir}");
             return 0;

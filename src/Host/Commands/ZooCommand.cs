@@ -2,11 +2,12 @@ using System.CommandLine;
 using EvolverActors.Host.Config;
 using EvolverActors.Tensors;
 using EvolverActors.Tensors.Assets;
+using EvolverActors.Tensors.Weights;
 using EvolverActors.Tensors.Zoo;
 
 namespace EvolverActors.Host.Commands;
 
-/// <summary><c>evolver zoo build --recipe NAME [--out DIR] [--seed N] [--quick]</c> and <c>evolver zoo show DIR</c>.</summary>
+/// <summary><c>evolver zoo build --recipe NAME [--out DIR] [--seed N] [--quick] [--force]</c> and <c>evolver zoo show DIR</c>.</summary>
 internal static class ZooCommand
 {
     public static readonly string[] Recipes = [MnistNonIidRecipe.Name, SentimentRecipe.Name];
@@ -32,8 +33,9 @@ internal static class ZooCommand
         var taskFile = new Option<string?>("--task-config") { Description = "HOCON task file (default config/hocon/tasks/<recipe>.conf)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "asset cache (default $EVOLVER_DATA or ~/.cache/evolver)" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
+        var force = new Option<bool>("--force") { Description = "replace a zoo already in the output directory" };
         var command = new Command("build", "fetch the data, train a base and fine-tune the population, score every model, write manifest.json");
-        foreach (var option in new Option[] { recipe, output, seed, quick, taskFile, dataDir, device })
+        foreach (var option in new Option[] { recipe, output, seed, quick, taskFile, dataDir, device, force })
         {
             command.Options.Add(option);
         }
@@ -42,11 +44,35 @@ internal static class ZooCommand
             var name = result.GetValue(recipe)!;
             var s = result.GetValue(seed);
             var q = result.GetValue(quick);
-            BuildZoo(name, result.GetValue(output) ?? DefaultDirectory(name, s, q), s, q,
-                result.GetValue(taskFile), result.GetValue(dataDir), Devices.Parse(result.GetValue(device)!), Console.Out);
+            var directory = result.GetValue(output) ?? DefaultDirectory(name, s, q);
+            var d = DeviceNames.Parse(result.GetValue(device)!, "--device");
+            ClearForBuild(directory, result.GetValue(output) is null ? "the zoo directory" : "--out", result.GetValue(force));
+            BuildZoo(name, directory, s, q, result.GetValue(taskFile), result.GetValue(dataDir), d, Console.Out);
             return 0;
         }));
         return command;
+    }
+
+    /// <summary>
+    /// Refuses to build over an existing zoo (a manifest.json in <paramref name="directory"/>) unless
+    /// <paramref name="force"/>; with it, the old manifest goes first, so that a build that fails part-way leaves no
+    /// manifest describing a mix of old and new models.
+    /// </summary>
+    internal static void ClearForBuild(string directory, string what, bool force)
+    {
+        var manifest = Path.Combine(directory, ZooManifest.FileName);
+        if (File.Exists(manifest))
+        {
+            if (!force)
+            {
+                throw new EvolverException($"{what} {directory}: already holds a zoo ({ZooManifest.FileName}); give --force to replace it");
+            }
+            File.Delete(manifest);
+        }
+        else if (File.Exists(directory))
+        {
+            throw new EvolverException($"{what} {directory}: is a file, not a directory");
+        }
     }
 
     /// <summary>Builds a zoo, prints and saves its table (table.md next to manifest.json).</summary>
@@ -75,7 +101,10 @@ internal static class ZooCommand
         command.Arguments.Add(directory);
         command.SetAction(result => Cli.Guard(() =>
         {
-            Console.Write(ZooManifest.Load(result.GetValue(directory)!).Table());
+            var path = result.GetValue(directory)!;
+            // The manifest itself is accepted too: `zoo show DIR/manifest.json`.
+            var zoo = File.Exists(path) && Path.GetFileName(path) == ZooManifest.FileName ? Path.GetDirectoryName(Path.GetFullPath(path))! : path;
+            Console.Write(ZooManifest.Load(zoo).Table());
             return 0;
         }));
         return command;

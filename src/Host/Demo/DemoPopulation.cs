@@ -1,4 +1,5 @@
 using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Training;
 using EvolverActors.Tensors.Weights;
 using static TorchSharp.torch;
 
@@ -28,11 +29,12 @@ internal static class DemoPopulation
         for (var k = 0; k < members; k++)
         {
             using var member = baseWeights.Map((name, t) => DTypes.IsFloating(t.dtype) ? t + TaskVector(t, generator) : t.clone());
-            using var fisher = member.Map((name, t) => DTypes.IsFloating(t.dtype) ? (t - baseWeights[name]).square() + 1e-4f : t.clone());
+            using var fisher = WeightSet.Adopt([.. member.Entries().Where(e => DTypes.IsFloating(e.Tensor.dtype))
+                .Select(e => (e.Name, (e.Tensor - baseWeights[e.Name]).square() + 1e-4f))]);
             using var grams = Grams(baseWeights, generator);
             memberPaths.Add(Save(directory, $"member-{k}", member));
-            fisherPaths.Add(Save(directory, $"fisher-{k}", fisher));
-            gramPaths.Add(Save(directory, $"gram-{k}", grams));
+            fisherPaths.Add(Save(directory, $"fisher-{k}", fisher, StatisticsKind.Fisher));
+            gramPaths.Add(Save(directory, $"gram-{k}", grams, StatisticsKind.Gram));
         }
         return new Paths(basePath, memberPaths, fisherPaths, gramPaths);
     }
@@ -72,10 +74,11 @@ internal static class DemoPopulation
                 return (e.Name, inputs.T.matmul(inputs));
             }).ToList());
 
-    private static string Save(string directory, string name, WeightSet weights)
+    private static string Save(string directory, string name, WeightSet weights, StatisticsKind? statistics = null)
     {
         var path = Path.Combine(directory, name);
-        Checkpoint.Save(path, weights, new Dictionary<string, string> { ["format"] = "pt", ["created_by"] = "evolver demo" });
+        var metadata = new Dictionary<string, string> { ["format"] = "pt", ["created_by"] = "evolver demo" };
+        Checkpoint.Save(path, weights, statistics is { } kind ? StatisticsFiles.Metadata(kind, metadata) : metadata);
         return path;
     }
 }

@@ -17,9 +17,12 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
 {
     public bool Simulated => Config.Simulation is not null;
 
-    public static ResolvedRun Resolve(RunConfiguration config)
+    /// <param name="config">The run's configuration.</param>
+    /// <param name="check">Called with the population before the task loads (export's output checks).</param>
+    public static ResolvedRun Resolve(RunConfiguration config, Action<RunPopulation>? check = null)
     {
         var population = RunPopulation.Load(config.Population);
+        check?.Invoke(population);
         if (config.Simulation is not null)
         {
             return new ResolvedRun(config, population, null, null);

@@ -11,14 +11,17 @@ namespace EvolverActors.Host.Run;
 /// <summary>The output of a run: X(population) in merged mode, the best member in individual mode, with its scores.</summary>
 internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerReport Report, RunPopulation Population, string Mode) : IDisposable
 {
-    public static async Task<RunResult> BuildAsync(string runsRoot, string runId)
+    /// <param name="runsRoot">Where runs live.</param>
+    /// <param name="runId">The run.</param>
+    /// <param name="check">Called with the population and run directory before anything is computed (export's output checks).</param>
+    public static async Task<RunResult> BuildAsync(string runsRoot, string runId, Action<RunPopulation, RunDirectory>? check = null)
     {
         var run = RunDirectory.Open(runsRoot, runId);
         if (!File.Exists(run.ConfigPath))
         {
             throw new EvolverException($"run '{runId}' does not exist under {Path.GetFullPath(runsRoot)}");
         }
-        var resolved = ResolvedRun.Resolve(RunConfiguration.Load(run.ConfigPath));
+        var resolved = ResolvedRun.Resolve(RunConfiguration.Load(run.ConfigPath), population => check?.Invoke(population, run));
         var (settings, population) = (resolved.Config.Settings, resolved.Population);
         var report = await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false);
         if (!report.State.Initialized)

@@ -119,6 +119,56 @@ public static class Checkpoint
         WeightLayout.RequireSame([.. paths.Select(p => (p, ReadLayout(p)))]);
     }
 
+    /// <summary>
+    /// Checks that every floating tensor (f32, f16, bf16, f64) of the checkpoint at <paramref name="path"/> (a
+    /// .safetensors file, a directory or a sharded index) is finite. Tensors are read one at a time and checked in
+    /// slices, so memory stays bounded by the largest tensor whatever the checkpoint's size. Throws an
+    /// <see cref="EvolverException"/> "&lt;path&gt;: tensor '&lt;name&gt;' has NaN or infinite values" for the first
+    /// tensor (in file order) that is not.
+    /// </summary>
+    public static void RequireFinite(string path)
+    {
+        using var reader = Open(path);
+        foreach (var spec in reader.Specs.Where(s => DTypes.IsFloating(s.DType)))
+        {
+            using var scope = NewDisposeScope();
+            RequireFinite(path, spec.Name, reader.ReadTensor(spec.Name));
+        }
+    }
+
+    /// <summary>
+    /// The same check on weights already in memory (any device), for a caller that has loaded them anyway;
+    /// <paramref name="source"/> names them in the message (their path).
+    /// </summary>
+    public static void RequireFinite(WeightSet weights, string source)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        foreach (var (name, tensor) in weights.Entries().Where(e => DTypes.IsFloating(e.Tensor.dtype)))
+        {
+            using var scope = NewDisposeScope();
+            RequireFinite(source, name, tensor);
+        }
+    }
+
+    /// <summary>Elements checked per slice: the boolean temporary stays at 16 MB whatever the tensor's size.</summary>
+    private const long FiniteCheckSlice = 1L << 24;
+
+    private static void RequireFinite(string source, string name, Tensor tensor)
+    {
+        using var noGrad = no_grad();
+        var flat = tensor.reshape(-1);
+        for (long start = 0; start < flat.shape[0]; start += FiniteCheckSlice)
+        {
+            using var slice = flat.narrow(0, start, Math.Min(FiniteCheckSlice, flat.shape[0] - start));
+            using var finite = slice.isfinite();
+            using var all = finite.all();
+            if (!all.item<bool>())
+            {
+                throw new EvolverException($"{source}: tensor '{name}' has NaN or infinite values");
+            }
+        }
+    }
+
     /// <summary>Greedy split in weight set order, as huggingface_hub's split_torch_state_dict_into_shards.</summary>
     private static List<List<string>> SplitIntoShards(WeightSet weights, long maxShardBytes)
     {

@@ -52,14 +52,28 @@ public sealed record ZooManifest(
         {
             throw new EvolverException($"{path}: no zoo manifest here (build one with 'evolver zoo build')");
         }
+        JsonDocument document;
         try
         {
-            return JsonSerializer.Deserialize<ZooManifest>(File.ReadAllText(path))
-                ?? throw new EvolverException($"{path}: empty zoo manifest");
+            document = JsonDocument.Parse(File.ReadAllText(path));
         }
         catch (JsonException e)
         {
-            throw new EvolverException($"{path}: not a valid zoo manifest ({e.Message})");
+            throw new EvolverException($"{path}: not valid JSON ({e.Message.ReplaceLineEndings(" ")})");
+        }
+        using (document)
+        {
+            ZooManifestCheck.Validate(document.RootElement, path);
+            try
+            {
+                return document.RootElement.Deserialize<ZooManifest>()
+                    ?? throw new EvolverException($"{path}: empty zoo manifest");
+            }
+            catch (JsonException e)
+            {
+                var field = e.Path is { Length: > 2 } p ? $"field '{p[2..]}': " : "";
+                throw new EvolverException($"{path}: {field}not a valid zoo manifest ({e.Message.Split(" Path:")[0].ReplaceLineEndings(" ")})");
+            }
         }
     }
 

@@ -1,4 +1,3 @@
-using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Data;
 using EvolverActors.Tensors.Models;
 using EvolverActors.Tensors.Training;
@@ -20,18 +19,15 @@ internal static class ZooStatistics
         if (fisherExamples > 0)
         {
             using var fisher = MergeStatistics.Fisher(model, batcher, data, fisherExamples, seed, device);
-            Save(Path.Combine(dir, FisherFile), fisher);
+            StatisticsFiles.Save(Path.Combine(dir, FisherFile), fisher, StatisticsKind.Fisher);
         }
         if (gramExamples > 0)
         {
             using var grams = MergeStatistics.Grams(model, batcher, data, gramExamples, device);
-            Save(Path.Combine(dir, GramFile), grams);
+            StatisticsFiles.Save(Path.Combine(dir, GramFile), grams, StatisticsKind.Gram);
         }
     }
 
     public static string? FisherPath(int k, int examples) => examples > 0 ? Path.Combine("models", $"model-{k}", FisherFile) : null;
     public static string? GramPath(int k, int examples) => examples > 0 ? Path.Combine("models", $"model-{k}", GramFile) : null;
-
-    private static void Save(string path, Weights.WeightSet set) =>
-        SafetensorsWriter.Write(path, set.Entries(), new Dictionary<string, string> { ["format"] = "pt", ["content"] = Path.GetFileNameWithoutExtension(path) });
 }

@@ -25,14 +25,15 @@ internal sealed class ServiceFixture : IDisposable
     public string Zoo { get; }
     public string Runs => _dir.File("runs");
 
-    public string Config(string name, string mode, string schedule, int evaluations, int evaluators, int seed = 3)
+    /// <summary>A run config for the fixture's zoo; <paramref name="zoo"/> replaces its absolute path (e.g. "zoo", relative to <see cref="Start"/>'s directory).</summary>
+    public string Config(string name, string mode, string schedule, int evaluations, int evaluators, int seed = 3, string? zoo = null)
     {
         var devices = string.Join(", ", Enumerable.Repeat("cpu", evaluators));
         var path = _dir.File(name + ".conf");
         File.WriteAllText(path, $$"""
             evolver.run {
               task = mnist-noniid
-              population.zoo = "{{Zoo}}"
+              population.zoo = "{{zoo ?? Zoo}}"
               fitness { mode = {{mode}}, merge-method = average }
               schedule = {{schedule}}
               breeding { operator = evolver, f = 0.5, cr = 0.5, seed = {{seed}}, queue = 2 }

@@ -59,6 +59,20 @@ public sealed class RunFingerprintTests : IDisposable
     }
 
     [Fact]
+    public void A_new_run_records_the_working_directory_that_its_relative_paths_are_relative_to()
+    {
+        var run = RunDirectory.Open(_dir.Path, "demo");
+        run.CreateOrVerify(Fingerprint());
+        Assert.Equal(Environment.CurrentDirectory, run.ReadFingerprint()!.WorkingDirectory);
+
+        var given = RunDirectory.Open(_dir.Path, "given");
+        given.CreateOrVerify(Fingerprint() with { WorkingDirectory = "/somewhere" });
+        Assert.Equal("/somewhere", given.ReadFingerprint()!.WorkingDirectory);
+        // It is where the run was made, not what it is: a resume from elsewhere is not refused for it.
+        Assert.False(given.CreateOrVerify(Fingerprint()));
+    }
+
+    [Fact]
     public void A_different_population_is_refused_naming_the_slot()
     {
         var run = RunDirectory.Open(_dir.Path, "demo");

@@ -1,3 +1,4 @@
+using EvolverActors.Host.Commands;
 using EvolverActors.Tensors.Assets;
 using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Training;
@@ -47,6 +48,12 @@ public sealed class TinyZooTests : IDisposable
             var layout = Checkpoint.ReadLayout(Path.Combine(zoo, model.Path));
             Assert.Contains(layout.Specs, s => s.Name == "classifier.weight");
             Assert.True(File.Exists(Path.Combine(zoo, model.Fisher!)));
+            using (var fisher = Checkpoint.Open(Path.Combine(zoo, model.Fisher!)))
+            using (var gram = Checkpoint.Open(Path.Combine(zoo, model.Gram!)))
+            {
+                Assert.Equal("fisher", fisher.Metadata[StatisticsFiles.MetadataKey]);
+                Assert.Equal("gram", gram.Metadata[StatisticsFiles.MetadataKey]);
+            }
             Assert.Equal(["classifier.weight", "fc1.weight"], Checkpoint.ReadLayout(Path.Combine(zoo, model.Gram!)).Specs.Select(s => s.Name).Order(StringComparer.Ordinal));
         }
         Assert.Contains("average (merge)", manifest.Table(), StringComparison.Ordinal);
@@ -59,6 +66,16 @@ public sealed class TinyZooTests : IDisposable
         (code, _, error) = CliRunner.Run(["merge", "-m", "regmean", "--out", _dir.File("regmean"),
             .. manifest.Models.SelectMany(m => new[] { "--gram", Path.Combine(zoo, m.Gram!) }), .. models]);
         Assert.True(code == 0, error);
+
+        // Given the wrong files, they are refused, naming what was given instead: a model, or the other statistics.
+        (code, _, error) = CliRunner.Run(["merge", "-m", "fisher", "--out", _dir.File("wrong"), .. models.SelectMany(m => new[] { "--fisher", m }), .. models]);
+        Assert.Equal(Cli.UserError, code);
+        Assert.Equal($"error: {models[0]}: is a model checkpoint, not Fisher statistics", error.Split(" (")[0]);
+        (code, _, error) = CliRunner.Run(["merge", "-m", "regmean", "--out", _dir.File("wrong"),
+            .. manifest.Models.SelectMany(m => new[] { "--gram", Path.Combine(zoo, m.Fisher!) }), .. models]);
+        Assert.Equal(Cli.UserError, code);
+        Assert.Equal($"error: {Path.Combine(zoo, manifest.Models[0].Fisher!)}: holds Fisher statistics (declared in its __metadata__), not Gram statistics", error.TrimEnd());
+        Assert.False(Directory.Exists(_dir.File("wrong")));
     }
 
     [Fact]
