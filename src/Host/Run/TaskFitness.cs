@@ -1,15 +1,13 @@
 using EvolverActors.Actors.Run;
 using EvolverActors.Host.Config;
 using EvolverActors.Tensors;
-using EvolverActors.Tensors.Assets;
 using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Data;
 using EvolverActors.Tensors.Evaluation;
 using EvolverActors.Tensors.Merging;
 using EvolverActors.Tensors.Models;
-using EvolverActors.Tensors.Models.Cnn;
+using EvolverActors.Tensors.Tasks;
 using EvolverActors.Tensors.Weights;
-using EvolverActors.Tensors.Zoo;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Host.Run;
@@ -17,21 +15,17 @@ namespace EvolverActors.Host.Run;
 /// <summary>The task's data, batcher and metric for one run (selection on dev; test and ood are for reports).</summary>
 internal sealed record TaskData(string Family, LabelledSet Dev, LabelledSet Test, LabelledSet Ood, IBatcher Batcher, Metric Metric)
 {
-    public static TaskData Load(string task, int seed, bool quick)
+    /// <summary>
+    /// Resolves <paramref name="task"/> (a built-in task name or a task file's path) through the task registry and
+    /// loads its splits. This run path reports test and ood, so the task must have both.
+    /// </summary>
+    public static TaskData Load(string task, int seed, bool quick, string? firstMember = null)
     {
-        var config = HoconFiles.LoadTask(task);
-        switch (task)
-        {
-            case MnistNonIidRecipe.Name:
-                var mnist = MnistNonIidRecipe.LoadData(AssetStore.Default, seed, TaskSettings.MnistNonIid(config));
-                return new TaskData(CnnClassifier.FamilyName, mnist.Dev, mnist.Test, mnist.Ood, new ImageBatcher(), Metric.Accuracy);
-            case SentimentRecipe.Name:
-                var options = TaskSettings.Sentiment(config, quick);
-                var text = SentimentRecipe.LoadData(AssetStore.Default, seed, options);
-                return new TaskData(Tensors.Models.Bert.BertClassifier.FamilyName, text.Dev, text.Test, text.Ood, SentimentRecipe.Batcher(options), Metric.MacroF1);
-            default:
-                throw new EvolverException($"unknown task '{task}': known tasks are {MnistNonIidRecipe.Name}, {SentimentRecipe.Name}");
-        }
+        var resolved = TaskConfigs.Load(task, quick);
+        var data = resolved.Load(new TaskLoadContext(seed, firstMember));
+        var test = data.Test ?? throw new EvolverException($"task '{task}' has no test split, which this run path reports (add test = ... to the task)");
+        var ood = data.Ood ?? throw new EvolverException($"task '{task}' has no ood split, which this run path reports (add ood = ... to the task)");
+        return new TaskData(resolved.Family, data.Dev, test, ood, data.Batcher, resolved.Metric);
     }
 }
 
