@@ -105,7 +105,7 @@ public sealed class ImageClassificationTask(ImageClassificationSettings settings
             {
                 throw new EvolverException($"{source.Labels}: holds {raw.Count} labels, but {source.Images} holds {images.Count} images");
             }
-            classes = [.. raw.Select((label, i) => labels.Map(label.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{source.Labels}: label {i}"))];
+            classes = [.. raw.Select((label, i) => labels.Map(label.ToString(System.Globalization.CultureInfo.InvariantCulture), $"{source.Labels}: item {i}"))];
         }
         if (rows != expected.Side || columns != expected.Side)
         {

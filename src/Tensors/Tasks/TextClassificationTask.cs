@@ -20,7 +20,9 @@ public sealed record TextClassificationSettings
 
     /// <summary>Class names (class i = Labels[i]); null: the first member's config.json id2label / label2id, else whole numbers.</summary>
     public IReadOnlyList<string>? Labels { get; init; }
-    public int MaxLength { get; init; } = TextBatcher.DefaultMaxLength;
+
+    /// <summary>Tokens per text, [CLS] and [SEP] included; null: 128, or the model's max_position_embeddings when smaller.</summary>
+    public int? MaxLength { get; init; }
 
     /// <summary>Null: do_lower_case of the first member's config.json / tokenizer_config.json, else on.</summary>
     public bool? Lowercase { get; init; }
@@ -66,7 +68,7 @@ public sealed class TextClassificationTask(TextClassificationSettings settings) 
             identity["text-field"] = s.TextField;
             identity["label-field"] = s.LabelField;
             identity["labels"] = s.Labels is null ? "from the model" : string.Join(",", s.Labels);
-            identity["max-length"] = TaskSettings.Text(s.MaxLength);
+            identity["max-length"] = s.MaxLength is { } length ? TaskSettings.Text(length) : "128 or the model's limit";
             identity["lowercase"] = s.Lowercase is { } lower ? (lower ? "on" : "off") : "from the model";
             identity["vocab"] = s.Vocabulary ?? "from the model";
             return identity;
@@ -126,12 +128,13 @@ public sealed class TextClassificationTask(TextClassificationSettings settings) 
                 { ValueKind: JsonValueKind.False } => false,
                 _ => true,
             };
-        if (FirstMember.JsonValue(modelDirectory, "max_position_embeddings", BertConfig.FileName) is { ValueKind: JsonValueKind.Number } positions
-            && positions.TryGetInt32(out var limit) && Settings.MaxLength > limit)
+        var limit = FirstMember.JsonValue(modelDirectory, "max_position_embeddings", BertConfig.FileName) is { ValueKind: JsonValueKind.Number } positions
+            && positions.TryGetInt32(out var n) ? n : int.MaxValue;
+        if (Settings.MaxLength > limit)
         {
             throw new EvolverException($"{Settings.Source}: max-length = {Settings.MaxLength} is longer than the model's max_position_embeddings {limit}");
         }
-        return new TextBatcher(WordPieceTokenizer.Load(vocabulary, lowercase), Settings.MaxLength);
+        return new TextBatcher(WordPieceTokenizer.Load(vocabulary, lowercase), Settings.MaxLength ?? Math.Min(TextBatcher.DefaultMaxLength, limit));
     }
 
     private sealed class TextClassificationKind : ITaskKind
@@ -155,7 +158,7 @@ public sealed class TextClassificationTask(TextClassificationSettings settings) 
                 TextField = section.Text("text-field", defaults.TextField),
                 LabelField = section.Text("label-field", defaults.LabelField),
                 Labels = section.OptionalList("labels") is { Count: < 2 } ? throw section.Problem("labels", "must name at least two classes") : section.OptionalList("labels"),
-                MaxLength = section.Int("max-length", defaults.MaxLength, min: 2, max: 4096),
+                MaxLength = section.Has("max-length") ? section.Int("max-length", TextBatcher.DefaultMaxLength, min: 2, max: 4096) : null,
                 Lowercase = section.Has("lowercase") ? section.Bool("lowercase", true) : null,
                 Vocabulary = TaskSettings.OptionalPath(section, "vocab"),
                 Metric = TaskSettings.Metric(section, defaults.Metric),
