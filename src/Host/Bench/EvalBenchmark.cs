@@ -28,7 +28,8 @@ internal static class EvalBenchmark
         {
             if (zooDirectory is not null || TaskRegistry.Get(resolved.Kind) is not IZooRecipe)
             {
-                throw new EvolverException($"{directory}: no zoo here (no {ZooManifest.FileName}); give --zoo DIR");
+                var hint = zooDirectory is null ? $"; a '{resolved.Kind}' task has no zoo recipe: give --zoo DIR" : "";
+                throw new EvolverException($"{directory}: no zoo here (no {ZooManifest.FileName}){hint}");
             }
             log.WriteLine($"no zoo at {directory}: building it first");
             ZooCommand.BuildZoo(resolved.Kind, directory, seed, quick: false, taskFile: null, dataDir: null, device, log);
