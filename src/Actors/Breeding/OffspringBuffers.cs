@@ -5,7 +5,7 @@ namespace EvolverActors.Actors.Breeding;
 
 /// <summary>
 /// Spare offspring weight sets for reuse: fresh large tensors are page-fault bound and fragment native memory
-/// (STACK.md pitfall 3), so a released offspring goes back here instead of being freed. Sets come back from
+/// (fresh large tensors are page-fault bound), so a released offspring goes back here instead of being freed. Sets come back from
 /// whichever thread releases the last lease, so the pool is thread-safe and bounded.
 /// </summary>
 internal sealed class OffspringBuffers(int capacity = 8)

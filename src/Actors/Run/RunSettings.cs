@@ -7,7 +7,7 @@ using EvolverActors.Tensors.Operators;
 
 namespace EvolverActors.Actors.Run;
 
-/// <summary>What an accepted offspring has to beat (DESIGN.md §1).</summary>
+/// <summary>What an accepted offspring has to beat (docs/architecture.md §1).</summary>
 public enum FitnessMode
 {
     /// <summary>Each member's own dev score; the output is the best member.</summary>
@@ -17,7 +17,7 @@ public enum FitnessMode
     Merged,
 }
 
-/// <summary>How work flows (DESIGN.md §2).</summary>
+/// <summary>How work flows (docs/architecture.md §2).</summary>
 public enum Schedule
 {
     /// <summary>No barrier: evaluators pull offspring as they finish.</summary>

@@ -72,7 +72,7 @@ public sealed class StewardState
 
     public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished);
 
-    /// <summary>The acceptance rule of DESIGN.md §1–2, including the version rule (never accept on a stale comparison).</summary>
+    /// <summary>The acceptance rule of docs/architecture.md §1–2, including the version rule (never accept on a stale comparison).</summary>
     public Decision Decide(FitnessMode mode, OffspringInfo offspring, double score, long scoredAtVersion, int rescores)
     {
         if (!double.IsFinite(score))
@@ -103,7 +103,7 @@ public sealed class StewardState
     }
 
     /// <summary>
-    /// An offspring that failed evaluation on every retry counts as one evaluation (DESIGN.md §2: the budget bounds the
+    /// An offspring that failed evaluation on every retry counts as one evaluation (docs/architecture.md §2: the budget bounds the
     /// work done, and a run whose evaluators fail must still end): the next evaluation number is taken now, as for a
     /// score, and the event to persist comes back. Null once the budget is spent (the failure is abandoned like a late
     /// score) or the run is finished.

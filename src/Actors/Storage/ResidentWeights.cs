@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace EvolverActors.Actors.Storage;
 
 /// <summary>
-/// The process-wide cache of device-resident weight sets by id (DESIGN.md §2), reference-counted by
+/// The process-wide cache of device-resident weight sets by id (docs/architecture.md §2), reference-counted by
 /// <see cref="WeightLease"/>s: a set is loaded from the <see cref="WeightStore"/> by the first acquirer
 /// (concurrent acquirers of one id wait for that single load) and disposed when the last lease on it is
 /// disposed, so a member's old weights live exactly as long as some breeder or evaluator still holds them.
@@ -96,7 +96,7 @@ public sealed class ResidentWeights
     /// first lease on them. Ownership passes to this cache even when it throws: an id that is already
     /// resident is refused (ids are immutable) and the given set is disposed. When the last lease goes,
     /// <paramref name="recycle"/> (if given) takes the weight set back instead of it being disposed, so a
-    /// breeder can reuse offspring buffers (fresh large tensors are page-fault bound, STACK.md pitfall 3).
+    /// breeder can reuse offspring buffers (fresh large tensors are page-fault bound).
     /// </summary>
     public WeightLease Register(string id, WeightSet weights, Action<WeightSet>? recycle = null)
     {

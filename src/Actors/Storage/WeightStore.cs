@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace EvolverActors.Actors.Storage;
 
 /// <summary>
-/// The weight store (DESIGN.md §3): a directory of safetensors files named by weight id,
+/// The weight store (docs/architecture.md §3): a directory of safetensors files named by weight id,
 /// <c>&lt;dir&gt;/&lt;id&gt;.safetensors</c>. Ids are immutable: a file, once written, is never replaced.
 /// Files are written through a temp file that is fsynced and renamed, then the directory is fsynced,
 /// so a written id survives a crash and a reader never sees half a file. Thread-safe.

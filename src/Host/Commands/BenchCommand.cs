@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EvolverActors.Host.Bench;
+using EvolverActors.Tensors.Tasks;
 using EvolverActors.Tensors.Weights;
 
 namespace EvolverActors.Host.Commands;
@@ -107,8 +108,8 @@ internal static class BenchCommand
 
     private static Command Eval()
     {
-        var task = new Option<string>("--task") { Description = "task whose zoo and dev split to use", DefaultValueFactory = _ => "mnist-noniid" };
-        var zoo = new Option<string?>("--zoo") { Description = "zoo directory (default: the task's default zoo, built if missing)" };
+        var task = new Option<string>("--task") { Description = "task whose dev split to use: a built-in task or a task file", DefaultValueFactory = _ => MnistNonIidTask.Name };
+        var zoo = new Option<string?>("--zoo") { Description = "zoo directory (default: the task's default zoo, built if missing; required for tasks without a recipe)" };
         var seed = new Option<int>("--seed") { Description = "zoo seed", DefaultValueFactory = _ => 0 };
         var evaluations = new Option<int>("--evaluations") { Description = "timed evaluations", DefaultValueFactory = _ => 50 };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };

@@ -1,14 +1,10 @@
 using System.CommandLine;
 using EvolverActors.Host.Config;
-using EvolverActors.Tensors;
-using EvolverActors.Tensors.Assets;
 using EvolverActors.Tensors.Checkpoints;
-using EvolverActors.Tensors.Data;
 using EvolverActors.Tensors.Models;
-using EvolverActors.Tensors.Models.Cnn;
+using EvolverActors.Tensors.Tasks;
 using EvolverActors.Tensors.Training;
 using EvolverActors.Tensors.Weights;
-using EvolverActors.Tensors.Zoo;
 
 namespace EvolverActors.Host.Commands;
 
@@ -20,7 +16,7 @@ internal static class StatsCommand
 {
     public static Command Create()
     {
-        var task = new Option<string>("--task") { Description = "task whose data and model family to use (mnist-noniid, sentiment-minilm)", Required = true };
+        var task = new Option<string>("--task") { Description = "task whose data and model family to use: a built-in task (mnist-noniid, sentiment-minilm) or a task file", Required = true };
         var model = new Option<string>("--model") { Description = "the checkpoint (directory or .safetensors)", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "output directory for fisher.safetensors and gram.safetensors", Required = true };
         var seed = new Option<int>("--seed") { Description = "data split seed", DefaultValueFactory = _ => 0 };
@@ -37,7 +33,9 @@ internal static class StatsCommand
             var name = result.GetValue(task)!;
             var path = result.GetValue(model)!;
             var d = DeviceNames.Parse(result.GetValue(device)!, "--device");
-            var (family, data, batcher) = TaskData(name, result.GetValue(seed));
+            var resolved = TaskConfigs.Load(name, quick: false);
+            var taskData = resolved.Load(new TaskLoadContext(result.GetValue(seed), path));
+            var (family, data, batcher) = (resolved.Family, taskData.Dev, taskData.Batcher);
             using var weights = Checkpoint.Load(path, floatType: TorchSharp.torch.ScalarType.Float32);
             var directory = Directory.Exists(path) ? path : Path.GetDirectoryName(Path.GetFullPath(path))!;
             using var skeleton = ModelFamilies.SkeletonFor(family, weights, directory);
@@ -61,19 +59,4 @@ internal static class StatsCommand
         }));
         return command;
     }
-
-    private static (string Family, LabelledSet Data, IBatcher Batcher) TaskData(string task, int seed)
-    {
-        var config = HoconFiles.LoadTask(task);
-        return task switch
-        {
-            MnistNonIidRecipe.Name => (CnnClassifier.FamilyName,
-                MnistNonIidRecipe.LoadData(AssetStore.Default, seed, TaskSettings.MnistNonIid(config)).Dev, new ImageBatcher()),
-            SentimentRecipe.Name => SentimentData(TaskSettings.Sentiment(config, quick: false), seed),
-            _ => throw new EvolverException($"unknown task '{task}'"),
-        };
-    }
-
-    private static (string, LabelledSet, IBatcher) SentimentData(SentimentOptions options, int seed) =>
-        (Tensors.Models.Bert.BertClassifier.FamilyName, SentimentRecipe.LoadData(AssetStore.Default, seed, options).Dev, SentimentRecipe.Batcher(options));
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using EvolverActors.Host.Config;
 using EvolverActors.Tensors;
 using EvolverActors.Tensors.Assets;
+using EvolverActors.Tensors.Tasks;
 using EvolverActors.Tensors.Weights;
 using EvolverActors.Tensors.Zoo;
 
@@ -10,7 +11,8 @@ namespace EvolverActors.Host.Commands;
 /// <summary><c>evolver zoo build --recipe NAME [--out DIR] [--seed N] [--quick] [--force]</c> and <c>evolver zoo show DIR</c>.</summary>
 internal static class ZooCommand
 {
-    public static readonly string[] Recipes = [MnistNonIidRecipe.Name, SentimentRecipe.Name];
+    /// <summary>The task kinds that have a zoo recipe, from the task registry.</summary>
+    public static IReadOnlyList<string> Recipes => TaskRegistry.RecipeNames;
 
     /// <summary>Where a zoo goes when --out is not given (relative to the working directory, outside git).</summary>
     public static string DefaultDirectory(string recipe, int seed, bool quick) =>
@@ -30,7 +32,7 @@ internal static class ZooCommand
         var output = new Option<string?>("--out", "-o") { Description = "output directory (default .evolver/zoo/<recipe>/seed-<N>)" };
         var seed = new Option<int>("--seed") { Description = "random seed (data split, partition, training)", DefaultValueFactory = _ => 0 };
         var quick = new Option<bool>("--quick") { Description = "a small size that runs on 2 CPU cores in minutes (sentiment-minilm)" };
-        var taskFile = new Option<string?>("--task-config") { Description = "HOCON task file (default config/hocon/tasks/<recipe>.conf)" };
+        var taskFile = new Option<string?>("--task-config") { Description = "HOCON task file: evolver.task { kind = <recipe>, ... } (default config/hocon/tasks/<recipe>.conf)" };
         var dataDir = new Option<string?>("--data-dir") { Description = "asset cache (default $EVOLVER_DATA or ~/.cache/evolver)" };
         var device = new Option<string>("--device") { Description = "cpu, cuda or cuda:N", DefaultValueFactory = _ => "cpu" };
         var force = new Option<bool>("--force") { Description = "replace a zoo already in the output directory" };
@@ -80,17 +82,21 @@ internal static class ZooCommand
         TorchSharp.torch.Device device, TextWriter log)
     {
         var store = dataDir is null ? AssetStore.Default : new AssetStore(dataDir);
-        var task = HoconFiles.LoadTask(recipe, taskFile);
-        ZooManifest manifest = recipe switch
+        var builder = TaskRegistry.Recipe(recipe);
+        var task = TaskConfigs.Load(taskFile ?? recipe, quick, preferred: recipe);
+        if (task.Kind != recipe)
         {
-            MnistNonIidRecipe.Name => MnistNonIidRecipe.Build(output, seed, TaskSettings.MnistNonIid(task), store, device, log.WriteLine),
-            SentimentRecipe.Name => SentimentRecipe.Build(output, seed, TaskSettings.Sentiment(task, quick), store, device, log.WriteLine),
-            _ => throw new EvolverException($"unknown recipe '{recipe}': known recipes are {string.Join(", ", Recipes)}"),
-        };
+            throw new EvolverException($"{taskFile ?? recipe}: is a '{task.Kind}' task, not a '{recipe}' one");
+        }
+        var manifest = builder.Build(task, new ZooBuildContext(output, seed, store, device, log.WriteLine));
         var table = manifest.Table();
         File.WriteAllText(Path.Combine(output, "table.md"), table);
         log.WriteLine(table);
         log.WriteLine($"zoo written to {Path.GetFullPath(output)} in {manifest.BuildSeconds:F0} s");
+        if (manifest.TaskFile is { } file)
+        {
+            log.WriteLine($"its dev / test / ood splits are in {Path.GetFullPath(Path.Combine(output, ZooDataExport.DataDirectory))}, as a task in {Path.GetFullPath(Path.Combine(output, file))}");
+        }
         return manifest;
     }
 

@@ -6,6 +6,7 @@ using EvolverActors.Tensors.Evaluation;
 using EvolverActors.Tensors.Merging;
 using EvolverActors.Tensors.Models;
 using EvolverActors.Tensors.Tasks;
+using EvolverActors.Tensors.Training;
 using EvolverActors.Tensors.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -111,8 +112,8 @@ internal static class FitnessFactory
         {
             var inputs = settings.MergeMethod switch
             {
-                FisherMerge.MethodName => new MergeInputs { Fisher = LoadAll(population.Fisher, "Fisher", device, statistics) },
-                RegMeanMerge.MethodName => new MergeInputs { Grams = LoadAll(population.Grams, "Gram", device, statistics) },
+                FisherMerge.MethodName => new MergeInputs { Fisher = LoadAll(population, StatisticsKind.Fisher, device, statistics) },
+                RegMeanMerge.MethodName => new MergeInputs { Grams = LoadAll(population, StatisticsKind.Gram, device, statistics) },
                 _ => MergeInputs.None,
             };
             return new OwningFitness(new MergedFitness(scorer, settings.MergeMethod, settings.MergeParameters, inputs), statistics);
@@ -124,14 +125,24 @@ internal static class FitnessFactory
         }
     }
 
-    private static List<WeightSet> LoadAll(IReadOnlyList<string?> paths, string kind, Device device, List<WeightSet> owned)
+    /// <summary>Each slot's statistics, checked to be statistics of that kind for this population's layout, on <paramref name="device"/>.</summary>
+    private static List<WeightSet> LoadAll(RunPopulation population, StatisticsKind kind, Device device, List<WeightSet> owned)
     {
+        var paths = kind == StatisticsKind.Fisher ? population.Fisher : population.Grams;
+        var name = StatisticsFiles.Code(kind);
+        var layout = Checkpoint.ReadLayout(population.Members[0]);
         var sets = new List<WeightSet>();
         for (var slot = 0; slot < paths.Count; slot++)
         {
             var path = paths[slot] ?? throw new EvolverException(
-                $"slot {slot} has no {kind} statistics (give population.statistics.{kind.ToLowerInvariant()} = [...], rebuild the zoo, or use merge-method = average)");
-            var set = Checkpoint.Load(path, device);
+                $"slot {slot} has no {name} statistics (give population.statistics.{name} = [...], rebuild the zoo, or use merge-method = average)");
+            var set = StatisticsFiles.Load(path, kind, layout);
+            if (device.type != DeviceType.CPU)
+            {
+                var onDevice = Checkpoint.Load(path, device);
+                set.Dispose();
+                set = onDevice;
+            }
             owned.Add(set);
             sets.Add(set);
         }

@@ -50,7 +50,9 @@ internal static class RunLauncher
         {
             File.WriteAllText(run.ConfigPath, RunConfigWriter.Render(request.Config, commented: false));
         }
-        var fitness = resolved.Fitness();
+        // External workers' stderr goes to the run's evaluators.log (their stdout carries the protocol).
+        var evaluatorLog = new LineLog(Path.Combine(run.Root, "evaluators.log"));
+        var fitness = resolved.Fitness(evaluatorLog.Write);
         var store = run.Weights;
         var initial = Enumerable.Range(0, population.Members.Count).Select(slot => $"init-{slot}").ToList();
         for (var slot = 0; slot < initial.Count; slot++)

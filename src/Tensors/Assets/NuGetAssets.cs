@@ -4,7 +4,7 @@ using System.Reflection.PortableExecutable;
 
 namespace EvolverActors.Tensors.Assets;
 
-/// <summary>The pretrained sentence encoders that NuGet serves here (ASSETS.md), by CLI name.</summary>
+/// <summary>The pretrained sentence encoders that NuGet serves here, by CLI name.</summary>
 public enum PretrainedEncoder
 {
     /// <summary>all-MiniLM-L6-v2 (with pooler).</summary>

@@ -4,7 +4,7 @@ using EvolverActors.Tensors.Weights;
 namespace EvolverActors.Tensors.Evaluation;
 
 /// <summary>
-/// The fitness of a population (DESIGN.md §1): how an evaluator scores offspring, the population and the output.
+/// The fitness of a population (docs/architecture.md §1): how an evaluator scores offspring, the population and the output.
 /// <c>individual</c>: a member's fitness is its own dev score; the output is the best member.
 /// <c>merged</c>: fitness belongs to the population, S = dev score of X(population); an offspring for slot i is
 /// scored as X(population with slot i := child); the output is X(population).

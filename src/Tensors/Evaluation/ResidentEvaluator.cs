@@ -10,7 +10,7 @@ namespace EvolverActors.Tensors.Evaluation;
 /// <summary>
 /// The evaluator core: a model skeleton and the batched splits (dev, test, ood, …) stay resident on one device;
 /// a candidate's weights are copied into the skeleton (no allocation) and scored under no-grad.
-/// One owner thread: TorchSharp dispose scopes are thread-static (STACK.md pitfall 7).
+/// One owner thread: TorchSharp dispose scopes are thread-static.
 /// </summary>
 public sealed class ResidentEvaluator : IDisposable
 {

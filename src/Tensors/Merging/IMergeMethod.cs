@@ -4,7 +4,7 @@ using EvolverActors.Tensors.Weights;
 namespace EvolverActors.Tensors.Merging;
 
 /// <summary>
-/// A merge method X: builds one model from several models of one architecture (DESIGN.md §1, merged mode).
+/// A merge method X: builds one model from several models of one architecture (docs/architecture.md §1, merged mode).
 /// Implementations are stateless apart from their options, so one instance can merge many populations.
 /// Each has a stable <see cref="Name"/>, listed by <see cref="MergeRegistry"/>.
 /// </summary>

@@ -4,7 +4,7 @@ using static TorchSharp.torch;
 namespace EvolverActors.Tensors.Merging;
 
 /// <summary>
-/// A merged model kept up to date as population slots are replaced (DESIGN.md §1, merged mode).
+/// A merged model kept up to date as population slots are replaced (docs/architecture.md §1, merged mode).
 /// For a method that is linear in each member, X(population with slot i := child) =
 /// X(population) + contribution_i(child) − contribution_i(x_i), an O(P) update instead of an O(N·P)
 /// rebuild. The statistics that weigh a contribution (Fisher, Gram) belong to the slot: they are the

@@ -5,11 +5,16 @@ using static TorchSharp.torch.nn;
 namespace EvolverActors.Tensors.Models;
 
 /// <summary>
-/// A classifier of a model family: maps a batch to logits [B, classes]. Its parameter and buffer names are
-/// the checkpoint names, so a <see cref="WeightSet"/> loads into it by name and exports from it by name.
+/// A classifier of a model family: maps a batch to logits [B, classes]. Its parameter and buffer names are the
+/// checkpoint names, so a <see cref="WeightSet"/> loads into it by name and exports from it by name; a family that
+/// also reads another naming (Hugging Face's <c>bert.*</c>) maps names with <see cref="UseCheckpointNames"/>, and then
+/// loads, exports and names its statistics in the checkpoint's names. A weight set never changes its names.
 /// </summary>
 public abstract class ClassifierModel : Module<ModelInput, Tensor>
 {
+    private Dictionary<string, string>? _checkpointNames;
+    private HashSet<string> _ignored = new(StringComparer.Ordinal);
+
     protected ClassifierModel(string name) : base(name)
     {
     }
@@ -26,10 +31,25 @@ public abstract class ClassifierModel : Module<ModelInput, Tensor>
         {
             if (module is ObservedLinear linear)
             {
-                linear.WeightName = name.Length == 0 ? "weight" : name + ".weight";
+                linear.WeightName = CheckpointName(name.Length == 0 ? "weight" : name + ".weight");
             }
         }
     }
+
+    /// <summary>
+    /// Loads and exports under a checkpoint's names: <paramref name="toCheckpoint"/> maps each parameter or buffer name
+    /// of this model to the checkpoint's; <paramref name="ignored"/> are checkpoint tensors the model has no use for
+    /// (e.g. a <c>position_ids</c> buffer), which loading skips.
+    /// </summary>
+    protected void UseCheckpointNames(Func<string, string> toCheckpoint, IEnumerable<string> ignored)
+    {
+        _checkpointNames = state_dict().Keys.ToDictionary(k => k, toCheckpoint, StringComparer.Ordinal);
+        _ignored = new HashSet<string>(ignored, StringComparer.Ordinal);
+        NameObservedLinears();
+    }
+
+    /// <summary>The checkpoint's name of this model's parameter or buffer <paramref name="name"/>.</summary>
+    public string CheckpointName(string name) => _checkpointNames is not null && _checkpointNames.TryGetValue(name, out var mapped) ? mapped : name;
 
     /// <summary>Routes every observable linear layer's input to <paramref name="observer"/> (null stops it).</summary>
     public void ObserveLinearInputs(LinearInputObserver? observer)
@@ -48,8 +68,11 @@ public abstract class ClassifierModel : Module<ModelInput, Tensor>
     {
         var state = state_dict();
         using var noGrad = no_grad();
-        foreach (var (name, target) in state)
+        var expected = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (own, target) in state)
         {
+            var name = CheckpointName(own);
+            expected.Add(name);
             if (!weights.Contains(name))
             {
                 throw new PopulationMismatchException($"weights for model family '{Family}' lack tensor '{name}'");
@@ -62,17 +85,17 @@ public abstract class ClassifierModel : Module<ModelInput, Tensor>
             }
             target.copy_(source);
         }
-        var extra = weights.Names.FirstOrDefault(n => !state.ContainsKey(n));
+        var extra = weights.Names.FirstOrDefault(n => !expected.Contains(n) && !_ignored.Contains(n));
         if (extra is not null)
         {
             throw new PopulationMismatchException($"tensor '{extra}' is not a parameter of model family '{Family}'");
         }
     }
 
-    /// <summary>A copy of this model's parameters and buffers as a weight set (the caller owns it).</summary>
+    /// <summary>A copy of this model's parameters and buffers as a weight set in the checkpoint's names (the caller owns it).</summary>
     public WeightSet ExportWeights()
     {
         using var noGrad = no_grad();
-        return WeightSet.Adopt(state_dict().Select(kv => (kv.Key, kv.Value.detach().clone())));
+        return WeightSet.Adopt(state_dict().Select(kv => (CheckpointName(kv.Key), kv.Value.detach().clone())));
     }
 }

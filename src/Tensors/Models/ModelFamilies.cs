@@ -11,7 +11,9 @@ public static class ModelFamilies
 
     /// <summary>
     /// An untrained model of <paramref name="family"/> shaped like <paramref name="weights"/> (class count from
-    /// <c>classifier.weight</c>; BERT sizes from <c>config.json</c> in <paramref name="checkpointDirectory"/>).
+    /// <c>classifier.weight</c>; cnn image side from <c>fc1.weight</c>; BERT sizes from <c>config.json</c> in
+    /// <paramref name="checkpointDirectory"/>, and the naming, pooler and pooling of the checkpoint: see
+    /// <see cref="BertClassifier.ForCheckpoint"/>). The skeleton loads the weights under their own names.
     /// </summary>
     public static ClassifierModel SkeletonFor(string family, WeightSet weights, string checkpointDirectory)
     {
@@ -22,10 +24,20 @@ public static class ModelFamilies
         var classes = (int)weights["classifier.weight"].shape[0];
         return family switch
         {
-            CnnClassifier.FamilyName => new CnnClassifier(classes),
-            BertClassifier.FamilyName => new BertClassifier(BertConfig.Read(checkpointDirectory), classes, BertPooling.Mean,
-                weights.Contains("pooler.dense.weight")),
+            CnnClassifier.FamilyName => new CnnClassifier(classes, CnnImageSide(weights, checkpointDirectory)),
+            BertClassifier.FamilyName => BertClassifier.ForCheckpoint(BertConfig.Read(checkpointDirectory), weights),
             _ => throw new EvolverException($"unknown model family '{family}': known families are {string.Join(", ", Names)}"),
         };
+    }
+
+    private static int CnnImageSide(WeightSet weights, string checkpointDirectory)
+    {
+        if (!weights.Contains("fc1.weight"))
+        {
+            return CnnClassifier.DefaultImageSize; // loading names the missing tensor
+        }
+        var inputs = weights["fc1.weight"].shape[^1];
+        return CnnClassifier.ImageSideFor(inputs)
+            ?? throw new PopulationMismatchException($"{checkpointDirectory}: fc1.weight takes {inputs} inputs, which no square image size gives: not a cnn checkpoint");
     }
 }

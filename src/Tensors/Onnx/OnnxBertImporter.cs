@@ -22,7 +22,7 @@ public static class OnnxBertImporter
 {
     private const string WordEmbeddings = "embeddings.word_embeddings.weight";
 
-    /// <summary>One of the NuGet-served encoders (12 heads each, ASSETS.md) with its vocabulary.</summary>
+    /// <summary>One of the NuGet-served encoders (12 heads each) with its vocabulary.</summary>
     public static BertImport Import(PretrainedEncoder encoder) =>
         Import(NuGetAssets.ReadModel(encoder), numAttentionHeads: 12, NuGetAssets.PackageId(encoder) + "/model.onnx");
 

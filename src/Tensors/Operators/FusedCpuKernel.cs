@@ -6,7 +6,7 @@ namespace EvolverActors.Tensors.Operators;
 /// <summary>
 /// Mutation and binomial crossover in one pass over memory, on both cores, with SIMD:
 /// <c>child[j] = u(key, j) &lt; CR ? Σ_k c_k·src_k[j] : target[j]</c>.
-/// Torch would need a random tensor, a mask and several passes (STACK.md pitfalls 3–4); here each element's
+/// Torch would need a random tensor, a mask and several passes; here each element's
 /// random number is hashed from its index (<see cref="CounterRng"/>), so the result is bit-identical for a seed
 /// whatever the thread count, and the only memory traffic is reading the sources and writing the child.
 /// </summary>

@@ -57,7 +57,7 @@ public static class MergeStatistics
                 sum.div_(count);
             }
             model.zero_grad();
-            return WeightSet.Adopt(parameters.Select((p, i) => (p.name, sums[i].to(CPU))));
+            return WeightSet.Adopt(parameters.Select((p, i) => (model.CheckpointName(p.name), sums[i].to(CPU))));
         }
         finally
         {

@@ -30,6 +30,9 @@ public sealed record MnistNonIidOptions
     /// <summary>Examples of each model's own fine-tuning data for its Fisher and Gram statistics (0 = skip).</summary>
     public int FisherExamples { get; init; } = 256;
     public int GramExamples { get; init; } = 512;
+
+    /// <summary>The metric the zoo's table and a run select on.</summary>
+    public Metric Metric { get; init; } = Metric.Accuracy;
 }
 
 /// <summary>The data roles of one mnist-noniid seed.</summary>
@@ -54,6 +57,7 @@ public static class MnistNonIidRecipe
         var (o, pretrain, dev, test, ood, clients, ownTests) = (options, data.Pretrain, data.Dev, data.Test, data.Ood, data.Clients, data.OwnTests);
 
         Directory.CreateDirectory(output);
+        ZooDataExport.WriteImages(output, Name, [dev, test, ood], o.Metric);
         var batcher = new ImageBatcher();
         random.manual_seed(seed);
         using var baseModel = new CnnClassifier(classes: pretrain.ClassCount);
@@ -80,10 +84,10 @@ public static class MnistNonIidRecipe
 
             log("scoring every model on dev, test, ood and its own label mix");
             using var evaluator = new ResidentEvaluator(new CnnClassifier(classes: pretrain.ClassCount), batcher, [dev, test, ood, .. ownTests], device);
-            var scorer = new ZooScorer(evaluator, Metric.Accuracy);
+            var scorer = new ZooScorer(evaluator, o.Metric);
             var models = members.Select((m, k) => scorer.Model(k, m, $"{clients[k].Count} digits, {Histogram(clients[k])}", o.FisherExamples, o.GramExamples)).ToList();
             using var average = new AverageMerge().Merge(members, MergeInputs.None);
-            var manifest = new ZooManifest(Name, Name, CnnClassifier.FamilyName, "accuracy", seed, "base",
+            var manifest = new ZooManifest(Name, Name, CnnClassifier.FamilyName, Tasks.TaskSettings.Name(o.Metric), seed, "base",
                 new Dictionary<string, JsonElement>
                 {
                     ["scheme"] = JsonSerializer.SerializeToElement("dirichlet"),
@@ -91,7 +95,7 @@ public static class MnistNonIidRecipe
                     ["clients"] = JsonSerializer.SerializeToElement(o.Clients),
                     ["label_counts"] = JsonSerializer.SerializeToElement(clients.Select(LabelCounts).ToList()),
                 },
-                models, scorer.Scores(average), scorer.Scores(baseWeights), Math.Round(watch.Elapsed.TotalSeconds, 1));
+                models, scorer.Scores(average), scorer.Scores(baseWeights), Math.Round(watch.Elapsed.TotalSeconds, 1), ZooDataExport.TaskFileName);
             manifest.Save(output);
             return manifest;
         }

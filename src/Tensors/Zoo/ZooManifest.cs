@@ -23,7 +23,8 @@ public sealed record ZooModel(
 
 /// <summary>
 /// manifest.json of a zoo: where the models are, how they were made (base, data partition, seed) and how each
-/// scores, plus the simple-average merge. Paths are relative to the manifest's directory.
+/// scores, plus the simple-average merge, and (zoos built since tasks are data-driven) the task file that scores its
+/// exported splits (<see cref="ZooDataExport"/>). Paths are relative to the manifest's directory.
 /// </summary>
 public sealed record ZooManifest(
     [property: JsonPropertyName("recipe")] string Recipe,
@@ -36,7 +37,8 @@ public sealed record ZooManifest(
     [property: JsonPropertyName("models")] IReadOnlyList<ZooModel> Models,
     [property: JsonPropertyName("average")] SplitScores Average,
     [property: JsonPropertyName("base_scores")] SplitScores BaseScores,
-    [property: JsonPropertyName("build_seconds")] double BuildSeconds)
+    [property: JsonPropertyName("build_seconds")] double BuildSeconds,
+    [property: JsonPropertyName("task_file")] string? TaskFile = null)
 {
     public const string FileName = "manifest.json";
 

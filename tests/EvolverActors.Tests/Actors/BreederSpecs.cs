@@ -6,7 +6,7 @@ using Xunit;
 
 namespace EvolverActors.Tests.Actors;
 
-/// <summary>Work pulling (DESIGN.md §2): offspring go out only on request, the queue is bounded, lost work is re-issued.</summary>
+/// <summary>Work pulling (docs/architecture.md §2): offspring go out only on request, the queue is bounded, lost work is re-issued.</summary>
 public sealed class BreederSpecs : EvolverSpec
 {
     private static readonly LedgerView Version0 = new(0, ["m0", "m1", "m2"], [0.5, 0.5, 0.5], 0.5, false);

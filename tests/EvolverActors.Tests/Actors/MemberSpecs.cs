@@ -4,7 +4,7 @@ using Xunit;
 
 namespace EvolverActors.Tests.Actors;
 
-/// <summary>A population slot: adopts weights by id, persists the adoption, keeps them resident (DESIGN.md §2–3).</summary>
+/// <summary>A population slot: adopts weights by id, persists the adoption, keeps them resident (docs/architecture.md §2–3).</summary>
 public sealed class MemberSpecs : EvolverSpec
 {
     public MemberSpecs(ITestOutputHelper output)

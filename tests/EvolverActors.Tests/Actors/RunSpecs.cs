@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 namespace EvolverActors.Tests.Actors;
 
 /// <summary>
-/// The whole stream on one actor system (DESIGN.md §2): a steward, real members, a breeder and two evaluators
+/// The whole stream on one actor system (docs/architecture.md §2): a steward, real members, a breeder and two evaluators
 /// with a fake fitness, every message serialised on the way.
 /// </summary>
 public sealed class RunSpecs(ITestOutputHelper output) : EvolverSpec(output)

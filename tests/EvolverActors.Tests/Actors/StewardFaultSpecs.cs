@@ -12,7 +12,7 @@ namespace EvolverActors.Tests.Actors;
 /// <summary>
 /// Faults: journal failures injected with Akka.Persistence.TestKit's <see cref="TestJournal"/>, and a steward that
 /// throws. An acceptance the journal did not store is never reported, the ledger recovered afterwards does not
-/// contain it (DESIGN.md §3), and a failure the steward cannot go on from ends the run with a reason.
+/// contain it (docs/architecture.md §3), and a failure the steward cannot go on from ends the run with a reason.
 /// </summary>
 public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBase(output, Hocon)
 {

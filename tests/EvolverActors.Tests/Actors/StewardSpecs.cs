@@ -8,7 +8,7 @@ namespace EvolverActors.Tests.Actors;
 
 /// <summary>
 /// The steward's acceptance protocol with probes standing in for the members' shard region, an evaluator and a
-/// breeder (DESIGN.md §2–3): write-ahead order, the version rule, budgets, recovery.
+/// breeder (docs/architecture.md §2–3): write-ahead order, the version rule, budgets, recovery.
 /// </summary>
 public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(output)
 {

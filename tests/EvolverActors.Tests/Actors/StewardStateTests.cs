@@ -4,7 +4,7 @@ using Xunit;
 
 namespace EvolverActors.Tests.Actors;
 
-/// <summary>The acceptance rule and budgets, as pure state (DESIGN.md §1–2).</summary>
+/// <summary>The acceptance rule and budgets, as pure state (docs/architecture.md §1–2).</summary>
 public sealed class StewardStateTests
 {
     private static readonly RunSettings Settings = new() { Task = "t", MaxEvaluations = 100 };

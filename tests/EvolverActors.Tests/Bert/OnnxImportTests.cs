@@ -84,7 +84,7 @@ public sealed class OnnxImportTests
     [Fact]
     public void Anonymous_weights_follow_the_per_layer_order_q_k_v_attention_output_intermediate_output()
     {
-        // Independent of the bias-following rule: ASSETS.md documents the export's initializer order.
+        // Independent of the bias-following rule: the export's initializers come in a fixed order per layer (q, k, v, attention output, intermediate, output).
         var graph = OnnxGraph.Parse(BertAssets.Onnx(PretrainedEncoder.ArcticXs), "arcticxs");
         var anonymous = graph.Initializers.Values.Where(i => i.IsFloat && !i.Name.Contains('.', StringComparison.Ordinal)).ToList();
         Assert.Equal(36, anonymous.Count);

@@ -5,7 +5,7 @@ using Xunit;
 namespace EvolverActors.Tests.Service;
 
 /// <summary>
-/// The durability promise (DESIGN.md §3) with real processes: kill -9 a running `evolver run`, restart it with the
+/// The durability promise (docs/architecture.md §3) with real processes: kill -9 a running `evolver run`, restart it with the
 /// same run id, and find every acceptance made before the kill still there — journal, weight files and members agree.
 /// Between the two, the stopped run is pruned: resuming needs only the current population's files.
 /// </summary>

@@ -2,16 +2,14 @@ using System.Diagnostics;
 using System.Text.Json;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Run;
-using EvolverActors.Tensors.Assets;
-using EvolverActors.Tensors.Zoo;
 using EvolverActors.Tests.Checkpoints;
-using EvolverActors.Tests.Data;
-using EvolverActors.Tests.Zoo;
-using static TorchSharp.torch;
 
 namespace EvolverActors.Tests.Service;
 
-/// <summary>A tiny real zoo, run configs for it, and a way to start the real `evolver` executable.</summary>
+/// <summary>
+/// A tiny zoo on synthetic data with its data-driven task file (so that every service test runs, fetched data or not),
+/// run configs for it, and a way to start the real `evolver` executable.
+/// </summary>
 internal sealed class ServiceFixture : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -19,10 +17,13 @@ internal sealed class ServiceFixture : IDisposable
     public ServiceFixture(int seed = 11)
     {
         Zoo = _dir.File("zoo");
-        RealData.Fetch(() => MnistNonIidRecipe.Build(Zoo, seed, TinyZooTests.Tiny, AssetStore.Default, CPU, _ => { }));
+        TaskFile = SyntheticTaskZoo.Write(Zoo, seed);
     }
 
     public string Zoo { get; }
+
+    /// <summary>The zoo's image-classification task file (a run's <c>task</c>).</summary>
+    public string TaskFile { get; }
     public string Runs => _dir.File("runs");
 
     /// <summary>A run config for the fixture's zoo; <paramref name="zoo"/> replaces its absolute path (e.g. "zoo", relative to <see cref="Start"/>'s directory).</summary>
@@ -32,7 +33,7 @@ internal sealed class ServiceFixture : IDisposable
         var path = _dir.File(name + ".conf");
         File.WriteAllText(path, $$"""
             evolver.run {
-              task = mnist-noniid
+              task = "{{TaskFile}}"
               population.zoo = "{{zoo ?? Zoo}}"
               fitness { mode = {{mode}}, merge-method = average }
               schedule = {{schedule}}

@@ -1,6 +1,10 @@
 using EvolverActors.Host.Commands;
+using EvolverActors.Host.Config;
 using EvolverActors.Tensors.Assets;
 using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Models.Cnn;
+using EvolverActors.Tensors.Tasks;
 using EvolverActors.Tensors.Training;
 using EvolverActors.Tensors.Zoo;
 using EvolverActors.Tests.Checkpoints;
@@ -57,6 +61,22 @@ public sealed class TinyZooTests : IDisposable
             Assert.Equal(["classifier.weight", "fc1.weight"], Checkpoint.ReadLayout(Path.Combine(zoo, model.Gram!)).Specs.Select(s => s.Name).Order(StringComparer.Ordinal));
         }
         Assert.Contains("average (merge)", manifest.Table(), StringComparison.Ordinal);
+
+        // The splits as files, with a task file that scores every model as the manifest says (same pixels, same model).
+        Assert.Equal("task.conf", manifest.TaskFile);
+        var task = TaskConfigs.Load(Path.Combine(zoo, manifest.TaskFile!), quick: false);
+        Assert.Equal(ImageClassificationTask.Name, task.Kind);
+        var first = Path.Combine(zoo, manifest.Models[0].Path);
+        var data = task.Load(new TaskLoadContext(manifest.Seed, first));
+        using (var evaluator = new ResidentEvaluator(new CnnClassifier(classes: 10), data.Batcher, data.Splits, CPU))
+        {
+            foreach (var model in manifest.Models)
+            {
+                using var weights = Checkpoint.Load(Path.Combine(zoo, model.Path));
+                evaluator.Load(weights);
+                Assert.Equal((model.Dev, model.Test, model.Ood), (evaluator.Evaluate("dev").Accuracy, evaluator.Evaluate("test").Accuracy, evaluator.Evaluate("ood").Accuracy));
+            }
+        }
 
         // The saved statistics feed the fisher and regmean merges of the CLI.
         var models = manifest.Models.Select(m => Path.Combine(zoo, m.Path)).ToArray();

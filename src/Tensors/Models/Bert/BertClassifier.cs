@@ -21,11 +21,19 @@ public enum BertPooling
 /// (<c>embeddings.*</c>, <c>encoder.layer.{i}.*</c>, optionally <c>pooler.dense.*</c>) plus a linear head
 /// <c>classifier.weight</c> [classes, hidden], <c>classifier.bias</c> on the pooled sentence vector.
 /// Inputs are token ids [B, L] with attention mask and token type ids (see <see cref="TextBatcher"/>).
+/// <see cref="ForCheckpoint"/> also reads Hugging Face <c>BertForSequenceClassification</c> checkpoints as they are
+/// (<c>bert.embeddings.*</c>, <c>bert.encoder.*</c>, <c>bert.pooler.*</c>, <c>classifier.*</c>): their names are kept.
 /// </summary>
 public sealed class BertClassifier : ClassifierModel
 {
     public const string FamilyName = "bert-classifier";
     private const string HeadPrefix = "classifier.";
+
+    /// <summary>The prefix of the encoder's tensors in Hugging Face <c>BertFor*</c> checkpoints.</summary>
+    public const string HuggingFacePrefix = "bert.";
+
+    /// <summary>Buffers a Hugging Face checkpoint may carry that the encoder derives itself (positions count from 0, types are given).</summary>
+    private static readonly string[] HuggingFaceBuffers = ["bert.embeddings.position_ids", "bert.embeddings.token_type_ids"];
 
 #pragma warning disable IDE1006 // field names are the state-dict names
     private readonly BertEmbeddings embeddings;
@@ -54,6 +62,32 @@ public sealed class BertClassifier : ClassifierModel
     public override string Family => FamilyName;
     public override int ClassCount { get; }
     public BertConfig Config { get; }
+
+    /// <summary>Whether the model loads and exports Hugging Face <c>BertForSequenceClassification</c> names.</summary>
+    public bool HuggingFaceNames { get; private set; }
+
+    /// <summary>Whether <paramref name="names"/> are a Hugging Face <c>BertFor*</c> checkpoint's (<c>bert.embeddings.*</c>).</summary>
+    public static bool HasHuggingFaceNames(IEnumerable<string> names) =>
+        names.Any(n => n.StartsWith(HuggingFacePrefix + "embeddings.", StringComparison.Ordinal));
+
+    /// <summary>
+    /// A skeleton for a checkpoint with these <paramref name="weights"/>: the head's class count from
+    /// <c>classifier.weight</c>; a pooler when the checkpoint has one. A Hugging Face checkpoint keeps its names and
+    /// pools as BertForSequenceClassification does ([CLS] through the pooler); the project's own MiniLM zoos
+    /// (<c>embeddings.*</c>, <c>encoder.*</c>, <c>classifier.*</c>) keep mean pooling.
+    /// </summary>
+    public static BertClassifier ForCheckpoint(BertConfig config, WeightSet weights)
+    {
+        var classes = (int)weights["classifier.weight"].shape[0];
+        if (!HasHuggingFaceNames(weights.Names))
+        {
+            return new BertClassifier(config, classes, BertPooling.Mean, weights.Contains("pooler.dense.weight"));
+        }
+        var model = new BertClassifier(config, classes, BertPooling.Cls, weights.Contains(HuggingFacePrefix + "pooler.dense.weight"));
+        model.UseCheckpointNames(name => name.StartsWith(HeadPrefix, StringComparison.Ordinal) ? name : HuggingFacePrefix + name, HuggingFaceBuffers);
+        model.HuggingFaceNames = true;
+        return model;
+    }
     public BertPooling Pooling { get; }
     public bool HasPooler => pooler is not null;
 

@@ -3,8 +3,9 @@ using System.Text;
 namespace EvolverActors.Tensors.Models.Bert;
 
 /// <summary>
-/// BERT's uncased WordPiece tokenizer over a <c>vocab.txt</c> (FastBertTokenizer, which gives the same ids
-/// as Hugging Face's BertTokenizer). Encodings start with [CLS] and end with [SEP].
+/// BERT's WordPiece tokenizer over a <c>vocab.txt</c> (FastBertTokenizer, which gives the same ids as Hugging Face's
+/// BertTokenizer), uncased unless asked otherwise (a tokenizer's <c>do_lower_case</c>). Encodings start with [CLS]
+/// and end with [SEP].
 /// </summary>
 public sealed class WordPieceTokenizer
 {
@@ -15,20 +16,24 @@ public sealed class WordPieceTokenizer
     // FastBertTokenizer keeps per-call state in the instance: one encoding at a time.
     private readonly Lock _gate = new();
 
-    private WordPieceTokenizer(TextReader vocabulary)
+    private WordPieceTokenizer(TextReader vocabulary, bool lowercase)
     {
-        _tokenizer.LoadVocabulary(vocabulary, convertInputToLowercase: true);
+        _tokenizer.LoadVocabulary(vocabulary, convertInputToLowercase: lowercase);
+        Lowercase = lowercase;
     }
 
+    /// <summary>Whether input text is lower-cased before WordPiece (uncased vocabularies).</summary>
+    public bool Lowercase { get; }
+
     /// <summary>A tokenizer over vocab.txt contents (UTF-8 bytes, as read out of a package or file).</summary>
-    public static WordPieceTokenizer FromVocabulary(byte[] vocabulary)
+    public static WordPieceTokenizer FromVocabulary(byte[] vocabulary, bool lowercase = true)
     {
         using var reader = new StreamReader(new MemoryStream(vocabulary), Encoding.UTF8);
-        return new WordPieceTokenizer(reader);
+        return new WordPieceTokenizer(reader, lowercase);
     }
 
     /// <summary>A tokenizer over a vocab.txt file, or the vocab.txt in a directory (as import-onnx writes).</summary>
-    public static WordPieceTokenizer Load(string path)
+    public static WordPieceTokenizer Load(string path, bool lowercase = true)
     {
         var file = Directory.Exists(path) ? Path.Combine(path, VocabularyFileName) : path;
         if (!File.Exists(file))
@@ -36,7 +41,7 @@ public sealed class WordPieceTokenizer
             throw new EvolverException($"{file}: no vocab.txt");
         }
         using var reader = File.OpenText(file);
-        return new WordPieceTokenizer(reader);
+        return new WordPieceTokenizer(reader, lowercase);
     }
 
     /// <summary>Token ids with [CLS] and [SEP], cut to at most <paramref name="maxLength"/> ids (the [SEP] kept).</summary>
