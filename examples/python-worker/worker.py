@@ -22,6 +22,7 @@ import os
 import struct
 import sys
 
+import numpy
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -70,20 +71,24 @@ def load_checkpoint(path):
     return tensors
 
 
+IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
 def read_idx(path):
-    """An IDX file (optionally gzipped): magic 0 0 type ndims, big-endian int32 dims, then the data."""
-    opener = gzip.open if path.endswith(".gz") else open
-    with opener(path, "rb") as f:
+    """An IDX file (optionally gzipped): magic 0 0 type ndims, big-endian int32 dims, then big-endian data."""
+    with open(path, "rb") as f:
+        gzipped = f.read(2) == b"\x1f\x8b"
+    with (gzip.open if gzipped else open)(path, "rb") as f:
         zero, kind, ndims = struct.unpack(">HBB", f.read(4))
-        if zero != 0 or kind != 0x08:
-            raise ValueError(f"{path}: not an unsigned-byte IDX file")
+        if zero != 0 or kind not in IDX_TYPES:
+            raise ValueError(f"{path}: not an IDX file (magic {zero:#x}, type {kind:#x})")
         dims = struct.unpack(">" + "I" * ndims, f.read(4 * ndims))
-        data = bytearray(f.read())
-    return torch.frombuffer(data, dtype=torch.uint8).reshape(dims).clone()
+        values = numpy.frombuffer(f.read(), dtype=IDX_TYPES[kind]).astype(IDX_TYPES[kind][1:])
+    return torch.from_numpy(values.reshape(dims).copy())
 
 
 def find(directory, name):
-    for candidate in (name, name + ".gz"):
+    for candidate in (name, name + ".gz", name.replace(".idx", ".idx.gz")):
         if os.path.exists(os.path.join(directory, candidate)):
             return os.path.join(directory, candidate)
     return None
@@ -115,7 +120,9 @@ class Harness:
             images, labels = find(self.data_dir, f"{name}-images.idx"), find(self.data_dir, f"{name}-labels.idx")
             if images is None or labels is None:
                 raise ValueError(f"no {name}-images.idx / {name}-labels.idx in {self.data_dir}")
-            x = read_idx(images).float().div_(255).sub_(MNIST_MEAN).div_(MNIST_STD).unsqueeze(1)
+            pixels = read_idx(images)
+            # Unsigned bytes are 0..255; float IDX files hold pixels already in [0, 1].
+            x = (pixels.float().div_(255) if pixels.dtype == torch.uint8 else pixels.float()).sub_(MNIST_MEAN).div_(MNIST_STD).unsqueeze(1)
             self.splits[name] = (x.to(self.device), read_idx(labels).long().to(self.device))
         return self.splits[name]
 
