@@ -38,7 +38,10 @@ public sealed partial class RunDirectory
     /// <summary>The run <paramref name="runId"/> under <paramref name="runsRoot"/> (validated; nothing is created).</summary>
     public static RunDirectory Open(string runsRoot, string runId)
     {
-        ArgumentException.ThrowIfNullOrWhiteSpace(runsRoot);
+        if (string.IsNullOrWhiteSpace(runsRoot))
+        {
+            throw new Tensors.EvolverException("--runs: the runs directory is empty: give a directory, e.g. --runs .evolver/runs");
+        }
         return new RunDirectory(runsRoot, StoragePaths.RequireValidId(runId, "run id"));
     }
 

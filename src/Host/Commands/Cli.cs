@@ -8,6 +8,9 @@ internal static class Cli
 {
     public const int UserError = 2;
 
+    /// <summary>An unexpected exception (a bug): reported in one line.</summary>
+    public const int InternalError = 70;
+
     /// <summary>Every subcommand of <c>evolver</c>, in help order.</summary>
     public static Command[] AllCommands() =>
     [
@@ -62,5 +65,12 @@ internal static class Cli
             Console.Error.WriteLine($"error: {e.Message}");
             return UserError;
         }
+#pragma warning disable CA1031 // the last line of defence: a bug is reported in one line, not a stack trace
+        catch (Exception e)
+        {
+            Console.Error.WriteLine($"error: unexpected {e.GetType().Name}: {e.Message.Split('\n')[0]} (a bug: please report it with the command line)");
+            return InternalError;
+        }
+#pragma warning restore CA1031
     }
 }

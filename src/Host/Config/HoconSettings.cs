@@ -31,7 +31,9 @@ internal static class HoconSettings
         }
         catch (Exception e) when (e is ConfigurationException or FormatException or ArgumentException or InvalidOperationException or NullReferenceException)
         {
-            throw new EvolverException($"{source}: not valid HOCON ({e.Message.Split('\n')[0].Trim()})");
+            var message = e.Message.Split('\n')[0].Trim();
+            var hint = message.Contains("':'", StringComparison.Ordinal) ? "; quote values that hold ':', e.g. devices = [\"cuda:0\", \"cuda:1\"]" : "";
+            throw new EvolverException($"{source}: not valid HOCON ({message}{hint})");
         }
         return config.Root is { } root && root.IsObject()
             ? Convert(root.GetObject(), source, "")
