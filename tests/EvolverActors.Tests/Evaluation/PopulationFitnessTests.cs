@@ -30,7 +30,7 @@ public sealed class PopulationFitnessTests
         using var full = Evaluator();
         var dev = ClearDev(full, method, [members, .. candidates.Select(c => c.Population)], inputs);
         using var reference = Evaluator(dev);
-        using (var fitness = new MergedFitness(Evaluator(dev), metric, method, inputs: inputs))
+        using (var fitness = new MergedFitness(new ResidentScorer(Evaluator(dev), metric), method, inputs: inputs))
         {
             fitness.Sync(0, Slots(members, "m"));
 
@@ -61,7 +61,7 @@ public sealed class PopulationFitnessTests
         using var full = Evaluator();
         var dev = ClearDev(full, "average", [members, v1, v3, four, four3], MergeInputs.None);
         using var reference = Evaluator(dev);
-        using var fitness = new MergedFitness(Evaluator(dev), Metric.Accuracy, "average");
+        using var fitness = new MergedFitness(new ResidentScorer(Evaluator(dev), Metric.Accuracy), "average");
         Assert.Equal(-1, fitness.Version);
         Assert.Equal("merged", fitness.Mode);
         Assert.Throws<InvalidOperationException>(() => fitness.ScorePopulation());
@@ -106,7 +106,7 @@ public sealed class PopulationFitnessTests
         members.AddRange(Members(1, firstSeed: 9, steps: 6));
         var children = Members(1, firstSeed: 70, steps: 3);
         using var reference = Evaluator();
-        using (var fitness = PopulationFitness.Create("Individual", Evaluator(), Metric.MacroF1, "ties"))
+        using (var fitness = PopulationFitness.Create("Individual", new ResidentScorer(Evaluator(), Metric.MacroF1), "ties"))
         {
             Assert.IsType<IndividualFitness>(fitness);
             Assert.Equal("individual", fitness.Mode);
@@ -143,14 +143,14 @@ public sealed class PopulationFitnessTests
     {
         using var evaluator = Evaluator();
 
-        var mode = Assert.Throws<EvolverException>(() => PopulationFitness.Create("best", evaluator, Metric.Accuracy));
-        var linear = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", evaluator, Metric.Accuracy, "ties"));
-        var none = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", evaluator, Metric.Accuracy));
-        var unknown = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", evaluator, Metric.Accuracy, "mean"));
+        var mode = Assert.Throws<EvolverException>(() => PopulationFitness.Create("best", new ResidentScorer(evaluator, Metric.Accuracy)));
+        var linear = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", new ResidentScorer(evaluator, Metric.Accuracy), "ties"));
+        var none = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", new ResidentScorer(evaluator, Metric.Accuracy)));
+        var unknown = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", new ResidentScorer(evaluator, Metric.Accuracy), "mean"));
         var parameter = Assert.Throws<EvolverException>(() => PopulationFitness.Create(
-            "merged", evaluator, Metric.Accuracy, "regmean", new Dictionary<string, string> { ["alpha"] = "2" }));
+            "merged", new ResidentScorer(evaluator, Metric.Accuracy), "regmean", new Dictionary<string, string> { ["alpha"] = "2" }));
 
-        var statistics = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", evaluator, Metric.Accuracy, "fisher"));
+        var statistics = Assert.Throws<EvolverException>(() => PopulationFitness.Create("merged", new ResidentScorer(evaluator, Metric.Accuracy), "fisher"));
 
         Assert.Equal("unknown fitness mode 'best'; modes: individual, merged", mode.Message);
         Assert.Equal(
@@ -171,7 +171,7 @@ public sealed class PopulationFitnessTests
         using var evaluator = new ResidentEvaluator(
             new Tensors.Models.Cnn.CnnClassifier(classes: Classes), new Tensors.Models.Cnn.ImageBatcher(), [Test], TorchSharp.torch.CPU);
 
-        var error = Assert.Throws<EvolverException>(() => new IndividualFitness(evaluator, Metric.Accuracy));
+        var error = Assert.Throws<EvolverException>(() => new IndividualFitness(new ResidentScorer(evaluator, Metric.Accuracy)));
 
         Assert.Equal("a fitness needs a 'dev' split to select on; the evaluator has test", error.Message);
     }
@@ -184,7 +184,7 @@ public sealed class PopulationFitnessTests
         var before = WeightSet.LiveTensors;
         foreach (var mode in PopulationFitness.Modes)
         {
-            using var fitness = PopulationFitness.Create(mode, Evaluator(), Metric.Accuracy, "average");
+            using var fitness = PopulationFitness.Create(mode, new ResidentScorer(Evaluator(), Metric.Accuracy), "average");
             fitness.Sync(0, Slots(members, "m"));
             fitness.ScorePopulation();
             fitness.ScoreMembers();

@@ -61,15 +61,14 @@ public static class PopulationFitness
     public static IReadOnlyList<string> Modes { get; } = [Individual, Merged];
 
     /// <summary>
-    /// A fitness for <paramref name="mode"/> that owns <paramref name="evaluator"/> (if this throws, the caller keeps it).
+    /// A fitness for <paramref name="mode"/> that owns <paramref name="scorer"/> (if this throws, the caller keeps it).
     /// Merged mode needs <paramref name="mergeMethod"/>, one with an incremental update (average, fisher, regmean),
     /// its key=value <paramref name="parameters"/> and the per-slot statistics in <paramref name="inputs"/>;
     /// individual mode ignores those three.
     /// </summary>
     public static IPopulationFitness Create(
         string mode,
-        ResidentEvaluator evaluator,
-        Metric metric,
+        ICandidateScorer scorer,
         string? mergeMethod = null,
         IReadOnlyDictionary<string, string>? parameters = null,
         MergeInputs? inputs = null)
@@ -77,7 +76,7 @@ public static class PopulationFitness
         ArgumentNullException.ThrowIfNull(mode);
         if (string.Equals(mode, Individual, StringComparison.OrdinalIgnoreCase))
         {
-            return new IndividualFitness(evaluator, metric);
+            return new IndividualFitness(scorer);
         }
         if (string.Equals(mode, Merged, StringComparison.OrdinalIgnoreCase))
         {
@@ -86,7 +85,7 @@ public static class PopulationFitness
                 throw new EvolverException(
                     $"fitness mode '{Merged}' needs a merge method; methods with an incremental update: {string.Join(", ", IncrementalMerge.SupportedMethods)}");
             }
-            return new MergedFitness(evaluator, metric, mergeMethod, parameters, inputs);
+            return new MergedFitness(scorer, mergeMethod, parameters, inputs);
         }
         throw new EvolverException($"unknown fitness mode '{mode}'; modes: {string.Join(", ", Modes)}");
     }

@@ -22,19 +22,6 @@ public sealed class MergedFitness : IPopulationFitness
     private double? _populationScore;
 
     /// <summary>
-    /// The built-in scorer: a resident model read on <paramref name="metric"/>.
-    /// </summary>
-    public MergedFitness(
-        ResidentEvaluator evaluator,
-        Metric metric,
-        string method,
-        IReadOnlyDictionary<string, string>? parameters = null,
-        MergeInputs? inputs = null)
-        : this(new ResidentScorer(evaluator, metric), method, parameters, inputs)
-    {
-    }
-
-    /// <summary>
     /// Takes ownership of <paramref name="scorer"/> (if this throws, the caller keeps it). The method and its
     /// key=value parameters are checked here, so a bad configuration fails at start-up.
     /// </summary>

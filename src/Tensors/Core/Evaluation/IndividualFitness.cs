@@ -14,11 +14,6 @@ public sealed class IndividualFitness : IPopulationFitness
     /// <summary>Takes ownership of <paramref name="scorer"/> (if this throws, the caller keeps it); it needs a dev split.</summary>
     public IndividualFitness(ICandidateScorer scorer) => _core = new FitnessCore(scorer);
 
-    /// <summary>The built-in scorer: a resident model read on <paramref name="metric"/>.</summary>
-    public IndividualFitness(ResidentEvaluator evaluator, Metric metric) : this(new ResidentScorer(evaluator, metric))
-    {
-    }
-
     public string Mode => PopulationFitness.Individual;
     public long Version => _core.Version;
 

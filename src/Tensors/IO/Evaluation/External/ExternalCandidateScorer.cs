@@ -3,36 +3,6 @@ using EvolverActors.Tensors.Weights;
 namespace EvolverActors.Tensors.Evaluation;
 
 /// <summary>
-/// Scores one weight set on a split: the one thing both fitness modes need from an evaluator. Built in: a resident
-/// model of the task's family (<see cref="ResidentScorer"/>); external: the candidate written as a checkpoint and
-/// scored by the lab's own harness (<see cref="ExternalCandidateScorer"/>). One owner thread.
-/// </summary>
-public interface ICandidateScorer : IDisposable
-{
-    /// <summary>The splits it can score; selection needs <c>dev</c>.</summary>
-    IReadOnlyCollection<string> SplitNames { get; }
-
-    /// <summary>The score (higher is better) of <paramref name="weights"/> on <paramref name="split"/>.</summary>
-    double Score(WeightSet weights, string split);
-}
-
-/// <summary>The built-in scorer: copies the weights into a resident model skeleton and reads the task's metric.</summary>
-public sealed class ResidentScorer(ResidentEvaluator evaluator, Metric metric) : ICandidateScorer
-{
-    public ResidentEvaluator Evaluator { get; } = evaluator;
-    public Metric Metric { get; } = metric;
-    public IReadOnlyCollection<string> SplitNames => Evaluator.SplitNames;
-
-    public double Score(WeightSet weights, string split)
-    {
-        Evaluator.Load(weights);
-        return Evaluator.Evaluate(split).Get(Metric);
-    }
-
-    public void Dispose() => Evaluator.Dispose();
-}
-
-/// <summary>
 /// Scores through an external evaluator: writes the candidate to scratch, asks the evaluator, deletes the
 /// candidate. Blocks its (dedicated) thread while the evaluator works.
 /// </summary>

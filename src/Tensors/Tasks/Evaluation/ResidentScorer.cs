@@ -1,0 +1,19 @@
+using EvolverActors.Tensors.Weights;
+
+namespace EvolverActors.Tensors.Evaluation;
+
+/// <summary>The built-in scorer: copies the weights into a resident model skeleton and reads the task's metric.</summary>
+public sealed class ResidentScorer(ResidentEvaluator evaluator, Metric metric) : ICandidateScorer
+{
+    public ResidentEvaluator Evaluator { get; } = evaluator;
+    public Metric Metric { get; } = metric;
+    public IReadOnlyCollection<string> SplitNames => Evaluator.SplitNames;
+
+    public double Score(WeightSet weights, string split)
+    {
+        Evaluator.Load(weights);
+        return Evaluator.Evaluate(split).Get(Metric);
+    }
+
+    public void Dispose() => Evaluator.Dispose();
+}
