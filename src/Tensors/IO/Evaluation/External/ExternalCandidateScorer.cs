@@ -14,6 +14,8 @@ public sealed class ExternalCandidateScorer(ICheckpointScorer scorer, CandidateW
     /// <summary>Milliseconds the last candidate took to write (for the evaluator benchmark).</summary>
     public double LastWriteMs { get; private set; }
 
+    private Task _pendingDelete = Task.CompletedTask;
+
     public double Score(WeightSet weights, string split)
     {
         if (!SplitNames.Contains(split, StringComparer.Ordinal))
@@ -29,12 +31,14 @@ public sealed class ExternalCandidateScorer(ICheckpointScorer scorer, CandidateW
         }
         finally
         {
-            CandidateWriter.Delete(directory);
+            // Off the scoring path: freeing a large file takes milliseconds the evaluator need not wait for.
+            _pendingDelete = Task.Run(() => CandidateWriter.Delete(directory));
         }
     }
 
     public void Dispose()
     {
+        _pendingDelete.Wait();
         scorer.Dispose();
         writer.Dispose();
     }
