@@ -16,10 +16,11 @@ public sealed class ExternalRunTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private string Init(IReadOnlyList<string> models, string command, string mode, int evaluations, string devices = "cpu")
+    private string Init(IReadOnlyList<string> models, string command, string mode, int evaluations, string devices = "cpu", string kind = "worker")
     {
         var config = _dir.File($"{mode}.conf");
-        var (code, output, error) = CliRunner.Run(["init", "--models", .. models, "--evaluator-command", command, "--mode", mode,
+        var evaluator = kind == "http" ? new[] { "--evaluator-url", command } : ["--evaluator-command", command, "--evaluator-kind", kind];
+        var (code, output, error) = CliRunner.Run(["init", "--models", .. models, .. evaluator, "--mode", mode,
             "--max-evaluations", evaluations.ToString(System.Globalization.CultureInfo.InvariantCulture), "--devices", devices, "--scratch", _dir.File("scratch"), "--out", config]);
         Assert.True(code == 0, $"init failed: {error}");
         Assert.Contains("evolver run --config", output, StringComparison.Ordinal);
@@ -86,5 +87,53 @@ public sealed class ExternalRunTests : IDisposable
         var status = Run(Init(models, $"{ExternalFixtures.Python} {worker}", "merged", 10), "garbage");
         Assert.Equal("finished", status.State);
         Assert.Equal(10, status.Evaluations);
+    }
+
+    [Fact]
+    public void A_command_evaluator_gets_a_process_per_candidate_and_the_run_completes()
+    {
+        var models = ExternalFixtures.Population(_dir, count: 3);
+        var script = _dir.File("score.py");
+        File.WriteAllText(script, """
+            import json, os, sys
+            request = json.loads(sys.stdin.readline())
+            assert request["checkpoint"] == sys.argv[1] and os.path.exists(os.path.join(sys.argv[1], "model.safetensors"))
+            print("some log line first")
+            print(json.dumps({"score": (os.getpid() % 97) / 97, "split": 1 if sys.argv[2] == "dev" else 0}))
+            """);
+        var status = Run(Init(models, $"{ExternalFixtures.Python} {script} {{checkpoint}} {{split}}", "individual", 6, kind: "command"), "command");
+        Assert.Equal("finished", status.State);
+        Assert.Equal(6, status.Evaluations);
+    }
+
+    [Fact]
+    public void An_http_evaluator_gets_each_request_by_post_and_the_run_completes()
+    {
+        var models = ExternalFixtures.Population(_dir, count: 3);
+        var port = Random.Shared.Next(20000, 40000);
+        using var listener = new System.Net.HttpListener();
+        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
+        listener.Start();
+        var requests = 0;
+        using var stop = new CancellationTokenSource();
+        var server = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                var context = await listener.GetContextAsync();
+                using var reader = new StreamReader(context.Request.InputStream);
+                using var request = JsonDocument.Parse(await reader.ReadToEndAsync());
+                var checkpoint = request.RootElement.GetProperty("checkpoint").GetString()!;
+                var found = File.Exists(Path.Combine(checkpoint, "model.safetensors")) ? 1.0 : 0.0;
+                var body = System.Text.Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { score = found * (Interlocked.Increment(ref requests) % 10) / 10.0 }));
+                await context.Response.OutputStream.WriteAsync(body);
+                context.Response.Close();
+            }
+        }, TestContext.Current.CancellationToken);
+        var status = Run(Init(models, $"http://127.0.0.1:{port}/score", "merged", 7, kind: "http"), "http");
+        stop.Cancel();
+        Assert.Equal("finished", status.State);
+        Assert.Equal(7, status.Evaluations);
+        Assert.True(requests >= 7, $"the endpoint got {requests} requests");
     }
 }
