@@ -24,11 +24,14 @@ internal static class InitCommand
         var mergeMethod = new Option<string>("--merge-method") { Description = "average, fisher or regmean (merged mode)", DefaultValueFactory = _ => "average" };
         var budget = new Option<long?>("--max-evaluations") { Description = "evaluation budget (default: the reference loop's 1 + 15·N, N + 15·N in individual mode)" };
         var devices = new Option<string>("--devices") { Description = "one evaluator per entry, comma-separated: cpu, cuda, cuda:N", DefaultValueFactory = _ => "cpu" };
+        var baseModel = new Option<string?>("--base") { Description = "the common base checkpoint (for task-vector merges)" };
+        var fisher = new Option<string[]>("--fisher") { Description = "per-model Fisher statistics (evolver stats), one per model in order: for --merge-method fisher", AllowMultipleArgumentsPerToken = true };
+        var gram = new Option<string[]>("--gram") { Description = "per-model RegMean Gram statistics, one per model in order: for --merge-method regmean", AllowMultipleArgumentsPerToken = true };
         var scratch = new Option<string?>("--scratch") { Description = $"where candidates are written for an external evaluator (default {EvaluatorSpec.DefaultScratch()})" };
         var output = new Option<string>("--out", "-o") { Description = "where to write the run config", Required = true };
         var force = new Option<bool>("--force") { Description = "overwrite an existing file" };
         var command = new Command("init", "write a commented run config for your own checkpoints and evaluator");
-        foreach (var option in new Option[] { models, evaluatorCommand, evaluatorKind, evaluatorUrl, task, mode, mergeMethod, budget, devices, scratch, output, force })
+        foreach (var option in new Option[] { models, evaluatorCommand, evaluatorKind, evaluatorUrl, task, mode, mergeMethod, budget, devices, baseModel, fisher, gram, scratch, output, force })
         {
             command.Options.Add(option);
         }
@@ -36,7 +39,7 @@ internal static class InitCommand
         {
             var flags = new InitFlags(result.GetValue(models) ?? [], result.GetValue(evaluatorCommand), result.GetValue(evaluatorKind)!, result.GetValue(evaluatorUrl),
                 result.GetValue(task), result.GetValue(mode)!, result.GetValue(mergeMethod)!, result.GetValue(budget), result.GetValue(devices)!,
-                result.GetValue(scratch));
+                result.GetValue(scratch), result.GetValue(baseModel), result.GetValue(fisher) ?? [], result.GetValue(gram) ?? []);
             var path = result.GetValue(output)!;
             if (File.Exists(path) && !result.GetValue(force))
             {
@@ -53,7 +56,8 @@ internal static class InitCommand
     }
 
     internal sealed record InitFlags(IReadOnlyList<string> Models, string? EvaluatorCommand, string EvaluatorKind, string? EvaluatorUrl, string? Task,
-        string Mode, string MergeMethod, long? MaxEvaluations, string Devices, string? Scratch = null);
+        string Mode, string MergeMethod, long? MaxEvaluations, string Devices, string? Scratch = null, string? Base = null,
+        IReadOnlyList<string>? Fisher = null, IReadOnlyList<string>? Gram = null);
 
     /// <summary>The run configuration the flags describe (paths made absolute, so the file runs from any directory).</summary>
     internal static RunConfiguration Build(InitFlags flags)
@@ -112,7 +116,13 @@ internal static class InitCommand
                 Devices = deviceList,
                 MaxEvaluations = flags.MaxEvaluations ?? ((individual ? n : 1) + (15L * n)),
             },
-            Population = new PopulationSpec { Models = [.. flags.Models.Select(Path.GetFullPath)] },
+            Population = new PopulationSpec
+            {
+                Models = [.. flags.Models.Select(Path.GetFullPath)],
+                Base = flags.Base is null ? null : Path.GetFullPath(flags.Base),
+                Fisher = [.. (flags.Fisher ?? []).Select(Path.GetFullPath)],
+                Gram = [.. (flags.Gram ?? []).Select(Path.GetFullPath)],
+            },
             Evaluator = flags.Scratch is { } scratchDirectory ? evaluator with { Scratch = Path.GetFullPath(scratchDirectory) } : evaluator,
             Task = taskReference,
         }, commented: false);

@@ -125,17 +125,37 @@ internal static class FitnessFactory
         }
     }
 
+    /// <summary>
+    /// Refuses, before a run directory is touched, merged-mode statistics that are missing or are not statistics of
+    /// the method's kind for this population (each file is read once and checked, then let go).
+    /// </summary>
+    public static void RequireStatistics(RunSettings settings, RunPopulation population)
+    {
+        if (settings.Mode != FitnessMode.Merged || settings.MergeMethod is not (FisherMerge.MethodName or RegMeanMerge.MethodName))
+        {
+            return;
+        }
+        var kind = settings.MergeMethod == FisherMerge.MethodName ? StatisticsKind.Fisher : StatisticsKind.Gram;
+        var layout = Checkpoint.ReadLayout(population.Members[0]);
+        var paths = kind == StatisticsKind.Fisher ? population.Fisher : population.Grams;
+        for (var slot = 0; slot < paths.Count; slot++)
+        {
+            StatisticsFiles.Load(StatisticsPath(paths, slot, kind), kind, layout).Dispose();
+        }
+    }
+
+    private static string StatisticsPath(IReadOnlyList<string?> paths, int slot, StatisticsKind kind) => paths[slot] ?? throw new EvolverException(
+        $"slot {slot} has no {StatisticsFiles.Code(kind)} statistics (give population.statistics.{StatisticsFiles.Code(kind)} = [...], rebuild the zoo, or use merge-method = average)");
+
     /// <summary>Each slot's statistics, checked to be statistics of that kind for this population's layout, on <paramref name="device"/>.</summary>
     private static List<WeightSet> LoadAll(RunPopulation population, StatisticsKind kind, Device device, List<WeightSet> owned)
     {
         var paths = kind == StatisticsKind.Fisher ? population.Fisher : population.Grams;
-        var name = StatisticsFiles.Code(kind);
         var layout = Checkpoint.ReadLayout(population.Members[0]);
         var sets = new List<WeightSet>();
         for (var slot = 0; slot < paths.Count; slot++)
         {
-            var path = paths[slot] ?? throw new EvolverException(
-                $"slot {slot} has no {name} statistics (give population.statistics.{name} = [...], rebuild the zoo, or use merge-method = average)");
+            var path = StatisticsPath(paths, slot, kind);
             var set = StatisticsFiles.Load(path, kind, layout);
             if (device.type != DeviceType.CPU)
             {

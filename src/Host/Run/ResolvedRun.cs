@@ -23,6 +23,7 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
     {
         var population = RunPopulation.Load(config.Population);
         check?.Invoke(population);
+        FitnessFactory.RequireStatistics(config.Settings, population);
         if (config.Simulation is not null)
         {
             return new ResolvedRun(config, population, null, null);

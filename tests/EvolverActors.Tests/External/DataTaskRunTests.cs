@@ -85,4 +85,21 @@ public sealed class DataTaskRunTests : IDisposable
         Assert.Single(error.TrimEnd().Split('\n'));
         Assert.False(Directory.Exists(_dir.File("runs/wrong")), "nothing may be written for a refused run");
     }
+
+    [Fact]
+    public void Models_given_as_fisher_statistics_are_refused_before_anything_starts()
+    {
+        var models = Enumerable.Range(0, 2).Select(k => TaskFiles.CnnCheckpoint(_dir.File($"cnn-{k}"), classes: 4, seed: 80 + k)).ToList();
+        var dev = TaskFiles.Idx(_dir, "dev", count: 8, classes: 4, seed: 1);
+        var task = TaskFiles.TaskFile(_dir, $"kind = image-classification\ndev {{ images = \"{dev.Images}\", labels = \"{dev.Labels}\" }}");
+        var config = _dir.File("fisher.conf");
+        var (code, _, error) = CliRunner.Run(["init", "--models", .. models, "--task", task, "--merge-method", "fisher", "--fisher", .. models, "--out", config]);
+        Assert.True(code == 0, error);
+
+        (code, _, error) = CliRunner.Run("run", "--config", config, "--runs", _dir.File("runs"));
+        Assert.Equal(2, code);
+        Assert.Single(error.TrimEnd().Split('\n'));
+        Assert.Contains("is a model checkpoint, not Fisher statistics", error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(_dir.File("runs/fisher")), "nothing may be written for a refused run");
+    }
 }
