@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Config;
+using EvolverActors.Tensors;
 using EvolverActors.Tensors.Evaluation;
 using EvolverActors.Tensors.Tasks;
 using static TorchSharp.torch;
@@ -28,6 +29,7 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
         {
             return new ResolvedRun(config, population, null, null);
         }
+        RequireProgram(config);
         var task = config.Task?.Resolve(config.Population.Quick);
         if (config.Evaluator.IsExternal || task is null)
         {
@@ -36,6 +38,24 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
         var data = task.Load(new TaskLoadContext(population.DataSeed, population.Members[0]));
         FitnessFactory.RequireFits(task, data, population);
         return new ResolvedRun(config, population, task, data);
+    }
+
+    /// <summary>A worker or command evaluator's program must exist (a path, or a name found on PATH), before anything starts.</summary>
+    private static void RequireProgram(RunConfiguration config)
+    {
+        if (config.Evaluator.Kind is not (EvaluatorKind.Worker or EvaluatorKind.Command))
+        {
+            return;
+        }
+        var program = config.Evaluator.Command[0];
+        var found = program.Contains('/', StringComparison.Ordinal)
+            ? File.Exists(program)
+            : (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+                .Any(directory => File.Exists(Path.Combine(directory, program)));
+        if (!found)
+        {
+            throw new EvolverException($"{config.Source}: evolver.run.evaluator.command: program '{program}' is not a file{(program.Contains('/', StringComparison.Ordinal) ? "" : " on PATH")}");
+        }
     }
 
     /// <summary>Each evaluator's fitness, by device.</summary>

@@ -96,6 +96,11 @@ public sealed class RunCommandErrorTests : IDisposable
             "lists 1000 devices: give 1 to 64");
 
     [Fact]
+    public void A_worker_program_that_does_not_exist_is_refused_before_anything_starts() =>
+        AssertRefused(WriteText($$"""evolver.run { population.zoo = "{{Zoo()}}", evaluator { kind = worker, command = ["/nonexistent/python", "w.py"] } }"""),
+            "evolver.run.evaluator.command: program '/nonexistent/python' is not a file");
+
+    [Fact]
     public void Unclosed_braces_are_refused() =>
         AssertRefused(WriteText($$"""evolver.run { task = simulated, population { zoo = "{{Zoo()}}" """), "'{' is never closed");
 
