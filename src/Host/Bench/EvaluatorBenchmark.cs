@@ -1,5 +1,4 @@
 using System.Text.Json.Nodes;
-using EvolverActors.Host.Config;
 using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Data;
 using EvolverActors.Tensors.Evaluation;
@@ -106,7 +105,4 @@ internal static class EvaluatorBenchmark
         }
         File.Delete(path);
     }
-
-    /// <summary>The default scratch directory (where runs write candidates).</summary>
-    public static string DefaultScratch => EvaluatorSpec.DefaultScratch();
 }

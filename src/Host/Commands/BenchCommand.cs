@@ -1,5 +1,6 @@
 using System.CommandLine;
 using EvolverActors.Host.Bench;
+using EvolverActors.Host.Config;
 using EvolverActors.Tensors.Tasks;
 using EvolverActors.Tensors.Weights;
 
@@ -38,7 +39,7 @@ internal static class BenchCommand
         var imageSize = new Option<int>("--image-size") { Description = "cnn input size; sets the candidate's size (224: 25.7 MB)", DefaultValueFactory = _ => 224 };
         var examples = new Option<int>("--examples") { Description = "dev images the built-in evaluator scores", DefaultValueFactory = _ => 16 };
         var repetitions = new Option<int>("--repetitions") { Description = "timed repetitions (median reported)", DefaultValueFactory = _ => 11 };
-        var scratch = new Option<string>("--scratch") { Description = "scratch directory candidates are written to", DefaultValueFactory = _ => EvaluatorBenchmark.DefaultScratch };
+        var scratch = new Option<string>("--scratch") { Description = "scratch directory candidates are written to", DefaultValueFactory = _ => EvaluatorSpec.DefaultScratch() };
         var command = new Command("evaluator", "per-candidate overhead of the external worker path (no-op Python worker) vs the built-in evaluator, and the candidate write vs the scratch device");
         foreach (var option in new Option[] { imageSize, examples, repetitions, scratch })
         {

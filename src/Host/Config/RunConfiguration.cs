@@ -58,23 +58,11 @@ internal sealed record RunConfiguration
 
     public static RunConfiguration Parse(Settings root)
     {
-        foreach (var key in root.Keys)
-        {
-            if (key != "evolver")
-            {
-                throw new EvolverException($"{root.Source}: unknown top-level key '{key}' (a run config holds one section '{Section}')");
-            }
-        }
         if (!root.Has(Section))
         {
             throw new EvolverException($"{root.Source}: has no '{Section}' section");
         }
-        var evolver = root.Section("evolver");
-        foreach (var key in evolver.Keys.Where(k => k != "run"))
-        {
-            throw new EvolverException($"{root.Source}: unknown key 'evolver.{key}' (did you mean '{Section}'?)");
-        }
-        var c = evolver.Section("run");
+        var c = root.Section(Section);
 
         var task = TaskReference.Parse(c);
         var simulated = task is { Name: SimulationSettings.Task };
@@ -104,7 +92,7 @@ internal sealed record RunConfiguration
                 }
             }
         }
-        c.RequireAllKnown();
+        root.RequireAllKnown(); // also refuses keys beside evolver.run
         return new RunConfiguration
         {
             Source = root.Source,

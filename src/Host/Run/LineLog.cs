@@ -7,8 +7,6 @@ internal sealed class LineLog(string path)
 {
     private readonly Lock _gate = new();
 
-    public string Path { get; } = path;
-
     public void Write(string line)
     {
         var stamped = $"{DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture)} {line}\n";
@@ -16,7 +14,7 @@ internal sealed class LineLog(string path)
         {
             lock (_gate)
             {
-                File.AppendAllText(Path, stamped);
+                File.AppendAllText(path, stamped);
             }
         }
         catch (IOException)

@@ -12,7 +12,8 @@ namespace EvolverActors.Host.Run;
 /// <summary>
 /// A run configuration with everything it names found and checked: the population (layouts), the task and its data
 /// (for the built-in evaluator), and that the population fits the task's model family. Made before a run directory
-/// is touched, and again by status, export and score.
+/// is touched, and again by export and score; the checks that read every byte are <see cref="RequireStartable"/>'s,
+/// which only <c>evolver run</c> pays.
 /// </summary>
 internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Population, IEvaluationTask? Task, TaskData? Data)
 {
@@ -24,7 +25,6 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
     {
         var population = RunPopulation.Load(config.Population);
         check?.Invoke(population);
-        FitnessFactory.RequireStatistics(config.Settings, population);
         if (config.Simulation is not null)
         {
             return new ResolvedRun(config, population, null, null);
@@ -38,6 +38,19 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
         var data = task.Load(new TaskLoadContext(population.DataSeed, population.Members[0]));
         FitnessFactory.RequireFits(task, data, population);
         return new ResolvedRun(config, population, task, data);
+    }
+
+    /// <summary>
+    /// What a new run must not start with, found by reading every member and statistics file once: NaN or infinite
+    /// weights, and merge statistics that are missing or not statistics of the method's kind for this population.
+    /// </summary>
+    public void RequireStartable()
+    {
+        foreach (var member in Population.Members)
+        {
+            Tensors.Checkpoints.Checkpoint.RequireFinite(member);
+        }
+        FitnessFactory.RequireStatistics(Config.Settings, Population);
     }
 
     /// <summary>A worker or command evaluator's program must exist (a path, or a name found on PATH), before anything starts.</summary>

@@ -41,6 +41,7 @@ internal static class RunLauncher
 
         // Everything that can be wrong with the input is found before the run directory is touched.
         var resolved = ResolvedRun.Resolve(request.Config);
+        resolved.RequireStartable();
         var population = resolved.Population;
         var fingerprint = resolved.Fingerprint();
 

@@ -13,10 +13,7 @@ internal sealed record RunPopulation(IReadOnlyList<string> Names, IReadOnlyList<
     IReadOnlyList<string?> Fisher, IReadOnlyList<string?> Grams, string? Base, int DataSeed,
     ZooManifest? Manifest = null, string? ZooDirectory = null)
 {
-    /// <summary>
-    /// Checks that every member exists, has the same layout (from headers; the first difference is named) and holds
-    /// only finite weights (one tensor at a time).
-    /// </summary>
+    /// <summary>Checks, from headers only, that every member exists and has the same layout (the first difference is named).</summary>
     public static RunPopulation Load(PopulationSpec spec)
     {
         var population = spec.Zoo is { } zoo ? FromZoo(zoo) : FromModels(spec);
@@ -32,10 +29,6 @@ internal sealed record RunPopulation(IReadOnlyList<string> Names, IReadOnlyList<
             }
         }
         Checkpoint.RequireSameLayout(population.Members);
-        foreach (var member in population.Members)
-        {
-            Checkpoint.RequireFinite(member);
-        }
         return population;
     }
 

@@ -44,8 +44,6 @@ public sealed class CandidateWriter : IDisposable
         }
     }
 
-    public string Root => _root;
-
     /// <summary>Writes <paramref name="weights"/> as a new checkpoint directory and returns its path.</summary>
     public string Write(WeightSet weights)
     {

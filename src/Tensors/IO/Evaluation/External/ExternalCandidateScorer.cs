@@ -9,7 +9,6 @@ namespace EvolverActors.Tensors.Evaluation;
 public sealed class ExternalCandidateScorer(ICheckpointScorer scorer, CandidateWriter writer, IReadOnlyCollection<string> splits) : ICandidateScorer
 {
     public IReadOnlyCollection<string> SplitNames { get; } = splits;
-    public ICheckpointScorer Scorer => scorer;
 
     /// <summary>Milliseconds the last candidate took to write (for the evaluator benchmark).</summary>
     public double LastWriteMs { get; private set; }
