@@ -6,6 +6,7 @@ using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Weights;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Actors.Evaluation;
@@ -13,7 +14,8 @@ namespace EvolverActors.Actors.Evaluation;
 /// <summary>
 /// Bound to one device, on its own thread (a pinned dispatcher): keeps the model skeleton and dev data resident
 /// (through its <see cref="IPopulationFitness"/>), syncs to the newest population version before each score,
-/// scores offspring it pulls from the breeder, and writes accepted offspring to the weight store when asked.
+/// scores offspring it pulls from the breeder against the population each was bred from (or, asked to re-score, the
+/// current one), and reports each score with the content hash of the weights it scored.
 /// Failures are reported as messages, never thrown across actors. One that fails
 /// <see cref="RunSettings.MaxConsecutiveFailures"/> scores in a row (or cannot set up its fitness) retires: it tells
 /// the steward and the breeder why, and stops.
@@ -26,7 +28,7 @@ public sealed class EvaluatorActor : ReceiveActor
     private readonly Device _device;
     private readonly IActorRef _steward;
     private readonly IActorRef _breeder;
-    private readonly Dictionary<string, (OffspringInfo Info, WeightLease Lease)> _held = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (OffspringInfo Info, WeightLease Lease, string Hash)> _held = new(StringComparer.Ordinal);
     private readonly EvaluatorHealth _health;
     private List<WeightLease> _population = [];
     private IPopulationFitness? _fitness;
@@ -48,7 +50,7 @@ public sealed class EvaluatorActor : ReceiveActor
         });
         Receive<RescoreOffspring>(m =>
         {
-            if (_held.TryGetValue(m.OffspringId, out var held) && !Score(held.Info, held.Lease))
+            if (_held.TryGetValue(m.OffspringId, out var held) && !Score(held.Info, held.Lease, held.Hash, m.Population))
             {
                 // The breeder retries it elsewhere; this evaluator lets go of it.
                 _held.Remove(m.OffspringId);
@@ -56,7 +58,6 @@ public sealed class EvaluatorActor : ReceiveActor
                 RetireIfDue();
             }
         });
-        Receive<PersistOffspring>(m => PersistChild(m.OffspringId));
         Receive<OffspringDecided>(m =>
         {
             if (_held.Remove(m.OffspringId, out var held))
@@ -129,9 +130,21 @@ public sealed class EvaluatorActor : ReceiveActor
             RequestNext();
             return;
         }
-        if (Score(info, lease))
+        string hash;
+        try
         {
-            _held[info.Id] = (info, lease);
+            hash = WeightHash.Of(lease.Weights);
+        }
+        catch (Exception e)
+        {
+            lease.Dispose();
+            _breeder.Tell(new OffspringFailed(info, $"{_name}: {Failed($"offspring {info.Id}", e)}"));
+            RequestNext();
+            return;
+        }
+        if (Score(info, lease, hash, info.BredFrom))
+        {
+            _held[info.Id] = (info, lease, hash);
         }
         else
         {
@@ -153,16 +166,17 @@ public sealed class EvaluatorActor : ReceiveActor
         }
     }
 
-    private bool Score(OffspringInfo info, WeightLease child)
+    /// <summary>Scores the child against <paramref name="population"/> (a fixed population, so the score does not depend on timing).</summary>
+    private bool Score(OffspringInfo info, WeightLease child, string hash, LedgerView population)
     {
         try
         {
-            Sync();
+            Sync(population);
             var watch = Stopwatch.StartNew();
             var score = _fitness!.ScoreCandidate(info.Target, child.Weights);
             _log.Debug("{0} scored {1} for slot {2}: {3:F4} in {4:F0} ms", _name, info.Id, info.Target, score, watch.Elapsed.TotalMilliseconds);
             _health.Succeeded();
-            _steward.Tell(new OffspringScored(info, score, _fitness.Version, _name, Self));
+            _steward.Tell(new OffspringScored(info, score, _fitness.Version, hash, _name, Self));
             return true;
         }
         catch (Exception e)
@@ -197,10 +211,9 @@ public sealed class EvaluatorActor : ReceiveActor
         return true;
     }
 
-    /// <summary>Brings the fitness to the newest known population, holding leases on its weights while it uses them.</summary>
-    private void Sync()
+    /// <summary>Brings the fitness to <paramref name="ledger"/>'s population, holding leases on its weights while it uses them.</summary>
+    private void Sync(LedgerView ledger)
     {
-        var ledger = _ledger ?? throw new InvalidOperationException("no population version received yet");
         if (_fitness!.Version == ledger.Version)
         {
             return;
@@ -229,7 +242,7 @@ public sealed class EvaluatorActor : ReceiveActor
         }
         try
         {
-            Sync();
+            Sync(_ledger ?? throw new InvalidOperationException("no population version received yet"));
             var version = _fitness!.Version;
             double? populationScore = _runtime.Settings.Mode == FitnessMode.Merged ? _fitness.ScorePopulation() : null;
             var slotScores = _runtime.Settings.Mode == FitnessMode.Individual
@@ -246,34 +259,9 @@ public sealed class EvaluatorActor : ReceiveActor
         }
     }
 
-    /// <summary>
-    /// Writes the accepted child to the store (fsynced) off this actor's thread, so the device goes on scoring;
-    /// a shared lease keeps the weights alive until the write is done.
-    /// </summary>
-    private void PersistChild(string id)
-    {
-        if (!_held.TryGetValue(id, out var held))
-        {
-            _steward.Tell(new OffspringPersistFailed(id, $"{_name} no longer holds offspring {id}"));
-            return;
-        }
-        var lease = held.Lease.Share();
-        var store = _runtime.Store;
-        Task.Run(() =>
-        {
-            using (lease)
-            {
-                store.Write(id, lease.Weights);
-            }
-        }).ContinueWith<object>(write => write.IsCompletedSuccessfully
-                ? new OffspringPersisted(id)
-                : new OffspringPersistFailed(id, write.Exception?.GetBaseException().Message ?? "the write was cancelled"),
-            TaskScheduler.Default).PipeTo(_steward);
-    }
-
     protected override void PostStop()
     {
-        foreach (var (_, lease) in _held.Values)
+        foreach (var (_, lease, _) in _held.Values)
         {
             lease.Dispose();
         }

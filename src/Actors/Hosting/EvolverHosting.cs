@@ -70,7 +70,7 @@ public static class EvolverHosting
             })
             .WithSqlPersistence(connectionString: connection, providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true)
             .WithShardRegion<MemberRegion>("member",
-                entityId => Props.Create(() => new MemberActor(runtime.RunId, int.Parse(entityId, CultureInfo.InvariantCulture))),
+                entityId => Props.Create(() => new MemberActor(int.Parse(entityId, CultureInfo.InvariantCulture))),
                 new MemberMessageExtractor(),
                 new ShardOptions { StateStoreMode = StateStoreMode.DData, RememberEntities = false, Role = Role })
             .WithSingleton<StewardProxy>("steward",

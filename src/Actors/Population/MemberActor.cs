@@ -1,56 +1,39 @@
 using Akka.Actor;
-using Akka.Event;
-using Akka.Persistence;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Storage;
 
 namespace EvolverActors.Actors.Population;
 
 /// <summary>
-/// One population slot (a sharding entity). It owns a lease on its current weights so they stay resident on
-/// this node's device, and persists every adoption. It never modifies weights: adopting swaps in another id,
-/// and the old weights are released only when no breeder or evaluator still holds a lease on them.
+/// One population slot (a sharding entity). It holds the weights the steward's ledger gives its slot: adopting means
+/// obtaining them (resident already, or loaded from a snapshot or checkpoint, or rebuilt from the recipe), which
+/// verifies they can be had before the steward goes on. The ledger is the one record of which weights a slot holds
+/// (docs/architecture.md §3), so a member persists nothing. With no memory budget it keeps its weights resident (a
+/// lease); under <c>memory.max-resident</c> it leaves them to the node's LRU cache, so memory does not grow with N.
 /// </summary>
-public sealed class MemberActor : ReceivePersistentActor
+public sealed class MemberActor : ReceiveActor
 {
-    private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly EvolverRuntime _runtime;
     private readonly int _slot;
     private string? _weightsId;
     private long _version;
     private WeightLease? _lease;
 
-    public MemberActor(string runId, int slot)
+    public MemberActor(int slot)
     {
         _runtime = EvolverRuntime.Get(Context.System);
         _slot = slot;
-        PersistenceId = $"member-{runId}-{slot}";
-
-        Recover<WeightsAdopted>(e => (_weightsId, _version) = (e.WeightsId, e.Version));
-        Recover<SnapshotOffer>(offer =>
-        {
-            if (offer.Snapshot is WeightsAdopted e)
-            {
-                (_weightsId, _version) = (e.WeightsId, e.Version);
-            }
-        });
-
-        Command<AdoptWeights>(Adopt);
-        Command<GetMemberWeights>(_ => Sender.Tell(new MemberWeights(_slot, _weightsId, _version, _lease is not null)));
-        Command<SaveSnapshotSuccess>(_ => { });
-        Command<SaveSnapshotFailure>(f => _log.Warning("member {0}: snapshot failed: {1}", _slot, f.Cause.Message));
+        Receive<AdoptWeights>(Adopt);
+        Receive<GetMemberWeights>(_ => Sender.Tell(new MemberWeights(_slot, _weightsId, _version, _lease is not null)));
     }
-
-    public override string PersistenceId { get; }
 
     private void Adopt(AdoptWeights command)
     {
-        if (command.WeightsId == _weightsId && _lease is not null)
+        if (command.WeightsId == _weightsId)
         {
             Sender.Tell(new WeightsAdoptedAck(_slot, _weightsId, _version));
             return;
         }
-        // Load (and so verify) the file before persisting: a missing or corrupt file is reported, never adopted.
         WeightLease lease;
         try
         {
@@ -61,30 +44,20 @@ public sealed class MemberActor : ReceivePersistentActor
             Sender.Tell(new AdoptionFailed(_slot, command.WeightsId, e.Message));
             return;
         }
-        var replyTo = Sender;
-        if (command.WeightsId == _weightsId)
+        var old = _lease;
+        (_weightsId, _version) = (command.WeightsId, command.Version);
+        if (_runtime.Settings.MaxResidentBytes > 0)
         {
-            // Recovery: the journal already says so; only residency was missing.
-            _lease = lease;
-            replyTo.Tell(new WeightsAdoptedAck(_slot, command.WeightsId, _version));
-            return;
+            lease.Dispose(); // obtained (so it can be had) and left to the cache
+            _lease = null;
         }
-        Persist(new WeightsAdopted(command.WeightsId, command.Version), e =>
+        else
         {
-            var old = _lease;
-            (_weightsId, _version, _lease) = (e.WeightsId, e.Version, lease);
-            old?.Dispose();
-            if (LastSequenceNr % 20 == 0)
-            {
-                SaveSnapshot(e);
-            }
-            replyTo.Tell(new WeightsAdoptedAck(_slot, e.WeightsId, e.Version));
-        });
+            _lease = lease;
+        }
+        old?.Dispose();
+        Sender.Tell(new WeightsAdoptedAck(_slot, _weightsId, _version));
     }
 
-    protected override void PostStop()
-    {
-        _lease?.Dispose();
-        base.PostStop();
-    }
+    protected override void PostStop() => _lease?.Dispose();
 }

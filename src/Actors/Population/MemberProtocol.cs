@@ -11,7 +11,7 @@ public interface IMemberCommand : IEvolverMessage
 /// <summary>Steward → member: hold these weights from now on (idempotent: re-sent after recovery).</summary>
 public sealed record AdoptWeights(int Slot, string WeightsId, long Version) : IMemberCommand;
 
-/// <summary>Member → steward: the weights are adopted (persisted and resident).</summary>
+/// <summary>Member → steward: the weights are adopted (obtained: resident, loaded or rebuilt).</summary>
 public sealed record WeightsAdoptedAck(int Slot, string WeightsId, long Version) : IEvolverMessage;
 
 /// <summary>Member → steward: the weights file is missing or corrupt (never substituted).</summary>
@@ -22,5 +22,5 @@ public sealed record GetMemberWeights(int Slot) : IMemberCommand;
 
 public sealed record MemberWeights(int Slot, string? WeightsId, long Version, bool Resident) : IEvolverMessage;
 
-/// <summary>Persisted by a member when it adopts new weights (never changes shape).</summary>
+/// <summary>Persisted by members of runs before recipes (read by nobody now; kept so old journals stay readable).</summary>
 public sealed record WeightsAdopted(string WeightsId, long Version) : IEvolverMessage;

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Evaluation;
 using static TorchSharp.torch;
@@ -6,18 +7,17 @@ using static TorchSharp.torch;
 namespace EvolverActors.Actors.Run;
 
 /// <summary>
-/// What the actors of one node share for a run: settings, the run directory, the weight store and the node's
-/// resident weights, and how to make an evaluator's fitness for a device. Installed as an ActorSystem extension
-/// by the host before the actors start; tests install their own (fakes included).
+/// What the actors of one node share for a run: settings, the run directory, the node's resident weights (a cache
+/// over snapshots, starting checkpoints and recipes), the recipes it knows, and how to make an evaluator's fitness for
+/// a device. Installed as an ActorSystem extension by the host before the actors start; tests install their own.
 /// </summary>
 public sealed class EvolverRuntime : IExtension
 {
-    public EvolverRuntime(RunSettings settings, string runId, WeightStore store, ResidentWeights resident,
+    public EvolverRuntime(RunSettings settings, string runId, ResidentWeights resident,
         Func<Device, IPopulationFitness> fitnessFactory, IReadOnlyList<string> initialWeights, RunDirectory? directory = null)
     {
         Settings = settings;
         RunId = runId;
-        Store = store;
         Resident = resident;
         FitnessFactory = fitnessFactory;
         InitialWeights = initialWeights;
@@ -26,15 +26,20 @@ public sealed class EvolverRuntime : IExtension
 
     public RunSettings Settings { get; }
     public string RunId { get; }
-    public WeightStore Store { get; }
     public ResidentWeights Resident { get; }
     public Func<Device, IPopulationFitness> FitnessFactory { get; }
 
-    /// <summary>The weight ids of the population at version 0 (already in the store).</summary>
+    /// <summary>The weight ids of the population at version 0 (content addresses of the starting checkpoints).</summary>
     public IReadOnlyList<string> InitialWeights { get; }
 
     /// <summary>Where status.json goes; null in tests that do not need it.</summary>
     public RunDirectory? Directory { get; }
+
+    /// <summary>The recipes of accepted offspring (fed by the steward) and of offspring in flight (by the breeder).</summary>
+    public RecipeBook Book { get; init; } = new();
+
+    /// <summary>The run's population snapshots; null when the run keeps none (tests).</summary>
+    public PopulationSnapshots? Snapshots { get; init; }
 
     public int Slots => InitialWeights.Count;
 

@@ -61,6 +61,26 @@ public sealed record RunSettings
     public int Patience { get; init; }
     public int SnapshotEvery { get; init; } = 50;
 
+    /// <summary>Acceptances between population snapshots (materialized members on disk; they bound a rebuild).</summary>
+    public int PopulationSnapshotEvery { get; init; } = 20;
+
+    /// <summary>
+    /// Steady-state: offspring n is bred from the population after decision n − Lag (fixed, so lineages do not depend
+    /// on how many evaluators there are or how fast they are; it also bounds how far ahead work is issued).
+    /// </summary>
+    public int Lag { get; init; } = 8;
+
+    /// <summary>Bytes of weights a node keeps resident beyond what is in use (0: unbounded; members pin their weights).</summary>
+    public long MaxResidentBytes { get; init; }
+
+    /// <summary>How many recent populations the ledger keeps for breeders (what offspring may still be bred from).</summary>
+    public int ViewWindow(int slots) => Math.Max(Lag, slots) + 1;
+
+    /// <summary>The decision count whose population offspring <paramref name="sequence"/> is bred from (docs/architecture.md §2).</summary>
+    public long BreedBase(long sequence, int slots) => Schedule == Schedule.Generational
+        ? sequence / slots * slots
+        : Math.Max(0, sequence - Lag);
+
     /// <summary>The settings that define a run: resuming with any of them changed is refused.</summary>
     public IReadOnlyDictionary<string, string> Identity() => new SortedDictionary<string, string>(StringComparer.Ordinal)
     {
@@ -79,6 +99,7 @@ public sealed record RunSettings
         ["breeding.granularity"] = Breeding.Granularity.ToString().ToLowerInvariant(),
         ["breeding.exclude"] = Breeding.Exclude?.ToString() ?? "",
         ["breeding.seed"] = Seed.ToString(CultureInfo.InvariantCulture),
+        ["breeding.lag"] = Schedule == Schedule.SteadyState ? Lag.ToString(CultureInfo.InvariantCulture) : "-",
     };
 
     /// <summary>Upper bounds that keep a typo from exhausting memory (1 000 evaluators, a queue of 20 000 offspring).</summary>
@@ -161,6 +182,9 @@ public sealed record RunSettings
             TargetScore = c.OptionalDouble("budget.target-score"),
             Patience = c.Int("budget.patience", 0, 0),
             SnapshotEvery = c.Int("persistence.snapshot-every", 50, 1, 1_000_000),
+            PopulationSnapshotEvery = c.Int("persistence.population-snapshot-every", 20, 1, 1_000_000),
+            Lag = c.Int("breeding.lag", 8, 0, MaxQueue),
+            MaxResidentBytes = c.OptionalBytes("memory.max-resident") ?? 0,
         };
         if (mode == FitnessMode.Merged)
         {

@@ -4,7 +4,12 @@ using EvolverActors.Tensors;
 namespace EvolverActors.Actors.Steward;
 
 /// <summary>A run's ledger and full lineage as read back from the journal (no actor of the run needs to be alive).</summary>
-public sealed record LedgerReport(StewardState State, IReadOnlyList<RunInitialized> Starts, IReadOnlyList<OffspringAccepted> Lineage, long Events);
+/// <remarks>
+/// <paramref name="Lineage"/> has every acceptance in one shape (runs before recipes wrote <see cref="OffspringAccepted"/>);
+/// <paramref name="Recipes"/> has the acceptances with their recipes (runs since).
+/// </remarks>
+public sealed record LedgerReport(StewardState State, IReadOnlyList<RunInitialized> Starts, IReadOnlyList<OffspringAccepted> Lineage, long Events,
+    IReadOnlyList<RecipeAccepted> Recipes);
 
 /// <summary>
 /// Replays the steward's events (all of them, ignoring snapshots) and hands back the ledger and the lineage,
@@ -15,6 +20,7 @@ public sealed class LedgerReader : ReceivePersistentActor
     private readonly StewardState _state = new();
     private readonly List<RunInitialized> _starts = [];
     private readonly List<OffspringAccepted> _lineage = [];
+    private readonly List<RecipeAccepted> _recipes = [];
     private long _events;
 
     private readonly TaskCompletionSource<LedgerReport> _result;
@@ -28,10 +34,17 @@ public sealed class LedgerReader : ReceivePersistentActor
         Recover<OffspringRejected>(e => Add(e, null));
         Recover<OffspringDropped>(e => Add(e, null));
         Recover<OffspringEvaluationFailed>(e => Add(e, null));
+        Recover<RecipeAccepted>(e => Add(e, () =>
+        {
+            _lineage.Add(e.ToLineage());
+            _recipes.Add(e);
+        }));
+        Recover<RecipeRejected>(e => Add(e, null));
+        Recover<RecipeFailed>(e => Add(e, null));
         Recover<RunFinished>(e => Add(e, null));
         Recover<RecoveryCompleted>(_ =>
         {
-            result.TrySetResult(new LedgerReport(_state, _starts, _lineage, _events));
+            result.TrySetResult(new LedgerReport(_state, _starts, _lineage, _events, _recipes));
             Context.Stop(Self);
         });
         CommandAny(_ => { });

@@ -8,9 +8,14 @@ using EvolverActors.Actors.Storage;
 
 namespace EvolverActors.Actors.Steward;
 
-/// <summary>The steward's running phase: registrations, scores, the write-ahead acceptance, budgets.</summary>
+/// <summary>The steward's running phase: registrations, scores, in-order decisions, snapshots, budgets.</summary>
 public sealed partial class StewardActor
 {
+    /// <summary>A population snapshot finished (null reason) or failed, off the actor's thread.</summary>
+    private sealed record SnapshotWritten(long Decided, string? Failure);
+
+    private bool _snapshotting;
+
     private void Running()
     {
         Command<RegisterEvaluator>(m =>
@@ -20,7 +25,7 @@ public sealed partial class StewardActor
                 return; // retired this session: it takes no more work
             }
             Context.Watch(m.Evaluator);
-            if (_state.Initialized)
+            if (Ledger.Initialized)
             {
                 m.Evaluator.Tell(new LedgerChanged(CurrentView()));
             }
@@ -29,28 +34,43 @@ public sealed partial class StewardActor
         Command<EvaluatorRetired>(m =>
         {
             _evaluators.Retire(m.Evaluator, m.Reason);
-            EvaluatorGone(m.Evaluator, "its evaluator was retired before writing the file");
+            EvaluatorGone(m.Evaluator);
         });
         Command<PopulationScoreFailed>(OnPopulationScoreFailed);
         Command<RegisterBreeder>(m =>
         {
             _breeders.Add(m.Breeder);
-            if (_state.Initialized)
+            if (Ledger.Initialized)
             {
-                m.Breeder.Tell(new LedgerChanged(CurrentView()));
+                m.Breeder.Tell(BreedingStart());
             }
         });
         Command<PopulationScored>(OnPopulationScored);
-        Command<OffspringScored>(OnScored);
-        Command<OffspringPersisted>(OnPersisted);
-        Command<OffspringPersistFailed>(m => Reject(_accepting!, $"file could not be written: {m.Reason}"));
-        Command<OffspringLost>(OnLost);
+        Command<OffspringScored>(m =>
+        {
+            if (_evaluators.IsGone(m.EvaluatorRef))
+            {
+                return; // scored by an evaluator since retired or stopped: the breeder has re-issued it to the others
+            }
+            Perform(_machine.Offer(m));
+            Decide();
+        });
+        Command<OffspringLost>(m =>
+        {
+            Perform(_machine.Offer(m));
+            Decide();
+        });
         Command<WeightsAdoptedAck>(_ => { });
         Command<AdoptionFailed>(failed => End("failed", $"slot {failed.Slot}: weights '{failed.WeightsId}' cannot be loaded: {failed.Problem}", 2));
-        Command<Terminated>(OnTerminated);
-        Command<CheckBudget>(_ => CheckStop());
+        Command<Terminated>(t =>
+        {
+            _evaluators.Remove(t.ActorRef);
+            EvaluatorGone(t.ActorRef);
+        });
+        Command<CheckBudget>(_ => Decide());
         Command<GetRunProgress>(_ => Sender.Tell(Progress()));
         Command<StopRun>(m => Stop(m.Reason));
+        Command<SnapshotWritten>(OnSnapshotWritten);
         // Events are kept after a snapshot: they are the lineage record (snapshots only shorten recovery).
         Command<SaveSnapshotSuccess>(_ => { });
         Command<SaveSnapshotFailure>(f => _log.Warning("steward snapshot failed: {0}", f.Cause.Message));
@@ -58,7 +78,7 @@ public sealed partial class StewardActor
 
     private void OnPopulationScored(PopulationScored m)
     {
-        if (_state.Initialized)
+        if (Ledger.Initialized)
         {
             return;
         }
@@ -66,18 +86,22 @@ public sealed partial class StewardActor
         var evaluations = Settings.Mode == FitnessMode.Merged ? 1 : _runtime.Slots;
         Persist(new RunInitialized([.. _runtime.InitialWeights], m.SlotScores, m.PopulationScore, evaluations, DateTime.UtcNow), e =>
         {
-            _state.Apply(e);
-            _log.Info("run {0} initialised: best dev {1:F4}", _runtime.RunId, _state.BestDev(Settings.Mode));
+            _machine.Apply(e);
+            _log.Info("run {0} initialised: best dev {1:F4}", _runtime.RunId, Ledger.BestDev(Settings.Mode));
             Broadcast();
+            foreach (var breeder in _breeders)
+            {
+                breeder.Tell(BreedingStart());
+            }
             WriteStatus(force: true);
-            CheckStop();
+            Decide();
         });
     }
 
     /// <summary>The evaluator asked could not score the population: ask the next healthy one (the failing one counted it).</summary>
     private void OnPopulationScoreFailed(PopulationScoreFailed m)
     {
-        if (_state.Initialized || !m.EvaluatorRef.Equals(_evaluators.InitialScorer))
+        if (Ledger.Initialized || !m.EvaluatorRef.Equals(_evaluators.InitialScorer))
         {
             return;
         }
@@ -87,238 +111,196 @@ public sealed partial class StewardActor
     }
 
     /// <summary>
-    /// An offspring failed on every retry: it counts as one (failed) evaluation, so a run whose evaluators keep failing
-    /// still reaches its budget. Decided in turn with the scores (held while an acceptance is under way).
+    /// Decides whatever is due, in sequence order: the events are stored in one batch, and each decision's effects
+    /// happen once its event is applied. Then the stopping rules are looked at.
     /// </summary>
-    private void OnLost(OffspringLost m)
+    private void Decide()
     {
-        if (_accepting is not null)
+        var steps = _machine.Drain(DateTime.UtcNow);
+        var stored = steps.Where(s => s.Event is not null).ToList();
+        var trailing = steps.Where(s => s.Event is null).SelectMany(s => s.Effects).ToList();
+        if (stored.Count == 0)
         {
-            Stash.Stash();
+            Perform(trailing);
+            CheckStop();
             return;
         }
-        var decided = new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView());
-        if (_stopping || _state.RecordFailure(Settings, m.Offspring, m.Reason, DateTime.UtcNow) is not { } failed)
+        var done = 0;
+        PersistAll(stored.Select(s => s.Event!), e =>
         {
-            // Stopping, finished or over budget: abandoned like a late score.
-            Tell(_breeders, decided);
-            Self.Tell(CheckBudget.Instance);
-            return;
-        }
-        _pendingFailures[failed] = m.Offspring;
-        Persist(failed, e =>
-        {
-            _pendingFailures.Remove(e);
-            _state.Apply(e);
-            Tell(_breeders, new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
+            var step = stored[done++];
+            _machine.Apply(e);
+            Perform(step.Effects);
+            if (done < stored.Count)
+            {
+                return;
+            }
+            Perform(trailing);
             WriteStatus(force: false);
+            // Checked as a command of its own: more outcomes may be due, and the stopping rules may hold now.
             Self.Tell(CheckBudget.Instance);
         });
     }
 
-    private void OnScored(OffspringScored m)
+    private void Perform(IEnumerable<StewardEffect> effects)
     {
-        if (_evaluators.IsGone(m.EvaluatorRef))
+        foreach (var effect in effects)
         {
-            // Scored by an evaluator since retired or stopped: the breeder has re-issued the offspring to the others.
-            return;
-        }
-        if (_accepting is not null)
-        {
-            Stash.Stash(); // one acceptance at a time: decide this one against the version that results
-            return;
-        }
-        // A re-score finishes a decision already under way, so it is let through even at the budget.
-        var overBudget = _state.Evaluations >= Settings.MaxEvaluations && !_rescores.ContainsKey(m.Offspring.Id);
-        if (_state.Finished || _stopping || overBudget)
-        {
-            // Stopping, or over budget (results still in flight when the last counted one was decided): abandoned.
-            m.EvaluatorRef.Tell(new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
-            Tell(_breeders, new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, false, CurrentView()));
-            if (overBudget)
+            switch (effect)
             {
-                Self.Tell(CheckBudget.Instance); // the run may be waiting for exactly this to finish
+                case NotifyDecided n:
+                    var decided = new OffspringDecided(n.Offspring.Id, n.Offspring.Sequence, n.Accepted, CurrentView(), n.Decided);
+                    n.Evaluator?.Tell(decided);
+                    Tell(_breeders, decided);
+                    break;
+                case ReleaseCopy r:
+                    r.Evaluator.Tell(new OffspringDecided(r.Offspring.Id, r.Offspring.Sequence, false, CurrentView(), Decided: false));
+                    break;
+                case AskRescore r:
+                    r.Evaluator.Tell(new RescoreOffspring(r.Offspring.Id, r.Population));
+                    break;
+                case Adopt a:
+                    var e = a.Accepted;
+                    _runtime.Book.Add(e.WeightsId, e.Recipe, e.ContentHash);
+                    _members.Tell(new AdoptWeights(e.Slot, e.WeightsId, e.Version));
+                    _log.Info("version {0}: slot {1} := {2} (dev {3:F4}, was {4:F4}; {5})", e.Version, e.Slot, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
+                    if (Ledger.Accepted % Settings.SnapshotEvery == 0)
+                    {
+                        SaveSnapshot(new StewardSnapshot(Ledger.Copy()));
+                    }
+                    if (Ledger.Accepted % Settings.PopulationSnapshotEvery == 0)
+                    {
+                        SnapshotPopulationInBackground();
+                    }
+                    Broadcast();
+                    break;
+                default:
+                    throw new InvalidOperationException($"unknown steward effect {effect.GetType().Name}");
             }
-            return;
-        }
-        _state.Evaluations++;
-        var decision = _state.Decide(Settings.Mode, m.Offspring, m.Score, m.ScoredAtVersion, _rescores.GetValueOrDefault(m.Offspring.Id));
-        switch (decision.Verdict)
-        {
-            case Verdict.Accept:
-                _accepting = m;
-                m.EvaluatorRef.Tell(new PersistOffspring(m.Offspring.Id));
-                break;
-            case Verdict.Rescore:
-                _rescores[m.Offspring.Id] = _rescores.GetValueOrDefault(m.Offspring.Id) + 1;
-                m.EvaluatorRef.Tell(new RescoreOffspring(m.Offspring.Id, _state.Version));
-                break;
-            default:
-                if (!double.IsFinite(m.Score))
-                {
-                    _log.Warning("offspring {0} from {1}: {2}; rejected", m.Offspring.Id, m.Evaluator, decision.Reason);
-                }
-                Reject(m, decision.Reason);
-                break;
-        }
-    }
-
-    private void Reject(OffspringScored m, string reason)
-    {
-        var o = m.Offspring;
-        var rejected = new OffspringRejected(o.Target, o.Operator, m.Score, m.ScoredAtVersion, reason, _state.Evaluations);
-        if (_accepting?.Offspring.Id == o.Id)
-        {
-            _deciding = m;
-            Persist(rejected, e =>
-            {
-                _state.Apply(e);
-                FinishDecision(m, accepted: false);
-            });
-            return;
-        }
-        // A rejection changes no weights, so it need not hold up the next decision: PersistAsync lets the
-        // journal batch rejections. The evaluator and breeder hear of it once it is stored.
-        _pendingRejections[rejected] = m;
-        PersistAsync(rejected, e =>
-        {
-            _pendingRejections.Remove(e);
-            _state.Apply(e);
-            FinishDecision(m, accepted: false);
-        });
-    }
-
-    /// <summary>The child's file is durable: persist the acceptance, then let the member adopt.</summary>
-    private void OnPersisted(OffspringPersisted m)
-    {
-        if (_accepting is null || _accepting.Offspring.Id != m.OffspringId)
-        {
-            return;
-        }
-        var scored = _accepting;
-        var o = scored.Offspring;
-        var previous = Settings.Mode == FitnessMode.Merged ? _state.PopulationScore ?? double.NaN : _state.SlotScores[o.Target];
-        var accepted = new OffspringAccepted(_state.Version + 1, o.Target, o.Id, _state.SlotWeights[o.Target], o.Parents, o.ParentWeights,
-            o.Operator, o.F, o.CR, o.Crossover, o.JRand, o.Granularity, o.Seed, scored.Score, previous, _state.Evaluations, scored.Evaluator, DateTime.UtcNow);
-        _deciding = scored;
-        Persist(accepted, e =>
-        {
-            _state.Apply(e);
-            _members.Tell(new AdoptWeights(e.Slot, e.WeightsId, e.Version));
-            _log.Info("version {0}: slot {1} := {2} (dev {3:F4}, was {4:F4}; {5})", e.Version, e.Slot, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
-            if (_state.Accepted % Settings.SnapshotEvery == 0)
-            {
-                SaveSnapshot(new StewardSnapshot(_state.Copy()));
-            }
-            Broadcast();
-            FinishDecision(scored, accepted: true);
-        });
-    }
-
-    private void FinishDecision(OffspringScored m, bool accepted)
-    {
-        if (ReferenceEquals(_deciding, m))
-        {
-            _deciding = null;
-        }
-        _rescores.Remove(m.Offspring.Id);
-        var decided = new OffspringDecided(m.Offspring.Id, m.Offspring.Generation, accepted, CurrentView());
-        m.EvaluatorRef.Tell(decided);
-        Tell(_breeders, decided);
-        if (_accepting?.Offspring.Id == m.Offspring.Id)
-        {
-            _accepting = null;
-            Stash.UnstashAll();
-        }
-        WriteStatus(force: false);
-        // Checked as a command of its own: this may run inside a PersistAsync handler, where a nested Persist
-        // would leave later commands stashed.
-        Self.Tell(CheckBudget.Instance);
-    }
-
-    /// <summary>
-    /// The journal refused a decision event (it is not stored, and the actor goes on): the offspring is told it was
-    /// not accepted, without a record, so nothing unrecorded is ever adopted and the acceptance in progress does not
-    /// hold every later score in the stash.
-    /// </summary>
-    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
-    {
-        base.OnPersistRejected(cause, @event, sequenceNr);
-        if (@event is OffspringRejected rejected && _pendingRejections.Remove(rejected, out var pending))
-        {
-            FinishDecision(pending, accepted: false);
-            return;
-        }
-        if (@event is OffspringEvaluationFailed failed && _pendingFailures.Remove(failed, out var lost))
-        {
-            Tell(_breeders, new OffspringDecided(lost.Id, lost.Generation, false, CurrentView()));
-            return;
-        }
-        if (@event is OffspringAccepted or OffspringRejected && _deciding is { } m)
-        {
-            FinishDecision(m, accepted: false);
         }
     }
 
     private void CheckStop()
     {
-        if (_state.Finished || _stopping || !_state.Initialized || _accepting is not null)
+        if (Ledger.Finished || _machine.Stopping || !Ledger.Initialized || _machine.Rescoring is not null)
         {
             return;
         }
-        if (_state.StopReason(Settings, Elapsed) is { } reason)
+        if (Ledger.StopReason(Settings, _session.Elapsed) is { } reason)
         {
             Persist(new RunFinished(reason, DateTime.UtcNow), e =>
             {
-                _state.Apply(e);
-                SaveSnapshot(new StewardSnapshot(_state.Copy()));
+                _machine.Apply(e);
+                Perform(_machine.AbandonWaiting());
+                SaveSnapshot(new StewardSnapshot(Ledger.Copy()));
                 Broadcast();
                 _log.Info("run {0} finished: {1}", _runtime.RunId, reason);
+                if (SnapshotPopulationNow() is { } failure)
+                {
+                    EndOnFailure(failure, JournalFailedExitCode);
+                    return;
+                }
                 End("finished", reason, 0);
             });
         }
     }
 
-    /// <summary>Graceful stop: no new work; in-flight offspring are abandoned (never accepted); the run stays resumable.</summary>
+    /// <summary>Graceful stop: no new work; offspring not yet decided are abandoned (never accepted); the run stays resumable.</summary>
     private void Stop(string reason)
     {
-        _stopping = true;
-        Tell(_breeders, new StopBreeding(reason));
-        if (_accepting is null)
+        if (_machine.Stopping)
         {
-            SaveSnapshot(new StewardSnapshot(_state.Copy()));
-            End("stopped", reason, 0);
             return;
         }
-        // Let the acceptance in progress complete (its file may already be written); then stop.
-        Timers.StartSingleTimer("stop", new StopRun(reason), TimeSpan.FromMilliseconds(50));
-    }
-
-    private void OnTerminated(Terminated terminated)
-    {
-        _evaluators.Remove(terminated.ActorRef);
-        EvaluatorGone(terminated.ActorRef, "its evaluator stopped before writing the file");
+        _machine.Stopping = true;
+        Tell(_breeders, new StopBreeding(reason));
+        Perform(_machine.AbandonWaiting());
+        SaveSnapshot(new StewardSnapshot(Ledger.Copy()));
+        if (SnapshotPopulationNow() is { } failure)
+        {
+            EndOnFailure(failure, JournalFailedExitCode);
+            return;
+        }
+        End("stopped", reason, 0);
     }
 
     /// <summary>
-    /// An evaluator retired or stopped: its acceptance in progress is rejected, the initial scoring goes to another,
+    /// An evaluator retired or stopped: the initial scoring goes to another (its offspring are re-issued by the breeder),
     /// and with no healthy evaluator left the run ends (status 5) instead of waiting for work nobody can do.
     /// </summary>
-    private void EvaluatorGone(IActorRef evaluator, string rejection)
+    private void EvaluatorGone(IActorRef evaluator)
     {
-        if (_accepting?.EvaluatorRef.Equals(evaluator) == true && !ReferenceEquals(_deciding, _accepting))
-        {
-            Reject(_accepting, rejection);
-        }
         RequestInitialScore(after: evaluator);
-        if (_stopping || _state.Finished || _evaluators.NoneHealthyReason() is not { } reason)
+        if (_machine.Stopping || Ledger.Finished || _evaluators.NoneHealthyReason() is not { } reason)
         {
             return;
         }
-        _stopping = true;
+        _machine.Stopping = true;
         Tell(_breeders, new StopBreeding(reason));
-        SaveSnapshot(new StewardSnapshot(_state.Copy()));
+        Perform(_machine.AbandonWaiting());
+        SaveSnapshot(new StewardSnapshot(Ledger.Copy()));
         End("failed", reason, NoHealthyEvaluatorExitCode);
+    }
+
+    /// <summary>Every K acceptances: a population snapshot, written off this thread (one at a time; a skipped one is caught up by the next).</summary>
+    private void SnapshotPopulationInBackground()
+    {
+        if (_runtime.Snapshots is not { } snapshots || _snapshotting)
+        {
+            return;
+        }
+        _snapshotting = true;
+        var (decided, version, members, keep) = SnapshotContent();
+        var resident = _runtime.Resident;
+        Task.Run(() =>
+        {
+            snapshots.Write(decided, version, members, keep, resident.Acquire);
+            return new SnapshotWritten(decided, null);
+        }).ContinueWith(t => t.IsCompletedSuccessfully
+            ? t.Result
+            : new SnapshotWritten(decided, t.Exception?.GetBaseException().Message ?? "cancelled"), TaskScheduler.Default).PipeTo(Self);
+    }
+
+    private void OnSnapshotWritten(SnapshotWritten m)
+    {
+        _snapshotting = false;
+        if (m.Failure is null)
+        {
+            _log.Info("population snapshot after {0} decisions written", m.Decided);
+            return;
+        }
+        // Disk full or failing: the journal may go next. Stop now, resumable, rather than run on without a bound on replay.
+        _machine.Stopping = true;
+        Tell(_breeders, new StopBreeding("snapshot storage failed"));
+        Perform(_machine.AbandonWaiting());
+        EndOnFailure($"the population snapshot could not be written: {m.Failure}; nothing accepted is lost (the journal has every "
+            + "recipe), free space and run the same command again to resume", JournalFailedExitCode);
+    }
+
+    /// <summary>A snapshot at a clean stop, on this thread (the run is ending); the failure, or null.</summary>
+    private string? SnapshotPopulationNow()
+    {
+        if (_runtime.Snapshots is not { } snapshots || !Ledger.Initialized || Ledger.Accepted == 0)
+        {
+            return null;
+        }
+        try
+        {
+            var (decided, version, members, keep) = SnapshotContent();
+            snapshots.Write(decided, version, members, keep, _runtime.Resident.Acquire);
+            return null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Tensors.EvolverException)
+        {
+            return $"the population snapshot could not be written: {e.Message}; nothing accepted is lost (the journal has every recipe)";
+        }
+    }
+
+    /// <summary>What a snapshot keeps: the pinned ids that are not starting checkpoints (those are referenced in place).</summary>
+    private (long Decided, long Version, string[] Members, string[] Keep) SnapshotContent()
+    {
+        var starting = _runtime.InitialWeights.ToHashSet(StringComparer.Ordinal);
+        return (Ledger.NextSequence, Ledger.Version, [.. Ledger.SlotWeights], [.. Ledger.PinnedIds().Where(id => !starting.Contains(id))]);
     }
 
     private static void Tell(IEnumerable<IActorRef> targets, object message)

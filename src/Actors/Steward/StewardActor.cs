@@ -8,10 +8,11 @@ using EvolverActors.Actors.Run;
 namespace EvolverActors.Actors.Steward;
 
 /// <summary>
-/// One per run (a cluster singleton): decides acceptance and keeps the run's ledger. An acceptance is made
-/// durable in write-ahead order: the evaluator writes and fsyncs the child's file, then the steward persists
-/// <see cref="OffspringAccepted"/>, then the member adopts. Acceptances are serialised (scores arriving while one is
-/// in progress are stashed), so every decision compares against the current version.
+/// One per run (a cluster singleton): decides acceptance and keeps the run's ledger, the one journal of the run.
+/// The protocol is the pure <see cref="StewardMachine"/>; this actor persists its events, applies them and performs
+/// its effects. An acceptance is write-ahead (docs/architecture.md §3): the <see cref="RecipeAccepted"/> event is
+/// stored, then the member adopts by materializing the child (usually resident already). No weight file is written
+/// per acceptance; population snapshots bound the rebuild.
 /// </summary>
 public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 {
@@ -20,21 +21,9 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     private readonly IActorRef _members;
     private readonly EvaluatorRoster _evaluators;
     private readonly HashSet<IActorRef> _breeders = [];
-    private readonly Dictionary<string, int> _rescores = new(StringComparer.Ordinal);
     private readonly HashSet<int> _awaitingAdoption = [];
     private readonly Stopwatch _session = Stopwatch.StartNew();
-    private StewardState _state = new();
-    private OffspringScored? _accepting;
-
-    /// <summary>The offspring whose decision event (accepted or rejected) is being persisted (Persist stashes the rest).</summary>
-    private OffspringScored? _deciding;
-
-    /// <summary>Rejections being persisted asynchronously, by event (reference identity), so a refused write is still decided.</summary>
-    private readonly Dictionary<OffspringRejected, OffspringScored> _pendingRejections = new(ReferenceEqualityComparer.Instance);
-
-    /// <summary>Failed evaluations being persisted, by event (reference identity), so a refused write still releases the offspring.</summary>
-    private readonly Dictionary<OffspringEvaluationFailed, OffspringInfo> _pendingFailures = new(ReferenceEqualityComparer.Instance);
-    private bool _stopping;
+    private readonly StewardMachine _machine;
 
     /// <summary>How this session ended, once it has (later status writes keep saying so).</summary>
     private RunEnded? _end;
@@ -47,21 +36,27 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         _runtime = EvolverRuntime.Get(Context.System);
         _members = members;
         _evaluators = new EvaluatorRoster(_runtime.Settings.Devices.Count);
+        _machine = new StewardMachine(_runtime.Settings);
+        _machine.Ledger.ViewWindow = _runtime.Settings.ViewWindow(_runtime.Slots);
         PersistenceId = $"steward-{_runtime.RunId}";
 
         Recover<SnapshotOffer>(offer =>
         {
             if (offer.Snapshot is StewardSnapshot snapshot)
             {
-                _state = snapshot.State.Copy(); // the store's object stays as it was saved
+                _machine.Ledger = snapshot.State.Copy(); // the store's object stays as it was saved
+                _machine.Ledger.ViewWindow = _runtime.Settings.ViewWindow(_runtime.Slots);
             }
         });
-        Recover<RunInitialized>(e => _state.Apply(e));
-        Recover<OffspringAccepted>(e => _state.Apply(e));
-        Recover<OffspringRejected>(e => _state.Apply(e));
-        Recover<OffspringDropped>(e => _state.Apply(e));
-        Recover<OffspringEvaluationFailed>(e => _state.Apply(e));
-        Recover<RunFinished>(e => _state.Apply(e));
+        Recover<RunInitialized>(_machine.Apply);
+        Recover<OffspringAccepted>(_machine.Apply);
+        Recover<OffspringRejected>(_machine.Apply);
+        Recover<OffspringDropped>(_machine.Apply);
+        Recover<OffspringEvaluationFailed>(_machine.Apply);
+        Recover<RecipeAccepted>(_machine.Apply);
+        Recover<RecipeRejected>(_machine.Apply);
+        Recover<RecipeFailed>(_machine.Apply);
+        Recover<RunFinished>(_machine.Apply);
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Adopting();
@@ -73,25 +68,31 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 
     private RunSettings Settings => _runtime.Settings;
 
+    private StewardState Ledger => _machine.Ledger;
+
     /// <summary>After recovery: finished runs report; others make every member hold its ledger weights first.</summary>
     private void OnRecovered()
     {
-        _sessionStartEvaluations = _state.Evaluations;
-        if (_state.Finished)
+        _sessionStartEvaluations = Ledger.Evaluations;
+        foreach (var (id, accepted) in Ledger.Recipes)
         {
-            _log.Info("run {0} already finished: {1}", _runtime.RunId, _state.FinishedReason);
-            End("finished", _state.FinishedReason!, 0);
+            _runtime.Book.Add(id, accepted.Recipe, accepted.ContentHash);
+        }
+        if (Ledger.Finished)
+        {
+            _log.Info("run {0} already finished: {1}", _runtime.RunId, Ledger.FinishedReason);
+            End("finished", Ledger.FinishedReason!, 0);
             return;
         }
-        var weights = _state.Initialized ? _state.SlotWeights : [.. _runtime.InitialWeights];
+        var weights = Ledger.Initialized ? Ledger.SlotWeights : [.. _runtime.InitialWeights];
         for (var slot = 0; slot < weights.Length; slot++)
         {
             _awaitingAdoption.Add(slot);
-            _members.Tell(new AdoptWeights(slot, weights[slot], _state.Version));
+            _members.Tell(new AdoptWeights(slot, weights[slot], Ledger.Version));
         }
     }
 
-    /// <summary>Phase 1: waiting for every member to hold its weights (a missing file stops the run here).</summary>
+    /// <summary>Phase 1: waiting for every member to hold its weights (weights that cannot be obtained stop the run here).</summary>
     private void Adopting()
     {
         Command<WeightsAdoptedAck>(ack =>
@@ -113,7 +114,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 
     private void Start()
     {
-        if (_state.Initialized)
+        if (Ledger.Initialized)
         {
             Broadcast();
             return;
@@ -121,14 +122,14 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         RequestInitialScore();
     }
 
-    private LedgerView CurrentView() => _state.Initialized
-        ? _state.View()
+    private LedgerView CurrentView() => Ledger.Initialized
+        ? Ledger.View()
         : new LedgerView(0, [.. _runtime.InitialWeights], new double[_runtime.Slots], null, false);
 
     /// <summary>Asks one healthy evaluator for the initial scores: the next after <paramref name="after"/>, the one that just failed them.</summary>
     private void RequestInitialScore(IActorRef? after = null)
     {
-        if (_evaluators.InitialScorer is not null || _state.Initialized || _stopping)
+        if (_evaluators.InitialScorer is not null || Ledger.Initialized || _machine.Stopping)
         {
             return;
         }
@@ -141,24 +142,31 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         evaluator.Tell(new ScorePopulation(0));
     }
 
+    /// <summary>The population to every evaluator, and where to breed from to every breeder.</summary>
     private void Broadcast()
     {
         var view = new LedgerChanged(CurrentView());
-        foreach (var target in _evaluators.Healthy.Concat(_breeders))
+        foreach (var target in _evaluators.Healthy)
         {
             target.Tell(view);
         }
+        foreach (var breeder in _breeders)
+        {
+            breeder.Tell(view);
+        }
     }
 
-    private TimeSpan Elapsed => _session.Elapsed;
+    /// <summary>Where a breeder starts: the first undecided offspring, the budget's last, and the populations it breeds from.</summary>
+    private BreedFrom BreedingStart() =>
+        new(Ledger.NextSequence, Ledger.NextSequence + Math.Max(0, Settings.MaxEvaluations - Ledger.Evaluations), [.. Ledger.Views]);
 
     private RunProgress Progress()
     {
-        var rate = (_state.Evaluations - _sessionStartEvaluations) / Math.Max(1e-9, _session.Elapsed.TotalSeconds);
-        double? eta = rate > 0 ? Math.Max(0, Settings.MaxEvaluations - _state.Evaluations) / rate : null;
-        var state = _end?.State ?? (_state.Finished ? "finished" : _stopping ? "stopped" : "running");
-        return new RunProgress(state, _state.Evaluations, _state.Accepted, _state.Rejected, _state.Dropped + _state.Failed, _state.BestDev(Settings.Mode),
-            _state.PopulationScore, _state.Version, rate, eta, _state.FinishedReason ?? _end?.Reason, CurrentView(), _state.Failed);
+        var rate = (Ledger.Evaluations - _sessionStartEvaluations) / Math.Max(1e-9, _session.Elapsed.TotalSeconds);
+        double? eta = rate > 0 ? Math.Max(0, Settings.MaxEvaluations - Ledger.Evaluations) / rate : null;
+        var state = _end?.State ?? (Ledger.Finished ? "finished" : _machine.Stopping ? "stopped" : "running");
+        return new RunProgress(state, Ledger.Evaluations, Ledger.Accepted, Ledger.Rejected, Ledger.Dropped + Ledger.Failed, Ledger.BestDev(Settings.Mode),
+            Ledger.PopulationScore, Ledger.Version, rate, eta, Ledger.FinishedReason ?? _end?.Reason, CurrentView(), Ledger.Failed);
     }
 
     private void End(string state, string reason, int exitCode)
@@ -168,7 +176,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         Context.System.EventStream.Publish(_end);
     }
 
-    /// <summary>The exit code of a run that ended because its journal failed (the run is resumable).</summary>
+    /// <summary>The exit code of a run that ended because its journal or its snapshot storage failed (the run is resumable).</summary>
     public const int JournalFailedExitCode = 3;
 
     /// <summary>The exit code of a run whose steward threw (a bug or a message it cannot handle; the run is resumable).</summary>
@@ -185,6 +193,15 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         EndOnFailure($"the journal could not store {@event.GetType().Name} (sequence {sequenceNr}): {cause.Message}; nothing accepted is lost, "
             + "run the same command again to resume", JournalFailedExitCode);
 
+    // A refused event (the journal is up but would not take it) was not stored and nothing followed from it; decisions
+    // are made in order, so the run cannot skip it: it ends like a failed write, resumable.
+    protected override void OnPersistRejected(Exception cause, object @event, long sequenceNr)
+    {
+        _machine.Stopping = true;
+        EndOnFailure($"the journal refused {@event.GetType().Name} (sequence {sequenceNr}): {cause.Message}; nothing accepted is lost, "
+            + "run the same command again to resume", JournalFailedExitCode);
+    }
+
     protected override void OnRecoveryFailure(Exception reason, object? message = null) =>
         EndOnFailure($"the journal could not be read back: {reason.Message}; nothing was changed: once journal.db is readable "
             + "(or restored from a backup), the same command resumes the run", JournalFailedExitCode);
@@ -200,6 +217,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 
     private void EndOnFailure(string reason, int exitCode)
     {
+        _end ??= new RunEnded("failed", reason, exitCode);
         Context.System.EventStream.Publish(new RunEnded("failed", reason, exitCode));
         try
         {

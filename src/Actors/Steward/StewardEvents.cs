@@ -1,3 +1,4 @@
+using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Messages;
 
 namespace EvolverActors.Actors.Steward;
@@ -8,7 +9,10 @@ namespace EvolverActors.Actors.Steward;
 /// <summary>The run's population and its initial scores (version 0).</summary>
 public sealed record RunInitialized(string[] SlotWeights, double[] SlotScores, double? PopulationScore, long Evaluations, DateTime At) : IEvolverMessage;
 
-/// <summary>One accepted offspring: the lineage record.</summary>
+/// <summary>
+/// One accepted offspring, as runs before recipes recorded it (its weights were written to the run's weight store
+/// first). Still read, never written.
+/// </summary>
 public sealed record OffspringAccepted(
     long Version,
     int Slot,
@@ -29,7 +33,7 @@ public sealed record OffspringAccepted(
     string Evaluator,
     DateTime At) : IEvolverMessage;
 
-/// <summary>One evaluated offspring that did not replace its target.</summary>
+/// <summary>One evaluated offspring that did not replace its target (runs before recipes; still read, never written).</summary>
 public sealed record OffspringRejected(int Slot, string Operator, double Score, long Version, string Reason, long Evaluation) : IEvolverMessage;
 
 /// <summary>An offspring that could not be evaluated after its retries (older runs: not counted as an evaluation; see <see cref="OffspringEvaluationFailed"/>).</summary>
@@ -40,6 +44,35 @@ public sealed record OffspringDropped(int Slot, string Operator, string Reason) 
 /// budget, numbered like the others (<paramref name="Evaluation"/>), so a run whose evaluators fail still ends.
 /// </summary>
 public sealed record OffspringEvaluationFailed(int Slot, string Operator, string Reason, long Evaluation, DateTime At) : IEvolverMessage;
+
+/// <summary>
+/// One accepted offspring (docs/architecture.md §3): its recipe, so any node rebuilds it bit for bit, the content hash
+/// of the weights that were scored, and the decision. Written before any member adopts it; no weight file is.
+/// </summary>
+public sealed record RecipeAccepted(
+    long Version,
+    Recipe Recipe,
+    string WeightsId,
+    string ReplacedWeightsId,
+    string ContentHash,
+    double Score,
+    double PreviousScore,
+    long Evaluation,
+    string Evaluator,
+    DateTime At) : IEvolverMessage
+{
+    public int Slot => Recipe.Target;
+
+    /// <summary>The lineage record in the shape every reader of older runs knows.</summary>
+    public OffspringAccepted ToLineage() => new(Version, Recipe.Target, WeightsId, ReplacedWeightsId, Recipe.Parents, Recipe.ParentWeights,
+        Recipe.Operator, Recipe.F, Recipe.CR, Recipe.Crossover, Recipe.JRand, Recipe.Granularity, Recipe.Seed, Score, PreviousScore, Evaluation, Evaluator, At);
+}
+
+/// <summary>One evaluated offspring that did not replace its target, decided in sequence order.</summary>
+public sealed record RecipeRejected(long Sequence, int Slot, string Operator, double Score, long Version, string Reason, long Evaluation, DateTime At) : IEvolverMessage;
+
+/// <summary>One offspring whose evaluation failed on every retry, decided in sequence order; it counts as a (failed) evaluation.</summary>
+public sealed record RecipeFailed(long Sequence, int Slot, string Operator, string Reason, long Evaluation, DateTime At) : IEvolverMessage;
 
 /// <summary>The run met a stopping rule; a later start reports instead of running again.</summary>
 public sealed record RunFinished(string Reason, DateTime At) : IEvolverMessage;

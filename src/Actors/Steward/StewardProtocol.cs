@@ -1,31 +1,25 @@
 using Akka.Actor;
+using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Messages;
 
 namespace EvolverActors.Actors.Steward;
 
 /// <summary>
-/// One offspring as it travels: ids and its recipe, never tensors. Enough to rebuild it exactly
-/// (target, parents and their weight ids, operator, F, CR, crossover, granularity, seed).
+/// One offspring as it travels: its weight id (a content address), its recipe, and the population it was bred from
+/// (the evaluator scores it against that population, so a score does not depend on timing). Never tensors.
 /// </summary>
-public sealed record OffspringInfo(
-    string Id,
-    int Target,
-    string TargetWeights,
-    int[] Parents,
-    string[] ParentWeights,
-    string Operator,
-    double F,
-    double CR,
-    string Crossover,
-    bool JRand,
-    string Granularity,
-    ulong Seed,
-    long BredAtVersion,
-    int Generation,
-    int Attempt = 0) : IEvolverMessage;
+public sealed record OffspringInfo(string Id, Recipe Recipe, LedgerView BredFrom, int Attempt = 0) : IEvolverMessage
+{
+    public int Target => Recipe.Target;
+    public long Sequence => Recipe.Sequence;
+    public string Operator => Recipe.Operator;
+}
 
-/// <summary>The steward's published view of the population: which weights each slot holds, at which version.</summary>
-public sealed record LedgerView(long Version, string[] SlotWeights, double[] SlotScores, double? PopulationScore, bool Finished) : IEvolverMessage;
+/// <summary>
+/// The steward's published view of the population after <paramref name="Decided"/> decisions: which weights each slot
+/// holds, at which version (acceptances so far).
+/// </summary>
+public sealed record LedgerView(long Version, string[] SlotWeights, double[] SlotScores, double? PopulationScore, bool Finished, long Decided = 0) : IEvolverMessage;
 
 /// <summary>An evaluator announces itself (the steward and the breeder watch it).</summary>
 public sealed record RegisterEvaluator(IActorRef Evaluator, string Name) : IEvolverMessage;
@@ -48,23 +42,26 @@ public sealed record PopulationScoreFailed(long Version, string Evaluator, IActo
 /// </summary>
 public sealed record EvaluatorRetired(IActorRef Evaluator, string Name, string Reason) : IEvolverMessage;
 
-/// <summary>Evaluator → steward: an offspring's fitness, measured against the population at <paramref name="ScoredAtVersion"/>.</summary>
-public sealed record OffspringScored(OffspringInfo Offspring, double Score, long ScoredAtVersion, string Evaluator, IActorRef EvaluatorRef) : IEvolverMessage;
+/// <summary>
+/// Evaluator → steward: an offspring's fitness, measured against the population at <paramref name="ScoredAtVersion"/>,
+/// with the content hash of the weights it scored (recorded on acceptance, so any rebuild can be checked).
+/// </summary>
+public sealed record OffspringScored(OffspringInfo Offspring, double Score, long ScoredAtVersion, string ContentHash, string Evaluator, IActorRef EvaluatorRef) : IEvolverMessage;
 
-/// <summary>Steward → evaluator: the offspring was scored against an older population; score it against this version.</summary>
-public sealed record RescoreOffspring(string OffspringId, long Version) : IEvolverMessage;
+/// <summary>Steward → evaluator: the offspring was scored against an older population; score it against <paramref name="Population"/>.</summary>
+public sealed record RescoreOffspring(string OffspringId, LedgerView Population) : IEvolverMessage;
 
-/// <summary>Steward → evaluator: write the accepted offspring's file (fsynced) before the acceptance is persisted.</summary>
-public sealed record PersistOffspring(string OffspringId) : IEvolverMessage;
+/// <summary>
+/// Steward → evaluator and breeders: what became of an offspring. <paramref name="Decided"/> false means abandoned
+/// (the run stops, or a copy of an offspring decided already): no decision was recorded, and the ledger is unchanged.
+/// </summary>
+public sealed record OffspringDecided(string OffspringId, long Sequence, bool Accepted, LedgerView Ledger, bool Decided = true) : IEvolverMessage;
 
-/// <summary>Evaluator → steward: the file is durable.</summary>
-public sealed record OffspringPersisted(string OffspringId) : IEvolverMessage;
-
-/// <summary>Evaluator → steward: the file could not be written (the offspring is rejected; the run goes on).</summary>
-public sealed record OffspringPersistFailed(string OffspringId, string Reason) : IEvolverMessage;
-
-/// <summary>Steward → evaluator and breeder: the decision (the evaluator may release the offspring).</summary>
-public sealed record OffspringDecided(string OffspringId, int Generation, bool Accepted, LedgerView Ledger) : IEvolverMessage;
+/// <summary>
+/// Steward → breeder: where issuing starts (the first undecided sequence number, the last sequence number the budget
+/// allows, and the recent populations offspring are bred from).
+/// </summary>
+public sealed record BreedFrom(long NextSequence, long SequenceLimit, LedgerView[] Views) : IEvolverMessage;
 
 /// <summary>Breeder → steward: an offspring failed on every retry and is dropped.</summary>
 public sealed record OffspringLost(OffspringInfo Offspring, string Reason) : IEvolverMessage;

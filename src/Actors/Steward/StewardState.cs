@@ -1,3 +1,4 @@
+using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Run;
 
 namespace EvolverActors.Actors.Steward;
@@ -42,6 +43,18 @@ public sealed class StewardState
     public Dictionary<string, long> RejectedByOperator { get; set; } = new(StringComparer.Ordinal);
     public long[] RejectedBySlot { get; set; } = [];
 
+    /// <summary>Offspring decided so far: the sequence number of the next one to decide (decisions follow issue order).</summary>
+    public long NextSequence { get; set; }
+
+    /// <summary>How many recent populations <see cref="Views"/> keeps (what a breeder may still breed from).</summary>
+    public int ViewWindow { get; set; } = 16;
+
+    /// <summary>The population after each of the last <see cref="ViewWindow"/> decisions, oldest first.</summary>
+    public List<LedgerView> Views { get; set; } = [];
+
+    /// <summary>Every accepted offspring's recipe and content hash, by weight id (what any member is rebuilt from).</summary>
+    public Dictionary<string, AcceptedRecipe> Recipes { get; set; } = new(StringComparer.Ordinal);
+
     public bool Finished => FinishedReason is not null;
 
     /// <summary>The best dev score: S in merged mode, the best member's score in individual mode.</summary>
@@ -68,9 +81,31 @@ public sealed class StewardState
         FinishedReason = FinishedReason,
         RejectedByOperator = new Dictionary<string, long>(RejectedByOperator, StringComparer.Ordinal),
         RejectedBySlot = [.. RejectedBySlot],
+        NextSequence = NextSequence,
+        ViewWindow = ViewWindow,
+        Views = [.. Views],
+        Recipes = new Dictionary<string, AcceptedRecipe>(Recipes, StringComparer.Ordinal),
     };
 
-    public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished);
+    public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished, NextSequence);
+
+    /// <summary>The weight ids a snapshot keeps: every slot of every recent population (a breeder may still read them).</summary>
+    public IReadOnlyCollection<string> PinnedIds() =>
+        Views.SelectMany(v => v.SlotWeights).Concat(SlotWeights).ToHashSet(StringComparer.Ordinal);
+
+    private void Decided(long sequence)
+    {
+        NextSequence = sequence + 1;
+        var view = View();
+        Views.Add(Views.Count > 0 && SamePopulation(Views[^1], view) ? Views[^1] with { Decided = view.Decided } : view);
+        if (Views.Count > ViewWindow)
+        {
+            Views.RemoveRange(0, Views.Count - ViewWindow);
+        }
+    }
+
+    private static bool SamePopulation(LedgerView a, LedgerView b) =>
+        a.Version == b.Version && a.PopulationScore == b.PopulationScore && a.SlotWeights.SequenceEqual(b.SlotWeights) && a.SlotScores.SequenceEqual(b.SlotScores);
 
     /// <summary>The acceptance rule of docs/architecture.md §1–2, including the version rule (never accept on a stale comparison).</summary>
     public Decision Decide(FitnessMode mode, OffspringInfo offspring, double score, long scoredAtVersion, int rescores)
@@ -100,22 +135,6 @@ public sealed class StewardState
         return rescores < MaxRescores
             ? new Decision(Verdict.Rescore, $"stale (version {scoredAtVersion} < {Version}) but {score:F4} > S {s:F4}: re-score")
             : new Decision(Verdict.Reject, $"still stale after {rescores} re-scores");
-    }
-
-    /// <summary>
-    /// An offspring that failed evaluation on every retry counts as one evaluation (docs/architecture.md §2: the budget bounds the
-    /// work done, and a run whose evaluators fail must still end): the next evaluation number is taken now, as for a
-    /// score, and the event to persist comes back. Null once the budget is spent (the failure is abandoned like a late
-    /// score) or the run is finished.
-    /// </summary>
-    public OffspringEvaluationFailed? RecordFailure(RunSettings settings, OffspringInfo offspring, string reason, DateTime at)
-    {
-        if (Finished || Evaluations >= settings.MaxEvaluations)
-        {
-            return null;
-        }
-        Evaluations++;
-        return new OffspringEvaluationFailed(offspring.Target, offspring.Operator, reason, Evaluations, at);
     }
 
     /// <summary>The stopping rule that holds now, or null to go on.</summary>
@@ -151,6 +170,33 @@ public sealed class StewardState
                 RejectedBySlot = new long[e.SlotWeights.Length];
                 Evaluations = e.Evaluations;
                 Initialized = true;
+                Views = [View()];
+                break;
+            case RecipeAccepted e:
+                SlotWeights[e.Slot] = e.WeightsId;
+                SlotScores[e.Slot] = e.Score;
+                if (PopulationScore is not null)
+                {
+                    PopulationScore = e.Score;
+                }
+                Version = e.Version;
+                Evaluations = Math.Max(Evaluations, e.Evaluation);
+                Accepted++;
+                LastAcceptedAt = Evaluations;
+                Recipes[e.WeightsId] = new AcceptedRecipe(e.Recipe, e.ContentHash);
+                Decided(e.Recipe.Sequence);
+                break;
+            case RecipeRejected e:
+                Evaluations = Math.Max(Evaluations, e.Evaluation);
+                Rejected++;
+                RejectedByOperator[e.Operator] = RejectedByOperator.GetValueOrDefault(e.Operator) + 1;
+                RejectedBySlot[e.Slot]++;
+                Decided(e.Sequence);
+                break;
+            case RecipeFailed e:
+                Evaluations = Math.Max(Evaluations, e.Evaluation);
+                Failed++;
+                Decided(e.Sequence);
                 break;
             case OffspringAccepted e:
                 SlotWeights[e.Slot] = e.WeightsId;
@@ -185,3 +231,6 @@ public sealed class StewardState
         }
     }
 }
+
+/// <summary>An accepted offspring's recipe and the content hash of the weights that were scored.</summary>
+public sealed record AcceptedRecipe(Recipe Recipe, string ContentHash);

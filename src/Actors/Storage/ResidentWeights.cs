@@ -5,27 +5,39 @@ using static TorchSharp.torch;
 namespace EvolverActors.Actors.Storage;
 
 /// <summary>
-/// The process-wide cache of device-resident weight sets by id (docs/architecture.md §2), reference-counted by
-/// <see cref="WeightLease"/>s: a set is loaded from the <see cref="WeightStore"/> by the first acquirer
-/// (concurrent acquirers of one id wait for that single load) and disposed when the last lease on it is
-/// disposed, so a member's old weights live exactly as long as some breeder or evaluator still holds them.
+/// The node's cache of device-resident weight sets by id (docs/architecture.md §3), reference-counted by
+/// <see cref="WeightLease"/>s: a set is obtained from its <see cref="IWeightSource"/> (a snapshot, a checkpoint, or a
+/// rebuild from its recipe) by the first acquirer (concurrent acquirers of one id wait for that single load), and
+/// stays while any lease holds it. Sets nobody holds stay cached, least recently used first out, while the cache is
+/// within <see cref="MaxBytes"/> (0: nothing is kept unheld, as a member pins its own weights then).
 /// Thread-safe. Leases are never used by two threads at once, but may be disposed on any thread.
 /// </summary>
 public sealed class ResidentWeights
 {
     private readonly object _gate = new();
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
+    private readonly LinkedList<Entry> _unheld = new();
     private long _residentBytes;
     private long _loads;
 
-    public ResidentWeights(WeightStore store, Device device)
+    public ResidentWeights(IWeightSource source, Device device, long maxBytes = 0)
     {
-        Store = store;
+        Source = source;
         Device = device;
+        MaxBytes = maxBytes;
     }
 
-    public WeightStore Store { get; }
+    /// <summary>A cache over the files of <paramref name="store"/> (tests, older runs).</summary>
+    public ResidentWeights(WeightStore store, Device device)
+        : this(new StoreSource(store), device)
+    {
+    }
+
+    public IWeightSource Source { get; }
     public Device Device { get; }
+
+    /// <summary>The bytes of unheld sets the cache may keep (0: none; held sets are never evicted).</summary>
+    public long MaxBytes { get; }
 
     /// <summary>Weight sets resident now (loaded or registered, with at least one live lease).</summary>
     public int ResidentCount
@@ -77,7 +89,11 @@ public sealed class ResidentWeights
                 entry = new Entry(id);
                 _entries.Add(id, entry);
             }
-            entry.Leases++;
+            if (entry.Leases++ == 0 && entry.UnheldNode is { } node)
+            {
+                _unheld.Remove(node);
+                entry.UnheldNode = null;
+            }
         }
         try
         {
@@ -93,34 +109,43 @@ public sealed class ResidentWeights
 
     /// <summary>
     /// Makes freshly built <paramref name="weights"/> resident as <paramref name="id"/> and returns the
-    /// first lease on them. Ownership passes to this cache even when it throws: an id that is already
-    /// resident is refused (ids are immutable) and the given set is disposed. When the last lease goes,
-    /// <paramref name="recycle"/> (if given) takes the weight set back instead of it being disposed, so a
-    /// breeder can reuse offspring buffers (fresh large tensors are page-fault bound).
+    /// first lease on them. Ownership passes to this cache even when it throws. Ids are content addresses, so an
+    /// id that is already resident holds the same weights: the given set is let go and a lease on the resident one
+    /// returned. When the set leaves the cache, <paramref name="recycle"/> (if given) takes it back instead of it
+    /// being disposed, so a breeder can reuse offspring buffers (fresh large tensors are page-fault bound).
     /// </summary>
     public WeightLease Register(string id, WeightSet weights, Action<WeightSet>? recycle = null)
     {
         ArgumentNullException.ThrowIfNull(weights);
+        Entry entry;
         try
         {
             StoragePaths.RequireValidId(id, "weight id");
-            var entry = new Entry(id) { Leases = 1, Recycle = recycle };
+            entry = new Entry(id) { Leases = 1, Recycle = recycle };
             lock (_gate)
             {
                 if (!_entries.TryAdd(id, entry))
                 {
-                    throw new InvalidOperationException($"weights '{id}' are already resident: weight ids are immutable");
+                    entry = null!;
                 }
-                entry.SetLoaded(weights);
+                else
+                {
+                    entry.SetLoaded(weights);
+                }
             }
-            Interlocked.Add(ref _residentBytes, entry.Bytes);
-            return new WeightLease(this, id, weights);
         }
         catch
         {
             weights.Dispose();
             throw;
         }
+        if (entry is null)
+        {
+            (recycle ?? (w => w.Dispose()))(weights);
+            return Acquire(id);
+        }
+        Interlocked.Add(ref _residentBytes, entry.Bytes);
+        return new WeightLease(this, id, weights);
     }
 
     /// <summary>One more lease on an entry that a live lease keeps resident.</summary>
@@ -157,7 +182,7 @@ public sealed class ResidentWeights
             {
                 return;
             }
-            var weights = Store.Load(entry.Id, Device);
+            var weights = Source.Load(entry.Id, Device, Acquire);
             Interlocked.Increment(ref _loads);
             lock (_gate)
             {
@@ -169,27 +194,70 @@ public sealed class ResidentWeights
 
     private void Release(Entry entry)
     {
+        var evicted = new List<Entry>();
         lock (_gate)
         {
             if (--entry.Leases > 0)
             {
                 return;
             }
-            _entries.Remove(entry.Id);
-        }
-        // No lease is left, so nobody can reach the entry any more (nor be loading it).
-        if (entry.Weights is { } weights)
-        {
-            Interlocked.Add(ref _residentBytes, -entry.Bytes);
-            if (entry.Recycle is { } recycle)
+            if (MaxBytes > 0 && entry.Weights is not null && entry.Bytes <= MaxBytes)
             {
-                recycle(weights);
+                entry.UnheldNode = _unheld.AddLast(entry); // most recently used last
             }
             else
             {
-                weights.Dispose();
+                _entries.Remove(entry.Id);
+                evicted.Add(entry);
+            }
+            // Held sets are never evicted; unheld ones go, oldest first, until the cache fits its budget.
+            while (_unheld.First is { } oldest && Interlocked.Read(ref _residentBytes) - evicted.Sum(e => e.Bytes) > MaxBytes)
+            {
+                _unheld.RemoveFirst();
+                oldest.Value.UnheldNode = null;
+                _entries.Remove(oldest.Value.Id);
+                evicted.Add(oldest.Value);
             }
         }
+        // No lease is left on these, so nobody can reach them any more (nor be loading them).
+        foreach (var gone in evicted)
+        {
+            Free(gone);
+        }
+    }
+
+    private void Free(Entry entry)
+    {
+        if (entry.Weights is not { } weights)
+        {
+            return;
+        }
+        Interlocked.Add(ref _residentBytes, -entry.Bytes);
+        if (entry.Recycle is { } recycle)
+        {
+            recycle(weights);
+        }
+        else
+        {
+            weights.Dispose();
+        }
+    }
+
+    /// <summary>Frees every unheld cached set (at the end of a run; held ones stay with their holders).</summary>
+    public void Trim()
+    {
+        List<Entry> evicted;
+        lock (_gate)
+        {
+            evicted = [.. _unheld];
+            _unheld.Clear();
+            foreach (var entry in evicted)
+            {
+                entry.UnheldNode = null;
+                _entries.Remove(entry.Id);
+            }
+        }
+        evicted.ForEach(Free);
     }
 
     private sealed class Entry(string id)
@@ -198,6 +266,9 @@ public sealed class ResidentWeights
         public object LoadGate { get; } = new();
         public int Leases { get; set; }
         public Action<WeightSet>? Recycle { get; init; }
+
+        /// <summary>Its place in the unheld LRU list while no lease holds it (under the cache's lock).</summary>
+        public LinkedListNode<Entry>? UnheldNode { get; set; }
         private volatile WeightSet? _weights;
 
         /// <summary>Set once, after <see cref="Bytes"/>; read without a lock by the fast path.</summary>

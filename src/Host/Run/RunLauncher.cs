@@ -6,7 +6,6 @@ using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Config;
-using EvolverActors.Tensors.Checkpoints;
 using Microsoft.Extensions.DependencyInjection;
 using static TorchSharp.torch;
 
@@ -54,21 +53,23 @@ internal static class RunLauncher
         // External workers' stderr goes to the run's evaluators.log (their stdout carries the protocol).
         var evaluatorLog = new LineLog(Path.Combine(run.Root, "evaluators.log"));
         var fitness = resolved.Fitness(evaluatorLog.Write);
-        var store = run.Weights;
-        var initial = Enumerable.Range(0, population.Members.Count).Select(slot => $"init-{slot}").ToList();
-        for (var slot = 0; slot < initial.Count; slot++)
+        // The starting population is referenced in place by content address, never copied (docs/architecture.md §3).
+        var weights = RunWeights.Open(run, population, fingerprint, settings, CPU);
+        foreach (var problem in weights.Snapshots.Problems)
         {
-            if (!store.Contains(initial[slot]))
-            {
-                using var weights = Checkpoint.Load(population.Members[slot]);
-                store.Write(initial[slot], weights);
-            }
+            request.Output.WriteLine($"warning: {problem}");
         }
-        var resident = new ResidentWeights(store, CPU);
-        var runtime = new EvolverRuntime(settings, runId, store, resident, fitness, initial, run);
+        var initial = LegacyInitialIds(run) ?? weights.InitialIds;
+        var runtime = new EvolverRuntime(settings, runId, weights.Resident, fitness, initial, run) { Book = weights.Book, Snapshots = weights.Snapshots };
         var exitCode = await RunNodeAsync(runtime, run, request.Output).ConfigureAwait(false);
         return (exitCode, runId);
     }
+
+    /// <summary>A run made before recipes copied its starting members into its weight store as <c>init-N</c>; it keeps those ids.</summary>
+    private static List<string>? LegacyInitialIds(RunDirectory run) =>
+        Directory.Exists(run.WeightsPath) && run.Weights.Contains("init-0")
+            ? [.. run.Weights.Ids().Where(id => id.StartsWith("init-", StringComparison.Ordinal)).OrderBy(id => int.Parse(id[5..], System.Globalization.CultureInfo.InvariantCulture))]
+            : null;
 
     internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output)
     {

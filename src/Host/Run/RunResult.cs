@@ -28,13 +28,13 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
         {
             throw new EvolverException($"run '{runId}' has not scored its population yet: nothing to export");
         }
-        var store = run.Weights;
-        var slots = new List<WeightSet>();
+        var weights = RunWeights.OpenForReading(run, resolved, report, CPU);
+        var slots = new List<WeightLease>();
         try
         {
-            slots.AddRange(report.State.SlotWeights.Select(id => store.Load(id)));
+            slots.AddRange(report.State.SlotWeights.Select(weights.Resident.Acquire));
             using var fitness = resolved.Fitness()(CPU);
-            fitness.Sync(report.State.Version, [.. report.State.SlotWeights.Zip(slots)]);
+            fitness.Sync(report.State.Version, [.. report.State.SlotWeights.Zip(slots.Select(l => l.Weights))]);
             var fused = fitness.Fused();
             double Split(string split) => fitness.Splits.Contains(split, StringComparer.Ordinal) ? fitness.Report(fused, split) : double.NaN;
             var scores = new SplitScores(Split("dev"), Split("test"), Split("ood"));

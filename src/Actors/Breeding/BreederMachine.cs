@@ -1,0 +1,194 @@
+using Akka.Actor;
+using EvolverActors.Actors.Run;
+using EvolverActors.Actors.Steward;
+
+namespace EvolverActors.Actors.Breeding;
+
+/// <summary>What the breeder actor does for its machine.</summary>
+public abstract record BreederEffect;
+
+/// <summary>Draw and build offspring <paramref name="Sequence"/> from <paramref name="From"/>, then hand it back through <see cref="BreederMachine.Built"/>.</summary>
+public sealed record BuildOffspring(long Sequence, LedgerView From) : BreederEffect;
+
+/// <summary>Send an offspring to an evaluator that asked for work.</summary>
+public sealed record SendOffspring(IActorRef Evaluator, OffspringInfo Offspring) : BreederEffect;
+
+/// <summary>An offspring failed on every retry: tell the steward (it is decided in its turn as a failed evaluation).</summary>
+public sealed record GiveUp(OffspringInfo Offspring, string Reason) : BreederEffect;
+
+/// <summary>The breeder's hold on an offspring's weights can go (it is decided).</summary>
+public sealed record ReleaseOffspring(string Id) : BreederEffect;
+
+/// <summary>
+/// The breeder's protocol as a pure state machine (docs/architecture.md §2): which offspring to issue next and from
+/// which population, the queue of built offspring, work in flight per evaluator, retries, and the barrier. Offspring
+/// are numbered in issue order; offspring n is bred from the population after decision <see cref="RunSettings.BreedBase"/>(n)
+/// (steady-state: a fixed lag; generational: the start of its generation), which the steward's decisions, arriving in
+/// order, make known. Commands return effects; the actor performs them.
+/// </summary>
+public sealed class BreederMachine(RunSettings settings, int slots)
+{
+    private readonly SortedDictionary<long, LedgerView> _views = [];
+    private readonly LinkedList<OffspringInfo> _ready = new();
+    private readonly Dictionary<string, (OffspringInfo Info, IActorRef Evaluator)> _inFlight = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _undecided = new(StringComparer.Ordinal);
+    private readonly Queue<IActorRef> _waiting = new();
+    private long _limit;
+    private long _building = -1;
+
+    /// <summary>The next sequence number to issue.</summary>
+    public long NextSequence { get; private set; }
+
+    /// <summary>Decisions known so far (the steward makes them in sequence order).</summary>
+    public long Decided { get; private set; } = -1;
+
+    public bool Started => Decided >= 0;
+    public bool Stopped { get; private set; }
+    public int Ready => _ready.Count;
+    public int InFlight => _inFlight.Count;
+
+    /// <summary>Offspring issued and not decided yet (built, queued or in flight): the ids whose weights the breeder holds.</summary>
+    public IReadOnlyCollection<string> Undecided => _undecided;
+
+    /// <summary>The steward says where to start (a new run, or a resumed one): the first undecided offspring and the populations to breed from.</summary>
+    public IReadOnlyList<BreederEffect> Start(BreedFrom m)
+    {
+        if (Started)
+        {
+            _limit = Math.Max(_limit, m.SequenceLimit);
+            return Fill();
+        }
+        NextSequence = m.NextSequence;
+        Decided = m.NextSequence;
+        _limit = m.SequenceLimit;
+        foreach (var view in m.Views)
+        {
+            _views[view.Decided] = view;
+        }
+        return Fill();
+    }
+
+    /// <summary>An evaluator asks for one offspring (work pulling).</summary>
+    public IReadOnlyList<BreederEffect> RequestWork(IActorRef evaluator)
+    {
+        if (!_waiting.Contains(evaluator))
+        {
+            _waiting.Enqueue(evaluator);
+        }
+        return Dispatch();
+    }
+
+    /// <summary>The actor built offspring <paramref name="info"/> (its weights are resident under its id).</summary>
+    public IReadOnlyList<BreederEffect> Built(OffspringInfo info)
+    {
+        _building = -1;
+        _ready.AddLast(info);
+        _undecided.Add(info.Id);
+        return Dispatch();
+    }
+
+    /// <summary>A decision (or an abandonment) from the steward, in sequence order.</summary>
+    public IReadOnlyList<BreederEffect> OnDecided(OffspringDecided m)
+    {
+        var effects = new List<BreederEffect>();
+        if (m.Decided)
+        {
+            Decided = Math.Max(Decided, m.Ledger.Decided);
+            _views[m.Ledger.Decided] = m.Ledger;
+        }
+        _inFlight.Remove(m.OffspringId);
+        if (_ready.FirstOrDefault(o => o.Id == m.OffspringId) is { } queued)
+        {
+            _ready.Remove(queued); // re-issued after its evaluator went, but decided meanwhile
+        }
+        if (_undecided.Remove(m.OffspringId))
+        {
+            effects.Add(new ReleaseOffspring(m.OffspringId));
+        }
+        if (m.Ledger.Finished)
+        {
+            Stopped = true;
+        }
+        effects.AddRange(Fill());
+        effects.AddRange(Dispatch());
+        return effects;
+    }
+
+    /// <summary>An evaluator could not score an offspring: retried (first in line) up to the limit, then given up.</summary>
+    public IReadOnlyList<BreederEffect> OnFailed(OffspringInfo info, string reason)
+    {
+        if (!_inFlight.Remove(info.Id))
+        {
+            return []; // decided or re-issued meanwhile: nothing to retry
+        }
+        if (info.Attempt + 1 < settings.MaxRetries)
+        {
+            _ready.AddFirst(info with { Attempt = info.Attempt + 1 });
+            return Dispatch();
+        }
+        return [new GiveUp(info, reason)];
+    }
+
+    /// <summary>A dead or retired evaluator's offspring go back to the front of the queue, in sequence order; it gets no more work.</summary>
+    public IReadOnlyList<BreederEffect> EvaluatorGone(IActorRef evaluator, out int reissued)
+    {
+        var lost = _inFlight.Values.Where(v => v.Evaluator.Equals(evaluator)).Select(v => v.Info).OrderByDescending(i => i.Sequence).ToList();
+        foreach (var info in lost)
+        {
+            _inFlight.Remove(info.Id);
+            _ready.AddFirst(info);
+        }
+        var others = _waiting.Where(e => !e.Equals(evaluator)).ToList();
+        _waiting.Clear();
+        others.ForEach(_waiting.Enqueue);
+        reissued = lost.Count;
+        return Dispatch();
+    }
+
+    public void Stop() => Stopped = true;
+
+    /// <summary>Issues what may be issued: within the budget, within the queue's capacity, and only once its population is known.</summary>
+    private List<BreederEffect> Fill()
+    {
+        var effects = new List<BreederEffect>();
+        while (!Stopped && Started && _building < 0 && NextSequence < _limit && _ready.Count < Capacity)
+        {
+            var from = settings.BreedBase(NextSequence, slots);
+            if (from > Decided || !_views.TryGetValue(from, out var view))
+            {
+                break; // its population is not decided yet (the lag or the generation's barrier)
+            }
+            _building = NextSequence;
+            effects.Add(new BuildOffspring(NextSequence, view));
+            NextSequence++;
+            DropViewsBefore(settings.BreedBase(NextSequence, slots));
+        }
+        return effects;
+    }
+
+    /// <summary>Steady-state keeps a bounded queue; generational builds its whole generation.</summary>
+    private int Capacity => settings.Schedule == Schedule.Generational ? slots : settings.QueueCapacity;
+
+    private void DropViewsBefore(long decided)
+    {
+        while (_views.Count > 1 && _views.First().Key < decided)
+        {
+            _views.Remove(_views.First().Key);
+        }
+    }
+
+    private List<BreederEffect> Dispatch()
+    {
+        var effects = new List<BreederEffect>();
+        while (_waiting.Count > 0 && _ready.Count > 0 && !Stopped)
+        {
+            var evaluator = _waiting.Dequeue();
+            var info = _ready.First!.Value;
+            _ready.RemoveFirst();
+            _inFlight[info.Id] = (info, evaluator);
+            effects.Add(new SendOffspring(evaluator, info));
+        }
+        effects.AddRange(Fill());
+        return effects;
+    }
+}

@@ -1,0 +1,24 @@
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Actors.Storage;
+
+/// <summary>
+/// Where weights come from when they are not resident (docs/architecture.md §3): a population snapshot, an older run's
+/// weight file, a starting checkpoint, or a rebuild from the recipe in the journal.
+/// </summary>
+public interface IWeightSource
+{
+    /// <summary>
+    /// Loads or rebuilds weights <paramref name="id"/> on <paramref name="device"/>; the caller owns the result.
+    /// A rebuild takes its parents through <paramref name="acquire"/> (the cache), and disposes those leases.
+    /// Throws <see cref="WeightFileException"/> when the id cannot be obtained.
+    /// </summary>
+    WeightSet Load(string id, Device device, Func<string, WeightLease> acquire);
+}
+
+/// <summary>The weight store as a source: every id is a file (older runs, tests).</summary>
+public sealed class StoreSource(WeightStore store) : IWeightSource
+{
+    public WeightSet Load(string id, Device device, Func<string, WeightLease> acquire) => store.Load(id, device);
+}

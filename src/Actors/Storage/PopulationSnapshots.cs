@@ -1,0 +1,187 @@
+using System.Globalization;
+using System.Text.Json;
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Actors.Storage;
+
+/// <summary>
+/// A population snapshot's manifest: after <paramref name="Decided"/> decisions (population version
+/// <paramref name="Version"/>), the members by slot, and the content hash of every weight id whose file it keeps.
+/// </summary>
+public sealed record SnapshotManifest(long Decided, long Version, string[] Members, Dictionary<string, string> Hashes);
+
+/// <summary>
+/// Population snapshots (docs/architecture.md §3): materialized weights as content-addressed safetensors files
+/// (<c>&lt;id&gt;.safetensors</c>, written atomically), and a manifest per snapshot (<c>snapshot-&lt;decided&gt;.json</c>)
+/// naming the ids it keeps with their content hashes. A snapshot bounds the rebuild of any member to the recipes after
+/// it. Loads are verified against the recorded hash (a file that does not match is passed over, so the weights are
+/// rebuilt instead). Superseded snapshots are collected when a new one is complete: the newest two are kept, so a
+/// reader that started from the previous manifest still finds its files; within this process a load and a collection
+/// never overlap. Thread-safe.
+/// </summary>
+public sealed class PopulationSnapshots
+{
+    private const string ManifestPrefix = "snapshot-";
+    private const int Kept = 2;
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+
+    private readonly object _gate = new();
+    private readonly WeightStore _files;
+    private readonly Dictionary<string, string> _hashes = new(StringComparer.Ordinal);
+    private readonly List<string> _problems = [];
+    private long _bytesWritten;
+
+    public PopulationSnapshots(string directory)
+    {
+        _files = new WeightStore(directory);
+        foreach (var manifest in Manifests())
+        {
+            foreach (var (id, hash) in manifest.Hashes)
+            {
+                _hashes[id] = hash;
+            }
+        }
+    }
+
+    public string Directory => _files.Directory;
+
+    /// <summary>Bytes of weight files this instance has written (benchmarks).</summary>
+    public long BytesWritten => Interlocked.Read(ref _bytesWritten);
+
+    /// <summary>Files that failed verification, one line each (reported, then rebuilt from recipes).</summary>
+    public IReadOnlyList<string> Problems
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _problems];
+            }
+        }
+    }
+
+    /// <summary>The newest complete snapshot, or null.</summary>
+    public SnapshotManifest? Latest() => Manifests().LastOrDefault();
+
+    /// <summary>Whether a verified file of <paramref name="id"/> is kept.</summary>
+    public bool Contains(string id)
+    {
+        lock (_gate)
+        {
+            return _hashes.ContainsKey(id) && _files.Contains(id);
+        }
+    }
+
+    /// <summary>Weights <paramref name="id"/> from a snapshot, verified; null when no snapshot keeps them (or its file is damaged).</summary>
+    public WeightSet? TryLoad(string id, Device device)
+    {
+        lock (_gate)
+        {
+            if (!_hashes.TryGetValue(id, out var expected) || !_files.Contains(id))
+            {
+                return null;
+            }
+            WeightSet weights;
+            try
+            {
+                weights = _files.Load(id, device);
+            }
+            catch (WeightFileException e)
+            {
+                _problems.Add(e.Message);
+                return null;
+            }
+            var actual = WeightHash.Of(weights);
+            if (actual == expected)
+            {
+                return weights;
+            }
+            weights.Dispose();
+            _problems.Add($"weights '{id}' ({_files.PathOf(id)}): content hash {actual} differs from the snapshot's {expected}; rebuilt from the recipe instead");
+            _hashes.Remove(id);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes a snapshot: the file of every id in <paramref name="keep"/> not stored yet (obtained through
+    /// <paramref name="acquire"/>), then the manifest, atomically; then collects what no kept snapshot needs.
+    /// </summary>
+    public SnapshotManifest Write(long decided, long version, IReadOnlyList<string> members, IReadOnlyCollection<string> keep, Func<string, WeightLease> acquire)
+    {
+        var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var id in keep.Distinct(StringComparer.Ordinal))
+        {
+            string? known;
+            lock (_gate)
+            {
+                known = _hashes.GetValueOrDefault(id);
+            }
+            if (known is not null && _files.Contains(id))
+            {
+                hashes[id] = known;
+                continue;
+            }
+            using var lease = acquire(id);
+            var hash = WeightHash.Of(lease.Weights);
+            _files.Write(id, lease.Weights, new Dictionary<string, string> { ["evolver.content-hash"] = hash });
+            Interlocked.Add(ref _bytesWritten, _files.SizeOf(id));
+            hashes[id] = hash;
+            lock (_gate)
+            {
+                _hashes[id] = hash;
+            }
+        }
+        var manifest = new SnapshotManifest(decided, version, [.. members], hashes);
+        StoragePaths.WriteTextAtomically(ManifestPath(decided), JsonSerializer.Serialize(manifest, Json));
+        Collect();
+        return manifest;
+    }
+
+    /// <summary>Deletes manifests older than the newest two, and weight files none of those two keeps.</summary>
+    private void Collect()
+    {
+        lock (_gate)
+        {
+            var manifests = ManifestPaths().ToList();
+            foreach (var old in manifests.SkipLast(Kept))
+            {
+                File.Delete(old);
+            }
+            var needed = manifests.TakeLast(Kept).Select(ReadManifest).OfType<SnapshotManifest>()
+                .SelectMany(m => m.Hashes.Keys).ToHashSet(StringComparer.Ordinal);
+            foreach (var id in _files.Ids().Where(id => !needed.Contains(id)).ToList())
+            {
+                File.Delete(_files.PathOf(id));
+                _hashes.Remove(id);
+            }
+            StoragePaths.SyncDirectory(Directory);
+        }
+    }
+
+    private string ManifestPath(long decided) =>
+        Path.Combine(Directory, ManifestPrefix + decided.ToString("D12", CultureInfo.InvariantCulture) + ".json");
+
+    private IEnumerable<string> ManifestPaths() =>
+        System.IO.Directory.EnumerateFiles(Directory, ManifestPrefix + "*.json").Order(StringComparer.Ordinal);
+
+    private IEnumerable<SnapshotManifest> Manifests() => ManifestPaths().Select(ReadManifest).OfType<SnapshotManifest>();
+
+    /// <summary>A manifest, or null when it cannot be read (a damaged snapshot is passed over, never trusted).</summary>
+    private SnapshotManifest? ReadManifest(string path)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(path));
+        }
+        catch (Exception e) when (e is IOException or JsonException)
+        {
+            lock (_gate)
+            {
+                _problems.Add($"snapshot manifest {path} cannot be read ({e.Message}); passed over");
+            }
+            return null;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+using EvolverActors.Actors.Lineage;
+using EvolverActors.Tensors;
+using TorchSharp;
+using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Operators;
+using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Actors.Storage;
+
+/// <summary>
+/// Gives any weight id of a run (docs/architecture.md §3), trying in order: a population snapshot (verified against
+/// its recorded hash), a weight file of an older run, a starting checkpoint (referenced in place, by content hash),
+/// and last a rebuild from the recipe in the journal, whose parents come through the cache in turn. A rebuild runs
+/// the CPU reference kernel and is checked against the content hash the run measured when it scored the child.
+/// </summary>
+public sealed class WeightMaterializer : IWeightSource
+{
+    private readonly IReadOnlyDictionary<string, string> _checkpoints;
+    private readonly Func<string, MutationOperator> _operators;
+    private long _rebuilds;
+
+    /// <param name="checkpoints">The starting members' ids and checkpoint paths (file or directory).</param>
+    /// <param name="book">The recipes of the run's offspring.</param>
+    /// <param name="operators">The run's operator of a name (with the run's operator parameters).</param>
+    /// <param name="snapshots">The run's population snapshots (null: none).</param>
+    /// <param name="legacy">The weight store of a run made before recipes (null: none).</param>
+    public WeightMaterializer(IReadOnlyDictionary<string, string> checkpoints, RecipeBook book, Func<string, MutationOperator> operators,
+        PopulationSnapshots? snapshots = null, WeightStore? legacy = null)
+    {
+        _checkpoints = checkpoints;
+        Book = book;
+        _operators = operators;
+        Snapshots = snapshots;
+        Legacy = legacy;
+    }
+
+    public RecipeBook Book { get; }
+    public PopulationSnapshots? Snapshots { get; }
+    public WeightStore? Legacy { get; }
+
+    /// <summary>Children rebuilt from recipes so far.</summary>
+    public long Rebuilds => Interlocked.Read(ref _rebuilds);
+
+    public WeightSet Load(string id, Device device, Func<string, WeightLease> acquire)
+    {
+        if (Snapshots?.TryLoad(id, device) is { } snapshot)
+        {
+            return snapshot;
+        }
+        if (Legacy?.Contains(id) == true)
+        {
+            return Legacy.Load(id, device);
+        }
+        if (_checkpoints.TryGetValue(id, out var checkpoint))
+        {
+            return LoadCheckpoint(id, checkpoint, device);
+        }
+        if (Book.TryGet(id, out var recipe, out var hash))
+        {
+            return Rebuild(id, recipe, hash, device, acquire);
+        }
+        throw new WeightFileException(id, Snapshots?.Directory ?? "(no snapshots)",
+            "is neither a starting member, nor in a population snapshot, nor the child of a recipe this node knows");
+    }
+
+    private static WeightSet LoadCheckpoint(string id, string path, Device device)
+    {
+        try
+        {
+            return Checkpoint.Load(path, device);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new WeightFileException(id, path, e.Problem, e);
+        }
+        catch (IOException e)
+        {
+            throw new WeightFileException(id, path, $"cannot be read ({e.Message})", e);
+        }
+    }
+
+    private static bool OnCpu(WeightSet weights) => weights.Count == 0 || weights[0].device_type == DeviceType.CPU;
+
+    /// <summary>Builds the child of <paramref name="recipe"/> on the CPU (the reference kernel) and moves it to the device.</summary>
+    private WeightSet Rebuild(string id, Recipe recipe, string? hash, Device device, Func<string, WeightLease> acquire)
+    {
+        var leases = new List<WeightLease>();
+        try
+        {
+            foreach (var input in recipe.Inputs())
+            {
+                leases.Add(acquire(input));
+            }
+            var target = leases[0].Weights;
+            var child = target.EmptyLike(device: CPU);
+            try
+            {
+                var onCpu = leases.Select(l => OnCpu(l.Weights) ? l.Weights : l.Weights.To(CPU)).ToList();
+                try
+                {
+                    OffspringBuilder.BuildInto(child, _operators(recipe.Operator), recipe.Settings(), recipe.Seed, onCpu[0], onCpu[1..]);
+                }
+                finally
+                {
+                    for (var i = 0; i < onCpu.Count; i++)
+                    {
+                        if (!ReferenceEquals(onCpu[i], leases[i].Weights))
+                        {
+                            onCpu[i].Dispose();
+                        }
+                    }
+                }
+                if (hash is not null && WeightHash.Of(child) is var actual && actual != hash)
+                {
+                    throw new WeightFileException(id, "(rebuilt from its recipe)",
+                        $"content hash {actual} differs from {hash}, the hash of what the run evaluated: the kernel did not reproduce it");
+                }
+                Interlocked.Increment(ref _rebuilds);
+                if (device.type == DeviceType.CPU)
+                {
+                    return child;
+                }
+                using (child)
+                {
+                    return child.To(device);
+                }
+            }
+            catch
+            {
+                child.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            leases.ForEach(l => l.Dispose());
+        }
+    }
+}

@@ -1,0 +1,70 @@
+using EvolverActors.Actors.Lineage;
+using EvolverActors.Actors.Run;
+using EvolverActors.Actors.Steward;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Tensors.Operators;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Host.Run;
+
+/// <summary>
+/// Where a run's weights come from (docs/architecture.md §3): the starting checkpoints in place, by content address
+/// (<c>m-</c> and the first 32 hex digits of the checkpoint's SHA-256, checked at every start by the fingerprint), the
+/// run's population snapshots, the weight store of runs made before recipes, and the recipes in the journal.
+/// </summary>
+internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string> InitialIds, RecipeBook Book, PopulationSnapshots Snapshots, WeightMaterializer Materializer)
+{
+    public const string SnapshotsDirectoryName = "snapshots";
+
+    /// <summary>The weight id of a starting member with checkpoint SHA-256 <paramref name="sha256"/>.</summary>
+    public static string StartingId(string sha256) => "m-" + sha256[..32].ToLowerInvariant();
+
+    /// <summary>
+    /// Opens the weights of <paramref name="run"/>: its starting ids come from the fingerprint's content hashes (an older
+    /// run's ledger names <c>init-N</c> files of its weight store instead, which stay readable).
+    /// </summary>
+    public static RunWeights Open(RunDirectory run, RunPopulation population, RunFingerprint fingerprint, RunSettings settings, Device device)
+    {
+        var initial = fingerprint.Members.Select(m => StartingId(m.Sha256)).ToList();
+        var checkpoints = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var slot = 0; slot < initial.Count; slot++)
+        {
+            checkpoints.TryAdd(initial[slot], population.Members[slot]);
+        }
+        var book = new RecipeBook();
+        var snapshots = new PopulationSnapshots(Path.Combine(run.Root, SnapshotsDirectoryName));
+        var legacy = Directory.Exists(run.WeightsPath) ? run.Weights : null;
+        var materializer = new WeightMaterializer(checkpoints, book, name => OperatorRegistry.Get(name, settings.OperatorParameters), snapshots, legacy);
+        return new RunWeights(new ResidentWeights(materializer, device, settings.MaxResidentBytes), initial, book, snapshots, materializer);
+    }
+
+    /// <summary>
+    /// Opens the weights of an existing run for reading (export, replay), after checking that the starting checkpoints
+    /// are still the ones the run recorded (their content hashes), and learns every recipe of <paramref name="report"/>.
+    /// </summary>
+    public static RunWeights OpenForReading(RunDirectory run, ResolvedRun resolved, LedgerReport report, Device device)
+    {
+        var current = resolved.Fingerprint();
+        var recorded = run.ReadFingerprint() ?? throw new Tensors.EvolverException($"{run}: run.json is missing: this is not a run directory");
+        for (var slot = 0; slot < Math.Min(recorded.Members.Count, current.Members.Count); slot++)
+        {
+            if (!recorded.Members[slot].SameAs(current.Members[slot]))
+            {
+                throw new Tensors.EvolverException($"{run}: starting member {slot} ({resolved.Population.Members[slot]}) is not the checkpoint the run started from "
+                    + $"(sha256 {current.Members[slot].Sha256[..12]}…, recorded {recorded.Members[slot].Sha256[..12]}…)");
+            }
+        }
+        var weights = Open(run, resolved.Population, recorded, resolved.Config.Settings, device);
+        weights.Learn(report);
+        return weights;
+    }
+
+    /// <summary>Adds every recipe a ledger has (to materialize any member of a finished or stopped run).</summary>
+    public void Learn(LedgerReport report)
+    {
+        foreach (var accepted in report.Recipes)
+        {
+            Book.Add(accepted.WeightsId, accepted.Recipe, accepted.ContentHash);
+        }
+    }
+}
