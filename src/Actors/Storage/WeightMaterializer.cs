@@ -1,9 +1,9 @@
 using EvolverActors.Actors.Lineage;
 using EvolverActors.Tensors;
-using TorchSharp;
 using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Operators;
 using EvolverActors.Tensors.Weights;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Actors.Storage;

@@ -20,7 +20,8 @@ internal static class RunPruning
         var run = RunDirectory.Open(runsRoot, runId);
         if (!Directory.Exists(run.WeightsPath))
         {
-            throw new EvolverException($"run '{runId}' has no weight store under {Path.GetFullPath(run.Root)}");
+            throw new EvolverException($"run '{runId}' has no weight store under {Path.GetFullPath(run.Root)}: nothing to prune (runs keep recipes "
+                + "in their journal and collect superseded snapshots while they run; prune is for runs made by older versions)");
         }
         using var runLock = run.AcquireLock();
         return Prune(run, await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false));

@@ -71,7 +71,7 @@ public sealed class EvaluatorSpecs : EvolverSpec
     }
 
     [Fact]
-    public void Evaluator_scores_against_the_newest_ledger_and_writes_an_accepted_child_to_the_store()
+    public void Evaluator_scores_against_the_population_an_offspring_was_bred_from_and_re_scores_against_a_newer_one()
     {
         var (evaluator, fitness) = StartEvaluator(new FakeFitness());
         var child = Bred("o-1", 1, 4);
@@ -84,29 +84,20 @@ public sealed class EvaluatorSpecs : EvolverSpec
         Assert.Equal(["m0", "m1", "m2"], Assert.Single(fitness.Syncs).Ids);
         _breeder.ExpectMsg<RequestWork>(Wait, "the evaluator pulls the next offspring without waiting for the decision");
 
-        // A newer population: a re-score syncs to it first.
+        // Asked to re-score against a newer population, it syncs to that population first.
         var version1 = new LedgerView(1, ["m0", "m1", "m0"], [0.6, 0.6, 0.6], 0.6, false);
-        evaluator.Tell(new LedgerChanged(version1));
-        evaluator.Tell(new RescoreOffspring("o-1", 1));
+        evaluator.Tell(new RescoreOffspring("o-1", version1));
         var rescored = _steward.ExpectMsg<OffspringScored>(Wait, "o-1 re-scored against version 1");
         Assert.Equal(1, rescored.ScoredAtVersion);
+        Assert.Equal(scored.ContentHash, rescored.ContentHash);
         Assert.Equal(1L, fitness.Syncs[^1].Version);
         Assert.Equal(["m0", "m1", "m0"], fitness.Syncs[^1].Ids);
-
-        Assert.False(Store.Contains("o-1"));
-        evaluator.Tell(new PersistOffspring("o-1"));
-        _steward.ExpectMsg(new OffspringPersisted("o-1"), Wait, "o-1's file is durable");
-        Assert.True(Store.Contains("o-1"));
-        using var written = Store.Load("o-1");
-        Assert.Equal(4.0, BiasMean(written));
+        Assert.False(Store.Contains("o-1"), "an evaluator writes no weight files: the journal keeps recipes");
 
         // After the decision the evaluator lets go of the child (only the breeder's lease is left).
         Assert.Equal(2, Resident.LeaseCount("o-1"));
         evaluator.Tell(new OffspringDecided("o-1", 0, true, version1));
         AwaitCondition(() => Resident.LeaseCount("o-1") == 1, Wait, "the evaluator releases o-1 once it is decided");
-        evaluator.Tell(new PersistOffspring("o-1"));
-        Assert.StartsWith("e0 no longer holds", _steward.ExpectMsg<OffspringPersistFailed>(Wait, "a decided offspring cannot be written again").Reason,
-            StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,11 +1,13 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
+using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Serialization;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Evaluation;
+using EvolverActors.Tensors.Operators;
 using EvolverActors.Tensors.Weights;
 using EvolverActors.Tests.Checkpoints;
 using Xunit;
@@ -44,10 +46,14 @@ public abstract class EvolverSpec : Akka.TestKit.Xunit.TestKit
             "spec", output)
     {
         Store = new WeightStore(Path.Combine(_dir.Path, "weights"));
-        Resident = new ResidentWeights(Store, CPU);
+        // Like a run: initial weights from files, every other id rebuilt from the recipes the steward and breeder record.
+        Resident = new ResidentWeights(new WeightMaterializer(new Dictionary<string, string>(), Book,
+            name => OperatorRegistry.Get(name, new Dictionary<string, string>()), legacy: Store), CPU);
     }
 
     protected WeightStore Store { get; }
+
+    protected RecipeBook Book { get; } = new();
 
     protected ResidentWeights Resident { get; }
 
@@ -74,8 +80,9 @@ public abstract class EvolverSpec : Akka.TestKit.Xunit.TestKit
             Store.Write(id, weights);
             initial.Add(id);
         }
-        _runtime = new EvolverRuntime(settings, RunId, Store, Resident,
-            fitness ?? (_ => throw new InvalidOperationException("this spec starts no evaluator")), initial);
+        _runtime = new EvolverRuntime(settings, RunId, Resident,
+            fitness ?? (_ => throw new InvalidOperationException("this spec starts no evaluator")), initial)
+        { Book = Book };
         EvolverRuntime.Install(Sys, _runtime);
         return _runtime;
     }
@@ -90,17 +97,20 @@ public abstract class EvolverSpec : Akka.TestKit.Xunit.TestKit
     /// <summary>The mean of the child's <c>layer.bias</c> (what fake fitnesses score by).</summary>
     protected static double BiasMean(WeightSet weights) => weights["layer.bias"].mean().item<float>();
 
-    /// <summary>An offspring for <paramref name="target"/> with one parent, as a breeder would describe it.</summary>
-    protected static OffspringInfo Offspring(string id, int target, long bredAtVersion = 0) =>
-        new(id, target, $"m{target}", [(target + 1) % 3], [$"m{(target + 1) % 3}"], "evolver", 0.5, 0.5, "binomial", false, "element",
-            7, bredAtVersion, 0);
+    /// <summary>
+    /// An offspring for <paramref name="target"/> with one parent, as a breeder would describe it; the steward decides in
+    /// <paramref name="sequence"/> order.
+    /// </summary>
+    protected static OffspringInfo Offspring(string id, int target, long bredAtVersion = 0, long sequence = 0) =>
+        new(id, new Recipe(Recipe.CurrentFormat, sequence, target, $"m{target}", [(target + 1) % 3], [$"m{(target + 1) % 3}"], "evolver", 0.5, 0.5,
+            "binomial", false, "element", null, "raw", 7), new LedgerView(bredAtVersion, ["m0", "m1", "m2"], [0, 0, 0], null, false));
 
-    /// <summary>Equal offspring, arrays compared by content (serialize-messages hands actors copies, never the same arrays).</summary>
+    /// <summary>Equal offspring, compared by id and sequence (serialize-messages hands actors copies, never the same arrays).</summary>
     protected static void AssertSameOffspring(OffspringInfo expected, OffspringInfo actual)
     {
-        Assert.Equal(expected.Parents, actual.Parents);
-        Assert.Equal(expected.ParentWeights, actual.ParentWeights);
-        Assert.Equal(expected, actual with { Parents = expected.Parents, ParentWeights = expected.ParentWeights });
+        Assert.Equal(expected.Id, actual.Id);
+        Assert.Equal(expected.Sequence, actual.Sequence);
+        Assert.Equal(expected.Recipe.ParentWeights, actual.Recipe.ParentWeights);
     }
 
     /// <summary>Stops <paramref name="actor"/> and waits until it is gone (its name and persistence id are free again).</summary>

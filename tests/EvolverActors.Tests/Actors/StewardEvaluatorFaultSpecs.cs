@@ -22,9 +22,11 @@ public sealed class StewardEvaluatorFaultSpecs(ITestOutputHelper output) : Stewa
         return probe;
     }
 
+    private long _sequence;
+
     private void Lose(IActorRef steward, string id, int target)
     {
-        steward.Tell(new OffspringLost(Offspring(id, target), "e0: device fault"));
+        steward.Tell(new OffspringLost(Offspring(id, target, sequence: _sequence++), "e0: device fault"));
         var decided = Breeder.FishForMessage<OffspringDecided>(d => d.OffspringId == id, Wait, $"{id} given up: the breeder may release it");
         Assert.False(decided.Accepted);
     }
@@ -112,12 +114,12 @@ public sealed class StewardEvaluatorFaultSpecs(ITestOutputHelper output) : Stewa
         ended.ExpectNoMsg(Quiet);
 
         // A score e0 sent before it retired: the breeder has re-issued that offspring, so it is not decided here.
-        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.9, 0, "e0", Evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-1", 1, sequence: 0), 0.9, 0, "hash", "e0", Evaluator.Ref));
         Evaluator.ExpectNoMsg(Quiet);
         Assert.Equal(1L, Progress(steward, "after e0's late score").Evaluations);
 
         // The healthy evaluator's scores are decided as usual.
-        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.1, 0, "e1", second.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-1", 1, sequence: 0), 0.1, 0, "hash", "e1", second.Ref));
         Assert.False(second.FishForMessage<OffspringDecided>(d => d.OffspringId == "o-1", Wait, "e1's score of o-1 is decided").Accepted);
 
         // The second one retires too: now nobody can evaluate.

@@ -28,16 +28,8 @@ public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBas
 
     private ITestJournal Journal => TestJournal.FromRef(Persistence.Instance.Apply(Sys).JournalFor(null));
 
-    /// <summary>o-1 beat its target and its file is written: the evaluator's OffspringPersisted makes the steward persist the acceptance.</summary>
-    private IActorRef StewardWithO1Written()
-    {
-        var steward = InitializedSteward(Settings());
-        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.7, 0, "e0", Evaluator.Ref));
-        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "the steward asks for o-1's file");
-        using var child = Tiny(10);
-        Store.Write("o-1", child);
-        return steward;
-    }
+    /// <summary>o-1 beats S: its score makes the steward persist the acceptance.</summary>
+    private static OffspringScored O1(IActorRef evaluator) => new(Offspring("o-1", 1, sequence: 0), 0.7, 0, "hash", "e0", evaluator);
 
     /// <summary>Hears the RunEnded the steward publishes for the node.</summary>
     private TestProbe RunEndedProbe()
@@ -50,19 +42,19 @@ public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBas
     [Fact]
     public async Task Steward_never_reports_an_acceptance_the_journal_failed_to_write()
     {
-        var steward = StewardWithO1Written();
+        var steward = InitializedSteward(Settings());
 
         await Journal.OnWrite.Fail();
         Watch(steward);
         var ended = RunEndedProbe();
-        Evaluator.Reply(new OffspringPersisted("o-1"));
+        steward.Tell(O1(Evaluator.Ref));
 
         // A persistence failure stops the steward: nothing is adopted, nobody hears of an acceptance, and the node
         // hears that the run ended (it would otherwise wait for a steward that is gone).
         var end = ended.ExpectMsg<RunEnded>(Wait, "the run ends when the journal fails");
         Assert.Equal(("failed", StewardActor.JournalFailedExitCode), (end.State, end.ExitCode));
-        Assert.Contains("could not store OffspringAccepted", end.Reason, StringComparison.Ordinal);
-        ExpectTerminated(steward, Wait, "the steward stops when the journal fails to store OffspringAccepted");
+        Assert.Contains("could not store RecipeAccepted", end.Reason, StringComparison.Ordinal);
+        ExpectTerminated(steward, Wait, "the steward stops when the journal fails to store RecipeAccepted");
         Members.ExpectNoMsg(Quiet);
         Breeder.ExpectNoMsg(Quiet);
 
@@ -107,7 +99,7 @@ public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBas
         var steward = InitializedSteward(Settings() with { Mode = FitnessMode.Individual });
         var ended = RunEndedProbe();
 
-        steward.Tell(new OffspringScored(Offspring("o-bad", 99), 0.7, 0, "e0", Evaluator.Ref)); // no slot 99
+        steward.Tell(new OffspringScored(Offspring("o-bad", 99), 0.7, 0, "hash", "e0", Evaluator.Ref)); // no slot 99
 
         var end = ended.ExpectMsg<RunEnded>(Wait, "the run ends when the steward throws");
         Assert.Equal(("failed", StewardActor.StewardFailedExitCode), (end.State, end.ExitCode));
@@ -115,20 +107,18 @@ public sealed class StewardFaultSpecs(ITestOutputHelper output) : StewardSpecBas
     }
 
     [Fact]
-    public async Task Steward_decides_an_acceptance_the_journal_rejected_as_not_accepted_and_goes_on()
+    public async Task An_acceptance_the_journal_refuses_ends_the_run_resumable_and_is_never_adopted()
     {
-        var steward = StewardWithO1Written();
+        var steward = InitializedSteward(Settings());
+        var ended = RunEndedProbe();
 
         await Journal.OnWrite.Reject();
-        Evaluator.Reply(new OffspringPersisted("o-1"));
-        var decided = Evaluator.FishForMessage<OffspringDecided>(d => d.OffspringId == "o-1", Wait, "the decision on o-1 after the journal rejected it");
-        Assert.False(decided.Accepted, "an acceptance the journal did not store is not an acceptance");
-        Assert.Equal(0, decided.Ledger.Version);
+        steward.Tell(O1(Evaluator.Ref));
+        // Decisions are made in order, so a refused one cannot be skipped: the run ends (exit 3) with nothing adopted.
+        var end = ended.ExpectMsg<RunEnded>(Wait, "the run ends when the journal refuses a decision");
+        Assert.Equal(("failed", StewardActor.JournalFailedExitCode), (end.State, end.ExitCode));
+        Assert.Contains("refused RecipeAccepted", end.Reason, StringComparison.Ordinal);
         Members.ExpectNoMsg(Quiet);
-
-        // The run goes on once the journal stores events again: the next offspring is decided, not stashed forever.
-        await Journal.OnWrite.Pass();
-        Accept(steward, "o-2", 0, 0.8, 0);
-        Assert.Equal((1L, "o-2"), (Progress(steward, "after o-2").Version, Progress(steward, "after o-2").Ledger.SlotWeights[0]));
+        Assert.Equal(0L, Progress(steward, "after the refusal").Version);
     }
 }

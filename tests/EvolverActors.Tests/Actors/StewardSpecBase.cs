@@ -59,6 +59,7 @@ public abstract class StewardSpecBase : EvolverSpec
         Evaluator.Reply(new PopulationScored(0, slotScores ?? [populationScore, populationScore, populationScore],
             merged ? populationScore : null, "e0"));
         Breeder.ExpectMsg<LedgerChanged>(m => m.Ledger.Version == 0, Wait, "start: the breeder gets the initialised ledger");
+        Breeder.ExpectMsg<BreedFrom>(m => m.NextSequence == 0, Wait, "start: the breeder is told where to start issuing");
         Evaluator.ExpectMsg<LedgerChanged>(m => m.Ledger.Version == 0, Wait, "start: the evaluator gets the initialised ledger");
         return steward;
     }
@@ -69,20 +70,10 @@ public abstract class StewardSpecBase : EvolverSpec
         return ExpectMsg<RunProgress>(Wait, $"{phase}: the steward's progress");
     }
 
-    /// <summary>The evaluator's side of an acceptance: write the child's file when asked, then say it is durable.</summary>
-    protected void WriteWhenAsked(string offspringId, float value, string phase)
-    {
-        Evaluator.ExpectMsg(new PersistOffspring(offspringId), Wait, $"{phase}: the steward asks for {offspringId}'s file");
-        using var child = Tiny(value);
-        Store.Write(offspringId, child);
-        Evaluator.Reply(new OffspringPersisted(offspringId));
-    }
-
     /// <summary>Scores, accepts and adopts one offspring; returns the new version.</summary>
-    protected long Accept(IActorRef steward, string id, int target, double score, long version, float value = 10)
+    protected long Accept(IActorRef steward, string id, int target, double score, long version, long sequence = 0)
     {
-        steward.Tell(new OffspringScored(Offspring(id, target, version), score, version, "e0", Evaluator.Ref));
-        WriteWhenAsked(id, value, $"accepting {id}");
+        steward.Tell(new OffspringScored(Offspring(id, target, version, sequence), score, version, "hash", "e0", Evaluator.Ref));
         var adopt = Members.ExpectMsg<AdoptWeights>(Wait, $"accepting {id}: slot {target} is told to adopt it");
         Assert.Equal(new AdoptWeights(target, id, version + 1), adopt);
         Members.Reply(new WeightsAdoptedAck(target, id, version + 1));

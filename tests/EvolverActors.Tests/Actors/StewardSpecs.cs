@@ -16,46 +16,30 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
     public void Steward_accepts_in_write_ahead_order()
     {
         var steward = InitializedSteward(Settings());
-        steward.Tell(new OffspringScored(Offspring("o-1", 1), 0.7, 0, "e0", Evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-1", 1, sequence: 0), 0.7, 0, "hash", "e0", Evaluator.Ref));
 
-        // 1. The evaluator is asked to write the file; nothing is accepted or adopted before it says the file is durable.
-        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "write-ahead: the steward asks for o-1's file first");
-        Members.ExpectNoMsg(Quiet);
-        var before = Progress(steward, "write-ahead, file not yet written");
-        Assert.Equal((0, 0L), (before.Accepted, before.Version));
-
-        using (var child = Tiny(10))
-        {
-            Store.Write("o-1", child);
-        }
-        Evaluator.Reply(new OffspringPersisted("o-1"));
-
-        // 2. The acceptance is persisted, then the member adopts a file that is already in the store.
+        // The acceptance event is stored first (the ledger says so when the member is told), then the member adopts.
         var adopt = Members.ExpectMsg<AdoptWeights>(Wait, "write-ahead: slot 1 adopting o-1");
         Assert.Equal(new AdoptWeights(1, "o-1", 1), adopt);
-        Assert.True(Store.Contains("o-1"), "the file must be in the store when the member is told to adopt it");
         var after = Progress(steward, "write-ahead, accepted");
         Assert.Equal((1, 1L), (after.Accepted, after.Version));
         Assert.Equal("o-1", after.Ledger.SlotWeights[1]);
         Assert.Equal(0.7, after.PopulationScore);
+        Assert.False(Store.Contains("o-1"), "no weight file is written per acceptance: the journal holds the recipe");
         Breeder.FishForMessage<OffspringDecided>(d => d.OffspringId == "o-1" && d.Accepted, Wait, "write-ahead: the breeder hears of o-1");
     }
 
     [Fact]
-    public void Steward_rejects_an_offspring_whose_file_could_not_be_written()
+    public void Steward_decides_in_issue_order_whatever_order_scores_arrive_in()
     {
-        var steward = InitializedSteward(Settings());
-        steward.Tell(new OffspringScored(Offspring("o-1", 0), 0.9, 0, "e0", Evaluator.Ref));
-        Evaluator.ExpectMsg(new PersistOffspring("o-1"), Wait, "the steward asks for o-1's file");
-        Evaluator.Reply(new OffspringPersistFailed("o-1", "disk full"));
-
-        ExpectRejected("o-1", "file not written");
+        var steward = InitializedSteward(Settings() with { Mode = FitnessMode.Individual }, slotScores: [0.5, 0.5, 0.5]);
+        // o-2 (sequence 1) arrives first and beats its slot, but waits for o-1 (sequence 0).
+        steward.Tell(new OffspringScored(Offspring("o-2", 1, sequence: 1), 0.9, 0, "hash", "e0", Evaluator.Ref));
         Members.ExpectNoMsg(Quiet);
-        var progress = Progress(steward, "after the failed write");
-        Assert.Equal((0, 1, 0L), (progress.Accepted, progress.Rejected, progress.Version));
-
-        // The run goes on: the next offspring is decided as usual.
-        Accept(steward, "o-2", 0, 0.8, 0);
+        Assert.Equal(3, Progress(steward, "o-2 waiting").Evaluations); // the initial scores only
+        steward.Tell(new OffspringScored(Offspring("o-1", 1, sequence: 0), 0.7, 0, "hash", "e0", Evaluator.Ref));
+        Assert.Equal(new AdoptWeights(1, "o-1", 1), Members.ExpectMsg<AdoptWeights>(Wait, "o-1 decided first"));
+        Assert.Equal(new AdoptWeights(1, "o-2", 2), Members.ExpectMsg<AdoptWeights>(Wait, "then o-2, against o-1's 0.7"));
     }
 
     [Fact]
@@ -66,17 +50,17 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
         Assert.Equal(1, version);
 
         // Scored against version 0 and better than the current S (0.6): re-scored, never accepted on that comparison.
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", Evaluator.Ref));
-        Evaluator.ExpectMsg(new RescoreOffspring("o-2", 1), Wait, "stale o-2: a re-score against version 1");
+        steward.Tell(new OffspringScored(Offspring("o-2", 1, sequence: 1), 0.7, 0, "hash", "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg<RescoreOffspring>(m => m.OffspringId == "o-2" && m.Population.Version == 1, Wait, "stale o-2: a re-score against version 1");
         Members.ExpectNoMsg(Quiet);
         Assert.Equal(1, Progress(steward, "stale o-2 awaiting its re-score").Accepted);
 
         // Re-scored against version 1 it no longer beats S: rejected.
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.59, 1, "e0", Evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-2", 1, sequence: 1), 0.59, 1, "hash", "e0", Evaluator.Ref));
         ExpectRejected("o-2", "o-2 re-scored below S");
 
         // Scored against version 0 and not better than the current S: rejected without a re-score.
-        steward.Tell(new OffspringScored(Offspring("o-3", 2), 0.55, 0, "e0", Evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-3", 2, sequence: 2), 0.55, 0, "hash", "e0", Evaluator.Ref));
         var decided = Evaluator.ExpectMsg<OffspringDecided>(Wait, "stale o-3 below S: rejected at once (no re-score, no file)");
         Assert.Equal(("o-3", false), (decided.OffspringId, decided.Accepted));
 
@@ -91,9 +75,9 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
     {
         var steward = InitializedSteward(Settings());
         var version = Accept(steward, "o-1", 0, 0.6, 0);
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", Evaluator.Ref));
-        Evaluator.ExpectMsg(new RescoreOffspring("o-2", version), Wait, "stale o-2: a re-score against version 1");
-        Accept(steward, "o-2", 1, 0.65, version);
+        steward.Tell(new OffspringScored(Offspring("o-2", 1, sequence: 1), 0.7, 0, "hash", "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg<RescoreOffspring>(m => m.OffspringId == "o-2" && m.Population.Version == version, Wait, "stale o-2: a re-score against version 1");
+        Accept(steward, "o-2", 1, 0.65, version, sequence: 1);
         Assert.Equal(0.65, Progress(steward, "after o-2's acceptance").PopulationScore);
     }
 
@@ -105,10 +89,10 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
         // Budget 3: the initial score, o-1 (accepted) and o-2, whose stale score asks for a re-score at the budget.
         var steward = InitializedSteward(Settings() with { MaxEvaluations = 3 });
         var version = Accept(steward, "o-1", 0, 0.6, 0);
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.7, 0, "e0", Evaluator.Ref));
-        Evaluator.ExpectMsg(new RescoreOffspring("o-2", version), Wait, "stale o-2 at the budget: a re-score");
+        steward.Tell(new OffspringScored(Offspring("o-2", 1, sequence: 1), 0.7, 0, "hash", "e0", Evaluator.Ref));
+        Evaluator.ExpectMsg<RescoreOffspring>(m => m.OffspringId == "o-2" && m.Population.Version == version, Wait, "stale o-2 at the budget: a re-score");
         // The re-score is decided (not abandoned), and the run ends instead of idling on abandoned offspring.
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.55, version, "e0", Evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-2", 1, sequence: 1), 0.55, version, "hash", "e0", Evaluator.Ref));
         ExpectRejected("o-2", "the re-scored o-2");
         Assert.Equal("finished", ended.ExpectMsg<RunEnded>(Wait, "budget spent by a re-score: RunEnded").State);
     }
@@ -121,7 +105,7 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
     public void Steward_rejects_non_finite_scores(FitnessMode mode, double score)
     {
         var steward = InitializedSteward(Settings(mode), slotScores: [0.1, 0.2, 0.3]);
-        steward.Tell(new OffspringScored(Offspring("o-1", 0), score, 0, "e0", Evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-1", 0, sequence: 0), score, 0, "hash", "e0", Evaluator.Ref));
         var decided = Evaluator.ExpectMsg<OffspringDecided>(Wait, $"o-1 scored {score}: decided without a file");
         Assert.Equal(("o-1", false), (decided.OffspringId, decided.Accepted));
         Members.ExpectNoMsg(Quiet);
@@ -138,7 +122,7 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
         var steward = InitializedSteward(Settings() with { MaxEvaluations = 3 });
         var version = Accept(steward, "o-1", 0, 0.6, 0);
         ended.ExpectNoMsg(Quiet);
-        steward.Tell(new OffspringScored(Offspring("o-2", 1), 0.1, version, "e0", Evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-2", 1, sequence: 1), 0.1, version, "hash", "e0", Evaluator.Ref));
         ExpectRejected("o-2", "the last evaluation of the budget");
 
         var end = ended.ExpectMsg<RunEnded>(Wait, "budget spent: RunEnded is published");
@@ -149,7 +133,7 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
         Assert.Equal(("finished", 3L), (progress.State, progress.Evaluations));
 
         // Late scores are decided (rejected) without counting or accepting.
-        steward.Tell(new OffspringScored(Offspring("o-3", 2), 0.99, version, "e0", Evaluator.Ref));
+        steward.Tell(new OffspringScored(Offspring("o-3", 2, sequence: 2), 0.99, version, "hash", "e0", Evaluator.Ref));
         ExpectRejected("o-3", "a score that arrives after the end");
         Assert.Equal(3L, Progress(steward, "after a late score").Evaluations);
 
@@ -167,9 +151,9 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
     public void Steward_recovers_its_ledger_and_has_theMembers_re_adopt_it(int snapshotEvery)
     {
         var steward = InitializedSteward(Settings() with { SnapshotEvery = snapshotEvery });
-        var version = Accept(steward, "o-1", 2, 0.6, 0, value: 20);
-        version = Accept(steward, "o-2", 0, 0.7, version, value: 30);
-        steward.Tell(new OffspringScored(Offspring("o-3", 1), 0.1, version, "e0", Evaluator.Ref));
+        var version = Accept(steward, "o-1", 2, 0.6, 0);
+        version = Accept(steward, "o-2", 0, 0.7, version, sequence: 1);
+        steward.Tell(new OffspringScored(Offspring("o-3", 1, sequence: 2), 0.1, version, "hash", "e0", Evaluator.Ref));
         ExpectRejected("o-3", "a rejection before the restart");
         var before = Progress(steward, "before the restart");
 
@@ -178,7 +162,6 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
         var adopted = AcknowledgeAdoptions("recovery");
         Assert.Equal(["o-2", "m1", "o-1"], adopted.Select(a => a.WeightsId));
         Assert.All(adopted, a => Assert.Equal(2, a.Version));
-        Assert.All(adopted, a => Assert.True(Store.Contains(a.WeightsId), $"slot {a.Slot}'s ledger weights {a.WeightsId} are in the store"));
 
         var after = Progress(recovered, "after recovery");
         Assert.Equal((2L, 2L, 1L), (after.Version, after.Accepted, after.Rejected));
@@ -189,7 +172,7 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
         // The recovered steward does not ask for the initial scores again; a new evaluator gets the ledger.
         recovered.Tell(new RegisterEvaluator(Evaluator.Ref, "e0"));
         Evaluator.FishForMessage<LedgerChanged>(m => m.Ledger.Version == 2, Wait, "recovery: the evaluator gets the version-2 ledger");
-        Accept(recovered, "o-4", 1, 0.8, 2);
+        Accept(recovered, "o-4", 1, 0.8, 2, sequence: 3);
     }
 
     [Fact]

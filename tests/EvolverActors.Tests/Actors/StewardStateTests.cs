@@ -1,3 +1,4 @@
+using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using Xunit;
@@ -18,7 +19,8 @@ public sealed class StewardStateTests
     }
 
     private static OffspringInfo Offspring(int target) =>
-        new("o-1", target, $"init-{target}", [1], ["init-1"], "evolver", 0.5, 0.5, "binomial", false, "element", 7, 0, 0);
+        new("o-1", new Recipe(Recipe.CurrentFormat, 0, target, $"init-{target}", [1], ["init-1"], "evolver", 0.5, 0.5, "binomial", false, "element", null, "raw", 7),
+            new LedgerView(0, ["init-0", "init-1", "init-2"], [0, 0, 0], null, false));
 
     private static OffspringAccepted Accepted(long version, int slot, double score, long evaluation) =>
         new(version, slot, $"o-{version}", $"init-{slot}", [1], ["init-1"], "evolver", 0.5, 0.5, "binomial", false, "element", 7, score, 0, evaluation, "e0", DateTime.UtcNow);
@@ -89,61 +91,5 @@ public sealed class StewardStateTests
         Assert.Contains("max-wall-time", state.StopReason(Settings with { MaxWallTime = TimeSpan.FromSeconds(1) }, TimeSpan.FromSeconds(2)), StringComparison.Ordinal);
         Assert.Contains("target", state.StopReason(Settings with { TargetScore = 0.5 }, TimeSpan.Zero), StringComparison.Ordinal);
         Assert.Contains("patience", state.StopReason(Settings with { Patience = 5 }, TimeSpan.Zero), StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public void An_offspring_given_up_after_its_retries_counts_as_one_failed_evaluation()
-    {
-        var state = Initialized(s: 0.5);
-        var failed = state.RecordFailure(Settings, Offspring(2), "e0: device fault", DateTime.UnixEpoch);
-        Assert.Equal(new OffspringEvaluationFailed(2, "evolver", "e0: device fault", 2, DateTime.UnixEpoch), failed);
-        Assert.Equal(2, state.Evaluations); // the number is taken when the failure is recorded, as for a score
-        state.Apply(failed!);
-        Assert.Equal((2L, 1L, 0L, 0L), (state.Evaluations, state.Failed, state.Rejected, state.Accepted));
-        Assert.Equal(1, state.Copy().Failed);
-    }
-
-    [Fact]
-    public void Failures_alone_reach_the_evaluation_budget_and_are_not_counted_past_it()
-    {
-        var settings = Settings with { MaxEvaluations = 3 };
-        var state = Initialized(s: 0.5);
-        state.Apply(state.RecordFailure(settings, Offspring(0), "boom", DateTime.UnixEpoch)!);
-        Assert.Null(state.StopReason(settings, TimeSpan.Zero));
-        state.Apply(state.RecordFailure(settings, Offspring(1), "boom", DateTime.UnixEpoch)!);
-        Assert.Contains("max-evaluations (3) reached", state.StopReason(settings, TimeSpan.Zero), StringComparison.Ordinal);
-
-        // A failure that arrives after the budget is spent is abandoned, like a late score.
-        Assert.Null(state.RecordFailure(settings, Offspring(2), "boom", DateTime.UnixEpoch));
-        Assert.Equal((3L, 2L), (state.Evaluations, state.Failed));
-    }
-
-    [Fact]
-    public void Failed_evaluations_replayed_from_the_journal_restore_the_count()
-    {
-        var live = Initialized(s: 0.5);
-        var events = new List<object>();
-        events.Add(live.RecordFailure(Settings, Offspring(0), "boom", DateTime.UnixEpoch)!);
-        live.Apply(events[^1]);
-        events.Add(new OffspringRejected(1, "evolver", 0.4, 0, "worse", ++live.Evaluations));
-        live.Apply(events[^1]);
-        events.Add(live.RecordFailure(Settings, Offspring(2), "boom", DateTime.UnixEpoch)!);
-        live.Apply(events[^1]);
-
-        // A restart replays the same events (an older journal's OffspringDropped still counts as no evaluation).
-        var recovered = Initialized(s: 0.5);
-        recovered.Apply(new OffspringDropped(0, "evolver", "from an older version"));
-        events.ForEach(recovered.Apply);
-        Assert.Equal((4L, 2L, 1L), (recovered.Evaluations, recovered.Failed, recovered.Rejected));
-        Assert.Equal((live.Evaluations, live.Failed), (recovered.Evaluations, recovered.Failed));
-        Assert.Equal(1, recovered.Dropped);
-    }
-
-    [Fact]
-    public void A_finished_run_records_no_more_failures()
-    {
-        var state = Initialized(s: 0.5);
-        state.Apply(new RunFinished("max-wall-time reached", DateTime.UnixEpoch));
-        Assert.Null(state.RecordFailure(Settings, Offspring(0), "boom", DateTime.UnixEpoch));
     }
 }

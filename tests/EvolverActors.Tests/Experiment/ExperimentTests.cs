@@ -120,7 +120,7 @@ public sealed class ExperimentTests
             "evolver", 0.5, 0.5, "binomial", true, "element", 1, score, 0.5, evaluation, "cpu", launched.AddSeconds(seconds));
         var state = new StewardState { Evaluations = 20 };
         var ledger = new LedgerReport(state, [new RunInitialized(["a", "b"], [0.6, 0.7], 0.65, 2, launched.AddSeconds(3))],
-            [Accepted(9, 0.68, 8), Accepted(5, 0.72, 6), Accepted(12, 0.75, 10)], 5);
+            [Accepted(9, 0.68, 8), Accepted(5, 0.72, 6), Accepted(12, 0.75, 10)], 5, []);
 
         var individual = ExperimentRunner.ProgressOf(ledger, individual: true, finished: launched.AddSeconds(15));
         Assert.Equal([2L, 5, 9, 12, 20], individual.Select(p => p.Evaluations));

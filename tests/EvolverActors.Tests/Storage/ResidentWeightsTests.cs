@@ -98,13 +98,30 @@ public sealed class ResidentWeightsTests : IDisposable
     }
 
     [Fact]
-    public void Registering_a_resident_id_again_is_refused_and_the_new_set_freed()
+    public void Registering_a_resident_id_again_keeps_the_resident_set_and_frees_the_new_one()
     {
+        // Ids are content addresses: a second set under one id is the same weights, so the resident one is shared.
         using var lease = _resident.Register("child-2", StorageFixtures.Tiny(1f));
-        var duplicate = StorageFixtures.Tiny(2f);
-        Assert.Throws<InvalidOperationException>(() => _resident.Register("child-2", duplicate));
+        var duplicate = StorageFixtures.Tiny(1f);
+        using var second = _resident.Register("child-2", duplicate);
         Assert.Throws<ObjectDisposedException>(() => duplicate[0]);
-        Assert.Equal(1f, StorageFixtures.Floats(lease.Weights, "layer.weight")[0]);
+        Assert.Same(lease.Weights, second.Weights);
+        Assert.Equal(2, _resident.LeaseCount("child-2"));
+    }
+
+    [Fact]
+    public void Unheld_sets_stay_cached_within_the_budget_and_the_least_recently_used_go_first()
+    {
+        var bytes = StorageFixtures.Tiny(1f).Layout.Specs.Sum(Tensors.Checkpoints.SafetensorsWriter.DataBytes);
+        var cache = new ResidentWeights(new StoreSource(_store), CPU, maxBytes: 2 * bytes);
+        cache.Register("a", StorageFixtures.Tiny(1f)).Dispose();
+        cache.Register("b", StorageFixtures.Tiny(2f)).Dispose();
+        Assert.True(cache.IsResident("a") && cache.IsResident("b"), "both fit the budget of two sets");
+        cache.Acquire("a").Dispose(); // a is now the most recently used
+        cache.Register("c", StorageFixtures.Tiny(3f)).Dispose();
+        Assert.True(cache.IsResident("a") && cache.IsResident("c"), "a (recently used) and c stay");
+        Assert.False(cache.IsResident("b"), "b, the least recently used, went");
+        Assert.Equal(2 * bytes, cache.ResidentBytes);
     }
 
     [Fact]
