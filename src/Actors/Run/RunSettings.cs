@@ -40,6 +40,27 @@ public sealed record RunSettings
     public BreedingSettings Breeding { get; init; } = new();
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>The evolver operator's chance that x_ref is the best other member (<c>breeding.best-probability</c>):
+    /// <c>reference</c> (the default in individual mode) or a constant (default 0).</summary>
+    public BestProbabilitySchedule BestProbabilitySchedule { get; init; } = BestProbabilitySchedule.Fixed(0);
+
+    /// <summary>The order of targets (<c>breeding.target-order</c>): fixed (the default in individual mode) or shuffled.</summary>
+    public TargetOrder TargetOrder { get; init; } = TargetOrder.Shuffled;
+
+    /// <summary>The offspring a run of <paramref name="slots"/> slots may score: the evaluation budget less the initial
+    /// scoring (one evaluation per member in individual mode, one of the merge in merged mode).</summary>
+    public long OffspringBudget(int slots) => Math.Max(0, MaxEvaluations - (Mode == FitnessMode.Individual ? slots : 1));
+
+    /// <summary>The best-probability for the run's 0-based <paramref name="offspringIndex"/>-th offspring
+    /// (for <see cref="ParentSelection.Pick(MutationOperator, int, IReadOnlyList{double}, Random, double)"/>), over
+    /// <see cref="OffspringBudget"/>.</summary>
+    public double BestProbabilityFor(long offspringIndex, int slots) =>
+        BestProbabilitySchedule.For(offspringIndex, slots, OffspringBudget(slots));
+
+    /// <summary>The slot the run's 0-based <paramref name="offspringIndex"/>-th offspring targets under
+    /// <see cref="TargetOrder"/> (fixed: n mod N; shuffled: a per-round permutation from the run seed).</summary>
+    public int TargetFor(long offspringIndex, int slots) => TargetSequence.TargetFor(TargetOrder, Seed, offspringIndex, slots);
+
     /// <summary>Offspring a breeder keeps built ahead of demand (the bounded queue of work pulling).</summary>
     public int QueueCapacity { get; init; } = 2;
     public IReadOnlyList<string> Devices { get; init; } = ["cpu"];
@@ -100,6 +121,8 @@ public sealed record RunSettings
         ["breeding.exclude"] = Breeding.Exclude?.ToString() ?? "",
         ["breeding.seed"] = Seed.ToString(CultureInfo.InvariantCulture),
         ["breeding.lag"] = Schedule == Schedule.SteadyState ? Lag.ToString(CultureInfo.InvariantCulture) : "-",
+        ["breeding.best-probability"] = BestProbabilitySchedule.ToString(),
+        ["breeding.target-order"] = TargetOrder == TargetOrder.Fixed ? "fixed" : "shuffled",
     };
 
     /// <summary>Upper bounds that keep a typo from exhausting memory (1 000 evaluators, a queue of 20 000 offspring).</summary>
@@ -142,6 +165,9 @@ public sealed record RunSettings
         }
 
         var mode = c.Choice("fitness.mode", FitnessMode.Merged, Choices<FitnessMode>(("merged", FitnessMode.Merged), ("individual", FitnessMode.Individual)));
+        var bestProbability = BestProbability(c, mutation, operatorParameters, mode);
+        var targetOrder = c.Choice("breeding.target-order", mode == FitnessMode.Individual ? TargetOrder.Fixed : TargetOrder.Shuffled,
+            Choices<TargetOrder>(("fixed", TargetOrder.Fixed), ("shuffled", TargetOrder.Shuffled)));
         var method = c.Text("fitness.merge-method", "average").ToLowerInvariant();
         if (mode == FitnessMode.Merged && !IncrementalMerge.SupportedMethods.Contains(method))
         {
@@ -172,6 +198,8 @@ public sealed record RunSettings
             OperatorParameters = operatorParameters,
             Breeding = breeding,
             Seed = (ulong)c.Long("breeding.seed", 1, 0),
+            BestProbabilitySchedule = bestProbability,
+            TargetOrder = targetOrder,
             QueueCapacity = c.Int("breeding.queue", 2, 1, MaxQueue),
             Devices = [.. devices.Select(d => d.ToLowerInvariant())],
             MaxRetries = c.Int("evaluators.max-retries", 3, 1, 100),
@@ -205,6 +233,40 @@ public sealed record RunSettings
     {
         var lower = name.ToLowerInvariant();
         return lower is "cpu" or "cuda" || (lower.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(lower[5..], out var index) && index >= 0);
+    }
+
+    /// <summary>
+    /// <c>breeding.best-probability</c>: <c>reference</c> or a number in [0, 1], evolver only. Absent: the legacy
+    /// <c>operator-params.best-probability</c> constant if given, else <c>reference</c> in individual mode (as the
+    /// original Evolver implementation) and 0 in merged mode.
+    /// </summary>
+    private static BestProbabilitySchedule BestProbability(Settings c, MutationOperator mutation,
+        IReadOnlyDictionary<string, string> operatorParameters, FitnessMode mode)
+    {
+        const string Key = "breeding.best-probability";
+        var text = c.OptionalText(Key);
+        var legacy = operatorParameters.ContainsKey("best-probability");
+        if (mutation is not EvolverOperator evolver)
+        {
+            return text is null ? BestProbabilitySchedule.Fixed(0) : throw c.Problem(Key, $"applies to the evolver operator only, not '{mutation.Name}'");
+        }
+        if (text is null)
+        {
+            return legacy ? BestProbabilitySchedule.Fixed(evolver.BestProbability)
+                : mode == FitnessMode.Individual ? BestProbabilitySchedule.Reference : BestProbabilitySchedule.Fixed(0);
+        }
+        if (legacy)
+        {
+            throw c.Problem(Key, "is also given as breeding.operator-params.best-probability: give it once");
+        }
+        try
+        {
+            return BestProbabilitySchedule.Parse(text);
+        }
+        catch (EvolverException)
+        {
+            throw c.Problem(Key, $"= '{text}' is neither 'reference' nor a number in [0, 1]");
+        }
     }
 
     private static Dictionary<string, T> Choices<T>(params (string Name, T Value)[] choices) =>

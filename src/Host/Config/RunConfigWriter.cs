@@ -38,6 +38,12 @@ internal static class RunConfigWriter
         w.Value("granularity", s.Breeding.Granularity.ToString().ToLowerInvariant(), "element | tensor | layer");
         w.Value("j-rand", s.Breeding.GuaranteeJRand ? "on" : "off");
         w.Value("exclude", s.Breeding.Exclude?.ToString() ?? "", "a regex of tensor names the child keeps from its target, e.g. \"^classifier\"");
+        if (s.Operator == "evolver" && !s.OperatorParameters.ContainsKey("best-probability"))
+        {
+            w.Value("best-probability", s.BestProbabilitySchedule.ToString(),
+                "evolver: chance that x_ref is the best other member; reference = the original's 0.5 - 0.5/(G - g), or a number in [0, 1]");
+        }
+        w.Value("target-order", s.TargetOrder == TargetOrder.Fixed ? "fixed" : "shuffled", "fixed (slot n mod N, as the original) | shuffled");
         w.Value("seed", s.Seed.ToString(CultureInfo.InvariantCulture));
         w.Value("queue", Int(s.QueueCapacity), "offspring built ahead of demand");
         w.Close();

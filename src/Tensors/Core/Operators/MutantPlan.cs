@@ -52,16 +52,35 @@ internal sealed class MutantPlan
     public IReadOnlyList<WeightSet> Sources { get; }
     public float[] Coefficients { get; }
 
-    /// <summary>True when tensor t of the child, target and all sources can go through the fused CPU kernel.</summary>
+    /// <summary>True when tensor t of the child, target and all sources can go through the fused CPU kernel:
+    /// contiguous CPU tensors of one dtype among float32, float16 and bfloat16, and at most four sources.</summary>
     public bool FusedEligible(Tensor child, int t) =>
-        Sources.Count <= 4 && IsCpuFloat(child) && IsCpuFloat(Target[t]) && Sources.All(s => IsCpuFloat(s[t]));
+        Sources.Count <= 4 && child.numel() <= uint.MaxValue && IsFusable(child, child.dtype) && IsFusable(Target[t], child.dtype)
+        && Sources.All(s => IsFusable(s[t], child.dtype));
 
-    private static bool IsCpuFloat(Tensor x) =>
-        x.device_type == DeviceType.CPU && x.dtype == ScalarType.Float32 && x.is_contiguous();
+    private static bool IsFusable(Tensor x, ScalarType dtype) =>
+        x.device_type == DeviceType.CPU && x.dtype == dtype && FusedCpuKernel.Supports(dtype) && x.is_contiguous();
 
-    /// <summary>Writes the mutant of elements [offset, offset + count) of tensor t into <paramref name="destination"/>.</summary>
-    public void WriteMutant(Tensor destination, int t, long offset, long count)
+    /// <summary>
+    /// Writes the mutant of elements [offset, offset + count) of tensor t into <paramref name="destination"/>. On the
+    /// CPU (float32, float16, bfloat16, contiguous) this is the fused kernel's arithmetic, so a mutant element has the
+    /// same bits whichever crossover chose it and whatever the thread count; elsewhere (CUDA, float64, or
+    /// <paramref name="allowFused"/> false) torch's mul_/add_.
+    /// </summary>
+    public unsafe void WriteMutant(Tensor destination, int t, long offset, long count, bool allowFused = true)
     {
+        if (allowFused && destination.is_contiguous() && FusedEligible(destination, t))
+        {
+            var size = (long)DTypes.SizeOf(destination.dtype);
+            Span<nint> pointers = stackalloc nint[Sources.Count];
+            for (var k = 0; k < pointers.Length; k++)
+            {
+                pointers[k] = (nint)(Native.TensorMemory.BytePointer(Sources[k][t]) + (offset * size));
+            }
+            FusedCpuKernel.Binomial(destination.dtype, Native.TensorMemory.BytePointer(destination), null, pointers, Coefficients,
+                count, 0, FusedCpuKernel.AlwaysMutant);
+            return;
+        }
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         Tensor Slice(WeightSet set) => set[t].reshape(-1).narrow(0, offset, count);

@@ -7,16 +7,26 @@ namespace EvolverActors.Tensors.Operators;
 /// <summary>Which implementation makes element-wise binomial crossover.</summary>
 public enum KernelPath
 {
-    /// <summary>The fused SIMD kernel for contiguous float32 CPU tensors; torch's kernels otherwise (CUDA, f16, bf16).</summary>
+    /// <summary>The fused SIMD kernel for contiguous float32, float16 and bfloat16 CPU tensors (bit-identical whatever the
+    /// thread count); torch's kernels otherwise (CUDA, float64, non-contiguous).</summary>
     Auto,
 
-    /// <summary>Always torch's kernels (what CUDA devices run); used to check both paths agree in distribution.</summary>
+    /// <summary>Always torch's kernels for element-wise binomial crossover (what CUDA devices run): a torch
+    /// <c>Generator</c> mask, so a different child than <see cref="Auto"/> for the same seed; used to check both paths
+    /// agree in distribution.</summary>
     Torch,
 }
 
 /// <summary>
 /// Makes one offspring: mutant from the operator's linear combination, then crossover with the target,
 /// written into a preallocated child of the same layout. Never modifies the target or the parents.
+/// Reproducibility (docs/architecture.md §1): on the CPU every path (element, tensor and layer granularity, binomial
+/// and exponential, j_rand) computes masks with <see cref="CounterRng"/> and mutants with <see cref="FusedCpuKernel"/>'s
+/// float32 arithmetic, so a recipe rebuilds the same bits whatever the thread count, for float32, float16 and bfloat16.
+/// Children of CUDA tensors use torch's kernels and a torch generator: reproducible on the same device and build at
+/// best, and not equal to the CPU child. Lineage replays must therefore materialize children on the CPU, and a device
+/// kernel that should stand in for the CPU one has to implement the same hash, mask threshold and fused multiply-add
+/// order, and be checked bit for bit against it.
 /// </summary>
 public static unsafe class OffspringBuilder
 {
@@ -120,18 +130,18 @@ public static unsafe class OffspringBuilder
             Span<nint> sources = stackalloc nint[plan.Sources.Count];
             for (var k = 0; k < sources.Length; k++)
             {
-                sources[k] = (nint)TensorMemory.FloatPointer(plan.Sources[k][t]);
+                sources[k] = (nint)TensorMemory.BytePointer(plan.Sources[k][t]);
             }
-            FusedCpuKernel.Binomial(TensorMemory.FloatPointer(child), TensorMemory.FloatPointer(plan.Target[t]),
+            FusedCpuKernel.Binomial(child.dtype, TensorMemory.BytePointer(child), TensorMemory.BytePointer(plan.Target[t]),
                 sources, plan.Coefficients, n, key, CounterRng.Threshold(cr));
             return;
         }
 
-        // Torch path (CUDA devices, half precision): mutant into the child, then pull the target back in where
-        // the mask says "keep". lerp_ with weights exactly 0 or 1 returns either end exactly.
+        // Torch path (CUDA devices, float64, KernelPath.Torch): mutant into the child, then pull the target back in
+        // where the mask says "keep". lerp_ with weights exactly 0 or 1 returns either end exactly.
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        plan.WriteMutant(child.view(-1), t, 0, n);
+        plan.WriteMutant(child.view(-1), t, 0, n, allowFused: path == KernelPath.Auto);
         using var generator = new Generator(CounterRng.SplitMix64(seed ^ CounterRng.SplitMix64((ulong)t)), child.device);
         var keepTarget = empty_like(child).uniform_(0, 1, generator).ge_(cr);
         child.lerp_(plan.Target[t], keepTarget);

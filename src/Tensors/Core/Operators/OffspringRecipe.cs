@@ -8,10 +8,19 @@ public sealed record OffspringRecipe(int Target, int[] Parents, string Operator,
 {
     /// <summary>Draws a recipe: parents from <paramref name="rng"/>, the offspring's own seed from it too.</summary>
     public static OffspringRecipe Draw(MutationOperator op, BreedingSettings settings, int target,
-        IReadOnlyList<double> fitness, Random rng)
+        IReadOnlyList<double> fitness, Random rng) =>
+        Draw(op, settings, target, fitness, rng, op is EvolverOperator evolver ? evolver.BestProbability : 0);
+
+    /// <summary>
+    /// Draws a recipe with this offspring's chance that x_ref is the best other member (e.g.
+    /// <see cref="BestProbabilitySchedule.For"/>); <paramref name="rng"/> is typically
+    /// <see cref="CounterRng.OffspringRandom"/> of the run seed and the offspring's index.
+    /// </summary>
+    public static OffspringRecipe Draw(MutationOperator op, BreedingSettings settings, int target,
+        IReadOnlyList<double> fitness, Random rng, double bestProbability)
     {
         settings.Validated(op);
-        var parents = ParentSelection.Pick(op, target, fitness, rng);
+        var parents = ParentSelection.Pick(op, target, fitness, rng, bestProbability);
         var seed = (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 63);
         return new OffspringRecipe(target, parents, op.Name, settings, seed);
     }

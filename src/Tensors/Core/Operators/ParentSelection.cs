@@ -6,8 +6,20 @@ public static class ParentSelection
     /// <summary>
     /// Returns member indices aligned with <see cref="MutationOperator.Roles"/>. Random roles are distinct from the
     /// target and from each other; Best is the highest-fitness member (the target included, as in DE/best/1).
+    /// The Evolver operator's reference is the best other member with the operator's fixed
+    /// <see cref="EvolverOperator.BestProbability"/>, else a random other member.
     /// </summary>
-    public static int[] Pick(MutationOperator op, int target, IReadOnlyList<double> fitness, Random rng)
+    public static int[] Pick(MutationOperator op, int target, IReadOnlyList<double> fitness, Random rng) =>
+        Pick(op, target, fitness, rng, op is EvolverOperator evolver ? evolver.BestProbability : 0);
+
+    /// <summary>
+    /// As <see cref="Pick(MutationOperator, int, IReadOnlyList{double}, Random)"/>, with the chance that a
+    /// <see cref="ParentRole.Reference"/> is the best other member (argmax of fitness without the target) given for
+    /// this offspring, e.g. from <see cref="BestProbabilitySchedule.For"/>; it replaces the operator's fixed value.
+    /// One number is drawn from <paramref name="rng"/> per reference role when p &gt; 0 (none when p = 0), as before
+    /// the schedule existed, so a constant p replays the same stream.
+    /// </summary>
+    public static int[] Pick(MutationOperator op, int target, IReadOnlyList<double> fitness, Random rng, double bestProbability)
     {
         var n = fitness.Count;
         if (n < op.MinimumPopulation)
@@ -18,6 +30,10 @@ public static class ParentSelection
         {
             throw new ArgumentOutOfRangeException(nameof(target), $"target {target} is not a slot of a population of {n}");
         }
+        if (!(bestProbability is >= 0 and <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(bestProbability), $"best-probability = {bestProbability} is not in [0, 1]");
+        }
         var used = new HashSet<int> { target };
         var parents = new int[op.Roles.Count];
         for (var k = 0; k < parents.Length; k++)
@@ -25,8 +41,7 @@ public static class ParentSelection
             parents[k] = op.Roles[k] switch
             {
                 ParentRole.Best => ArgMax(fitness, exclude: -1),
-                ParentRole.Reference when op is EvolverOperator { BestProbability: > 0 } evolver
-                    && rng.NextDouble() < evolver.BestProbability => ArgMax(fitness, exclude: target),
+                ParentRole.Reference when bestProbability > 0 && rng.NextDouble() < bestProbability => ArgMax(fitness, exclude: target),
                 _ => DrawDistinct(n, used, rng),
             };
             used.Add(parents[k]);
