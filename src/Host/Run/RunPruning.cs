@@ -5,7 +5,7 @@ using EvolverActors.Tensors;
 namespace EvolverActors.Host.Run;
 
 /// <summary>What <c>evolver prune</c> removed and kept.</summary>
-internal sealed record PruneResult(string RunId, int Removed, long RemovedBytes, int Kept, long KeptBytes);
+internal sealed record PruneResult(string RunId, int Removed, long RemovedBytes, int Kept, long KeptBytes, int TempFiles = 0, long TempBytes = 0);
 
 /// <summary>
 /// Frees a stopped run's disk: every accepted offspring is a whole model in the weight store, kept so far as history,
@@ -23,7 +23,9 @@ internal static class RunPruning
             throw new EvolverException($"run '{runId}' has no weight store under {Path.GetFullPath(run.Root)}");
         }
         using var runLock = run.AcquireLock();
-        return Prune(run, await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false));
+        // No process runs it now: temp files are leftovers of writes a crash interrupted (docs/architecture.md §3).
+        var (tempFiles, tempBytes) = StoragePaths.DeleteTempFiles(run.Root);
+        return Prune(run, await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false)) with { TempFiles = tempFiles, TempBytes = tempBytes };
     }
 
     /// <summary>

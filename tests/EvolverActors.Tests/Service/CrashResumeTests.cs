@@ -27,16 +27,30 @@ public sealed class CrashResumeTests
         var run = RunDirectory.Open(fixture.Runs, "crash");
         var before = await JournalAccess.ReadLedgerAsync(run);
         Assert.True(before.Lineage.Count >= 3, $"journal holds {before.Lineage.Count} acceptances after the kill");
-        Assert.Equal(RunStates.Stopped, run.CurrentStatus()!.State); // the pid is dead: a crashed run reads as stopped
+        Assert.Equal(RunStates.Interrupted, run.CurrentStatus()!.State); // the pid is dead: a killed run reads as interrupted
+        Assert.NotNull(run.ReadStatus()!.StartToken); // and status.json holds what tells a reused pid apart
         foreach (var accepted in before.Lineage)
         {
             using var weights = run.Weights.Load(accepted.WeightsId); // written and fsynced before the event
+        }
+
+        // Temp files of writes the kill interrupted (a whole model, a status): prune deletes them under the lock.
+        var leftovers = new[] { Path.Combine(run.WeightsPath, ".o-killed.safetensors.0123456789abcdef.tmp"), Path.Combine(run.Root, ".status.json.abc.tmp") };
+        foreach (var leftover in leftovers)
+        {
+            File.WriteAllText(leftover, "half a file");
         }
 
         // An operator frees disk before restarting (the dead pid's lock is taken over): only the current population stays.
         var pruned = await RunPruning.PruneAsync(fixture.Runs, "crash");
         Assert.Equal(before.State.SlotWeights.Distinct().Order(StringComparer.Ordinal), run.Weights.Ids());
         Assert.True(pruned.Removed > 0, "replaced weights were pruned");
+        Assert.Equal(2, pruned.TempFiles);
+        Assert.All(leftovers, leftover => Assert.False(File.Exists(leftover), leftover));
+        // Prune removed the stale lock: the status still reads as interrupted (its own start token decides), not running.
+        Assert.False(File.Exists(run.LockPath));
+        Assert.Equal(RunStates.Interrupted, run.CurrentStatus()!.State);
+        File.WriteAllText(leftovers[0], "another half file"); // the restart below deletes it too
 
         using (var second = fixture.Start("run", "--config", config, "--run-id", "crash", "--runs", fixture.Runs))
         {
@@ -44,6 +58,7 @@ public sealed class CrashResumeTests
             Assert.True(second.ExitCode == 0, $"resumed run exited with {second.ExitCode}");
         }
 
+        Assert.False(File.Exists(leftovers[0]), "the restart deletes temp files of interrupted writes");
         var after = await JournalAccess.ReadLedgerAsync(run);
         Assert.True(after.State.Finished, "the resumed run finished");
         Assert.Equal(400, after.State.Evaluations);
