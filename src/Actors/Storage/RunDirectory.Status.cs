@@ -7,11 +7,25 @@ namespace EvolverActors.Actors.Storage;
 /// <summary>The status view, <c>status.json</c>.</summary>
 public sealed partial class RunDirectory
 {
-    /// <summary>Replaces <c>status.json</c> atomically (temp + rename; not fsynced: the journal is the record).</summary>
+    private static readonly Lazy<string?> OwnStartToken = new(() => ProcessLiveness.StartToken(Environment.ProcessId));
+
+    /// <summary>
+    /// Replaces <c>status.json</c> atomically (temp + rename; not fsynced: the journal is the record). A status of this
+    /// process gets its start token (so that a later reader tells a reused pid apart), and the first one that reports
+    /// evaluations (the steward writes them after persisting them) records <c>run.started</c>.
+    /// </summary>
     public void WriteStatus(RunStatusView status)
     {
         ArgumentNullException.ThrowIfNull(status);
+        if (status.StartToken is null && status.Pid == Environment.ProcessId && OwnStartToken.Value is { } token)
+        {
+            status = status with { StartToken = token };
+        }
         StoragePaths.WriteTextAtomically(StatusPath, JsonSerializer.Serialize(status, Json) + "\n", durable: false);
+        if (status.Evaluations > 0)
+        {
+            RecordStarted();
+        }
     }
 
     /// <summary>The status as last written, or null when there is none.</summary>
@@ -34,28 +48,41 @@ public sealed partial class RunDirectory
     }
 
     /// <summary>
-    /// The status as it really is: one that says "running" while its process is gone (a crash or kill -9
-    /// wrote no final status) is reported as "stopped", with a reason saying so.
+    /// The status as it really is: one that says "running" while its process is gone (a crash or kill -9 wrote no
+    /// final status) is reported as "interrupted", with a reason saying so. Read-only: nothing is written.
     /// </summary>
     public RunStatusView? CurrentStatus()
     {
         var status = ReadStatus();
-        if (status is not { IsRunning: true } || IsProcessRunning(status.Pid))
+        if (status is not { IsRunning: true } || IsProcessRunning(status))
         {
             return status;
         }
         var pid = status.Pid.ToString(CultureInfo.InvariantCulture);
         return status with
         {
-            State = RunStates.Stopped,
-            Reason = status.Reason ?? $"process {pid} is gone (it crashed or was killed)",
+            State = RunStates.Interrupted,
+            Reason = status.Reason ?? $"process {pid} is gone (it crashed or was killed); the same `evolver run` resumes it",
         };
     }
 
-    /// <summary>Alive, and when run.lock names this pid, the very process that took the lock (not a reused pid).</summary>
-    private bool IsProcessRunning(int pid)
+    /// <summary>
+    /// Whether the process that wrote a "running" status still runs it: the pid is alive and is the same process (its
+    /// start token, from status.json or else from run.lock when the lock names that pid). A status with no token
+    /// anywhere (written by an older version, or whose lock was removed, as prune does) counts as running only while a
+    /// live process holds run.lock under that pid: a running run always holds its lock, and a bare pid may be reused.
+    /// </summary>
+    private bool IsProcessRunning(RunStatusView status)
     {
-        var token = ReadText(LockPath) is { } text && ParseLock(text) is (var holder, var t) && holder == pid ? t : null;
-        return ProcessLiveness.IsAlive(pid, token);
+        var pid = status.Pid;
+        if (status.StartToken is { } own)
+        {
+            return ProcessLiveness.IsAlive(pid, own);
+        }
+        if (ReadText(LockPath) is { } text && ParseLock(text) is (var holder, var token) && holder == pid)
+        {
+            return ProcessLiveness.IsAlive(pid, token);
+        }
+        return false;
     }
 }

@@ -7,7 +7,8 @@ namespace EvolverActors.Actors.Storage;
 /// One run's directory, <c>&lt;runs-root&gt;/&lt;run-id&gt;/</c>: <c>run.json</c> (the fingerprint checked on
 /// resume, and the working directory the run was created in), <c>run.conf</c> (the config text it ran with), <c>journal.db</c> (the SQLite journal),
 /// <c>weights/</c> (its <see cref="WeightStore"/>), <c>status.json</c> (the status view) and
-/// <c>run.lock</c> (the pid of the process running it). Opening creates nothing; writers create the
+/// <c>run.lock</c> (the pid of the process running it) and <c>run.started</c> (written once the journal holds the run's
+/// first events). Opening creates nothing, and the readers (status, lineage, export) never write; writers create the
 /// directory when needed.
 /// </summary>
 public sealed partial class RunDirectory

@@ -8,7 +8,8 @@ namespace EvolverActors.Actors.Storage;
 /// The run's status as <c>status.json</c> holds it, for <c>evolver status</c> and dashboards; rewritten
 /// by the running process, and rebuilt from the journal after a crash. Best dev score is NaN before
 /// the first evaluation: a score that is not a finite number is written as JSON <c>null</c> (plain JSON has no NaN,
-/// and every reader parses it) and read back as NaN, whatever serializer options are used.
+/// and every reader parses it) and read back as NaN, whatever serializer options are used. <c>start_token</c> tells
+/// the writing process from a later one given the same pid (see <see cref="ProcessLiveness.StartToken"/>).
 /// </summary>
 public sealed record RunStatusView(
     [property: JsonPropertyName("run")] string Run,
@@ -27,7 +28,8 @@ public sealed record RunStatusView(
     [property: JsonPropertyName("reason")] string? Reason,
     [property: JsonPropertyName("mode")] string Mode,
     [property: JsonPropertyName("schedule")] string Schedule,
-    [property: JsonPropertyName("failed")] long Failed = 0)
+    [property: JsonPropertyName("failed")] long Failed = 0,
+    [property: JsonPropertyName("start_token"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StartToken = null)
 {
     [JsonIgnore]
     public bool IsRunning => State == RunStates.Running;
@@ -41,7 +43,13 @@ public static class RunStates
     public const string Finished = "finished";
     public const string Failed = "failed";
 
-    public static IReadOnlyList<string> All { get; } = [Running, Stopped, Finished, Failed];
+    /// <summary>
+    /// Never written: what <c>evolver status</c> reports for a status that says running while its process is gone
+    /// (kill -9, a crash, power loss: no final status was written). The run is resumable.
+    /// </summary>
+    public const string Interrupted = "interrupted";
+
+    public static IReadOnlyList<string> All { get; } = [Running, Stopped, Finished, Failed, Interrupted];
 }
 
 /// <summary>

@@ -59,6 +59,37 @@ public static partial class StoragePaths
     }
 
     /// <summary>
+    /// Deletes the temp files that interrupted atomic writes left anywhere under <paramref name="root"/> (every
+    /// <c>.*.tmp</c>: weight files, status, lock, and any folder added later) and returns how many files and bytes went.
+    /// Only a process that holds the run lock may call it, before it writes anything: no write can be under way then.
+    /// Symbolic links are neither followed nor deleted.
+    /// </summary>
+    public static (int Files, long Bytes) DeleteTempFiles(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            return (0, 0);
+        }
+        var options = new EnumerationOptions
+        {
+            RecurseSubdirectories = true,
+            AttributesToSkip = FileAttributes.ReparsePoint, // names starting with '.' count as hidden on Unix: keep them
+            IgnoreInaccessible = true,
+            MatchType = MatchType.Simple,
+        };
+        var (files, bytes) = (0, 0L);
+        foreach (var path in Directory.EnumerateFiles(root, ".*.tmp", options))
+        {
+            var info = new FileInfo(path);
+            var length = info.Exists ? info.Length : 0;
+            info.Delete();
+            files++;
+            bytes += length;
+        }
+        return (files, bytes);
+    }
+
+    /// <summary>
     /// Makes the renames and creations in <paramref name="dir"/> durable (fsync of the directory itself).
     /// A no-op where the platform has no such call; best effort where the filesystem refuses it.
     /// </summary>

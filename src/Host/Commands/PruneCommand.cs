@@ -23,6 +23,12 @@ internal static class PruneCommand
         return command;
     }
 
-    internal static string Describe(PruneResult p) => string.Create(CultureInfo.InvariantCulture,
-        $"run '{p.RunId}': removed {p.Removed} replaced weight files ({ByteSize.Format(p.RemovedBytes)}); kept the current population, {p.Kept} files ({ByteSize.Format(p.KeptBytes)})");
+    internal static string Describe(PruneResult p)
+    {
+        var text = string.Create(CultureInfo.InvariantCulture,
+            $"run '{p.RunId}': removed {p.Removed} replaced weight files ({ByteSize.Format(p.RemovedBytes)}); kept the current population, {p.Kept} files ({ByteSize.Format(p.KeptBytes)})");
+        return p.TempFiles > 0
+            ? text + string.Create(CultureInfo.InvariantCulture, $"; removed {p.TempFiles} temp files of interrupted writes ({ByteSize.Format(p.TempBytes)})")
+            : text;
+    }
 }

@@ -5,25 +5,57 @@ using EvolverActors.Actors.Hosting;
 using EvolverActors.Actors.Serialization;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
-using EvolverActors.Tensors;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace EvolverActors.Host.Run;
 
-/// <summary>Reads a run's ledger and lineage back from its journal, from any process (no cluster, read-only).</summary>
+/// <summary>
+/// Reads a run's ledger and lineage back from its journal, from any process (no cluster). Readers never write
+/// (docs/architecture.md §3): the journal is opened read-only without creating tables, and one without the run's
+/// events is refused with one line naming the run and the file (a <see cref="JournalUnreadableException"/>: exit 2).
+/// </summary>
 internal static class JournalAccess
 {
     public static async Task<LedgerReport> ReadLedgerAsync(RunDirectory run)
     {
-        if (!File.Exists(run.JournalPath))
+        var probe = run.ProbeJournal();
+        if (probe.Health == JournalHealth.Missing)
         {
-            throw new EvolverException($"run '{run.RunId}' has no journal at {run.JournalPath}: it never started");
+            throw new JournalUnreadableException($"run '{run.RunId}' has no journal at {run.JournalPath}: it never started");
         }
+        if (run.JournalProblem(probe) is { } problem)
+        {
+            throw new JournalUnreadableException(problem);
+        }
+        // A process that stopped mid-write left a hot journal.db-journal, which only a writer may roll back: read a
+        // private copy of the two files instead (rolled back there), so that the run directory stays untouched.
+        var copy = probe.Health == JournalHealth.Unfinished ? CopyUnfinished(run) : null;
+        try
+        {
+            // Not pooled: a pooled connection of an earlier read would outlive a journal.db replaced since (restored from a backup).
+            var connection = copy is null
+                ? $"Data Source={run.JournalPath};Mode=ReadOnly;Pooling=False"
+                : $"Data Source={Path.Combine(copy, RunDirectory.JournalFileName)};Pooling=False";
+            var report = await ReplayAsync(run, connection).ConfigureAwait(false);
+            // The rolled-back copy may hold none (the events were in the unfinished write), or they went meanwhile.
+            return report.Events > 0 ? report : throw new JournalUnreadableException(run.JournalProblem(new JournalProbe(JournalHealth.NoEvents))!);
+        }
+        finally
+        {
+            if (copy is not null)
+            {
+                Directory.Delete(copy, recursive: true);
+            }
+        }
+    }
+
+    private static async Task<LedgerReport> ReplayAsync(RunDirectory run, string connection)
+    {
         using var host = QuietLifetime.BuildHost("evolver-reader", akka => akka
             .AddHocon(EvolverHosting.Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
-            .WithSqlPersistence(connectionString: $"Data Source={run.JournalPath}", providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true));
+            .WithSqlPersistence(connectionString: connection, providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: false));
         await host.StartAsync().ConfigureAwait(false);
         try
         {
@@ -36,6 +68,19 @@ internal static class JournalAccess
         {
             await host.StopAsync().ConfigureAwait(false);
         }
+    }
+
+    private static string CopyUnfinished(RunDirectory run)
+    {
+        var copy = Directory.CreateTempSubdirectory("evolver-journal-").FullName;
+        // The rollback journal first: should a writer roll it back meanwhile, rolling the copy back again is harmless.
+        var hot = run.JournalPath + "-journal";
+        if (File.Exists(hot))
+        {
+            File.Copy(hot, Path.Combine(copy, RunDirectory.JournalFileName + "-journal"));
+        }
+        File.Copy(run.JournalPath, Path.Combine(copy, RunDirectory.JournalFileName));
+        return copy;
     }
 }
 

@@ -45,6 +45,13 @@ internal static class RunLauncher
         var fingerprint = resolved.Fingerprint();
 
         using var runLock = run.AcquireLock();
+        // Under the lock, before anything is written: a started run whose journal lost its events is refused (not
+        // restarted at version 0), and temp files of writes a crash interrupted are deleted (docs/architecture.md §3).
+        run.RequireJournalOfStartedRun();
+        if (StoragePaths.DeleteTempFiles(run.Root) is ( > 0 and var tempFiles, var tempBytes))
+        {
+            request.Output.WriteLine($"[{runId}] removed {tempFiles} temp files of interrupted writes ({Commands.ByteSize.Format(tempBytes)})");
+        }
         run.CreateOrVerify(fingerprint);
         if (!File.Exists(run.ConfigPath))
         {

@@ -5,7 +5,7 @@ using EvolverActors.Tensors;
 namespace EvolverActors.Host.Run;
 
 /// <summary>What <c>evolver prune</c> removed and kept.</summary>
-internal sealed record PruneResult(string RunId, int Removed, long RemovedBytes, int Kept, long KeptBytes);
+internal sealed record PruneResult(string RunId, int Removed, long RemovedBytes, int Kept, long KeptBytes, int TempFiles = 0, long TempBytes = 0);
 
 /// <summary>
 /// Frees a stopped run's disk: every accepted offspring is a whole model in the weight store, kept so far as history,
@@ -24,7 +24,9 @@ internal static class RunPruning
                 + "in their journal and collect superseded snapshots while they run; prune is for runs made by older versions)");
         }
         using var runLock = run.AcquireLock();
-        return Prune(run, await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false));
+        // No process runs it now: temp files are leftovers of writes a crash interrupted (docs/architecture.md §3).
+        var (tempFiles, tempBytes) = StoragePaths.DeleteTempFiles(run.Root);
+        return Prune(run, await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false)) with { TempFiles = tempFiles, TempBytes = tempBytes };
     }
 
     /// <summary>

@@ -31,7 +31,8 @@ public sealed class CrashResumeTests
         var run = RunDirectory.Open(fixture.Runs, "crash");
         var before = await JournalAccess.ReadLedgerAsync(run);
         Assert.True(before.Lineage.Count >= 3, $"journal holds {before.Lineage.Count} acceptances after the kill");
-        Assert.Equal(RunStates.Stopped, run.CurrentStatus()!.State); // the pid is dead: a crashed run reads as stopped
+        Assert.Equal(RunStates.Interrupted, run.CurrentStatus()!.State); // the pid is dead: a killed run reads as interrupted
+        Assert.NotNull(run.ReadStatus()!.StartToken); // and status.json holds what tells a reused pid apart
         Assert.False(Directory.Exists(run.WeightsPath), "no weight file per acceptance: the journal holds recipes");
         Assert.Equal(before.Lineage.Count, before.Recipes.Count);
         var resolved = ResolvedRun.Resolve(RunConfiguration.Load(run.ConfigPath));
@@ -42,19 +43,28 @@ public sealed class CrashResumeTests
             Assert.Equal(accepted.ContentHash, WeightHash.Of(lease.Weights));
         }
 
+        // Temp files of writes the kill interrupted (a snapshot, a status): the restart deletes them under the lock.
+        var leftovers = new[] { Path.Combine(run.Root, "snapshots", ".o-killed.safetensors.0123456789abcdef.tmp"), Path.Combine(run.Root, ".status.json.abc.tmp") };
+        Directory.CreateDirectory(Path.Combine(run.Root, "snapshots"));
+        foreach (var leftover in leftovers)
+        {
+            File.WriteAllText(leftover, "half a file");
+        }
+
         using (var second = fixture.Start("run", "--config", config, "--run-id", "crash", "--runs", fixture.Runs))
         {
             await second.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(5), TestContext.Current.CancellationToken);
             Assert.True(second.ExitCode == 0, $"resumed run exited with {second.ExitCode}");
         }
 
+        Assert.False(File.Exists(leftovers[0]), "the restart deletes temp files of interrupted writes");
         var after = await JournalAccess.ReadLedgerAsync(run);
         Assert.True(after.State.Finished, "the resumed run finished");
         Assert.Equal(400, after.State.Evaluations);
         // Every acceptance from before the kill is the prefix of the final lineage, ids and versions unchanged.
         Assert.Equal(before.Lineage.Select(a => (a.Version, a.Slot, a.WeightsId)), after.Lineage.Take(before.Lineage.Count).Select(a => (a.Version, a.Slot, a.WeightsId)));
         Assert.Equal(after.Lineage.Count, after.State.Version);
-        // The ledger's slots are the last accepted weights of each slot, and every one of them is on disk.
+        // The ledger's slots are the last accepted weights of each slot.
         for (var slot = 0; slot < after.State.SlotWeights.Length; slot++)
         {
             var last = after.Lineage.LastOrDefault(a => a.Slot == slot);

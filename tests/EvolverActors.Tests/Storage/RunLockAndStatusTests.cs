@@ -111,8 +111,10 @@ public sealed class RunLockAndStatusTests : IDisposable
         Assert.Null(_run.ReadStatus());
         var status = Status(RunStates.Running, Environment.ProcessId);
         _run.WriteStatus(status);
-        Assert.Equal(status, _run.ReadStatus());
-        Assert.Equal(status, _run.CurrentStatus());
+        // A status of this process is written with its start token, which tells it from a later process with the same pid.
+        var written = status with { StartToken = ProcessLiveness.StartToken(Environment.ProcessId) };
+        Assert.Equal(written, _run.ReadStatus());
+        Assert.Equal(written, _run.CurrentStatus());
 
         var json = File.ReadAllText(_run.StatusPath);
         foreach (var name in new[] { "run", "state", "evaluations", "accepted", "rejected", "best_dev", "population_score",
@@ -182,16 +184,114 @@ public sealed class RunLockAndStatusTests : IDisposable
     }
 
     [Fact]
-    public void A_running_status_whose_process_is_gone_reads_as_stopped()
+    public void A_running_status_whose_process_is_gone_reads_as_interrupted()
     {
         var dead = StorageFixtures.DeadPid();
         _run.WriteStatus(Status(RunStates.Running, dead));
 
         Assert.Equal(RunStates.Running, _run.ReadStatus()!.State);
         var current = _run.CurrentStatus()!;
-        Assert.Equal(RunStates.Stopped, current.State);
+        Assert.Equal(RunStates.Interrupted, current.State);
         Assert.Contains($"process {dead} is gone", current.Reason);
         Assert.Equal(120, current.Evaluations);
+    }
+
+    [Fact]
+    public void A_running_status_whose_pid_now_names_another_process_reads_as_interrupted()
+    {
+        // After kill -9 and prune (which removes the stale lock), the dead run's pid was given to an unrelated process.
+        var sleeper = StorageFixtures.Sleeper();
+        try
+        {
+            _run.WriteStatus(Status(RunStates.Running, sleeper.Id)); // no token: as an older version wrote it
+            Assert.False(File.Exists(_run.LockPath));
+            Assert.Equal(RunStates.Interrupted, _run.CurrentStatus()!.State);
+
+            // The same with a token that is not the live process's (the pid was reused), whatever the lock says.
+            _run.WriteStatus(Status(RunStates.Running, sleeper.Id) with { StartToken = "1" });
+            File.WriteAllText(_run.LockPath, $"{sleeper.Id}\n");
+            Assert.Equal(RunStates.Interrupted, _run.CurrentStatus()!.State);
+
+            // A running run holds its lock: without a token in the status, the lock's token decides.
+            _run.WriteStatus(Status(RunStates.Running, sleeper.Id));
+            File.WriteAllText(_run.LockPath, $"{sleeper.Id}\nstart={ProcessLiveness.StartToken(sleeper.Id)}\n");
+            Assert.Equal(RunStates.Running, _run.CurrentStatus()!.State);
+        }
+        finally
+        {
+            StorageFixtures.Stop(sleeper);
+        }
+    }
+
+    [Fact]
+    public void Evolver_status_reports_a_dead_running_status_as_interrupted_and_writes_nothing()
+    {
+        _run.WriteStatus(Status(RunStates.Running, StorageFixtures.DeadPid()));
+        var before = DirectorySnapshot.Take(_run.Root);
+        var (code, output, error) = CliRunner.Run("status", "--run", "demo", "--runs", _dir.Path);
+        Assert.Equal((0, ""), (code, error));
+        using var parsed = System.Text.Json.JsonDocument.Parse(output);
+        Assert.Equal("interrupted", parsed.RootElement.GetProperty("state").GetString());
+        Assert.Equal(before, DirectorySnapshot.Take(_run.Root));
+    }
+
+    [Theory]
+    [InlineData("status.json", "{\"run\": \"demo\", \"state\": ", "is not a valid status")]
+    [InlineData("status.json", "", "is not a valid status")]
+    [InlineData("run.lock", "\u0000\u0001garbage", null)]
+    public void Evolver_status_on_a_damaged_run_directory_prints_one_line_and_changes_nothing(string file, string content, string? error)
+    {
+        _run.WriteStatus(Status(RunStates.Running, StorageFixtures.DeadPid()));
+        File.WriteAllText(Path.Combine(_run.Root, file), content);
+        File.WriteAllText(_run.FingerprintPath, "{ not json");
+        var before = DirectorySnapshot.Take(_run.Root);
+
+        var (code, output, stderr) = CliRunner.Run("status", "--run", "demo", "--runs", _dir.Path);
+
+        if (error is null)
+        {
+            Assert.Equal((0, ""), (code, stderr));
+            Assert.Contains("\"state\":\"interrupted\"", output, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.Equal((2, ""), (code, output));
+            Assert.Single(stderr.TrimEnd().Split('\n'));
+            Assert.StartsWith("error: run 'demo': ", stderr, StringComparison.Ordinal);
+            Assert.Contains(error, stderr, StringComparison.Ordinal);
+        }
+        Assert.Equal(before, DirectorySnapshot.Take(_run.Root));
+    }
+
+    [Fact]
+    public void Temp_files_of_interrupted_writes_are_deleted_anywhere_under_the_run_directory()
+    {
+        var weights = Directory.CreateDirectory(_run.WeightsPath).FullName;
+        var snapshots = Directory.CreateDirectory(Path.Combine(_run.Root, "snapshots", "deep")).FullName;
+        var leftovers = new[]
+        {
+            Path.Combine(weights, ".o-1.safetensors.0123456789abcdef.tmp"),
+            Path.Combine(snapshots, ".s-3.bin.feed.tmp"),
+            Path.Combine(_run.Root, ".status.json.abc.tmp"),
+            Path.Combine(_run.Root, ".run.lock.abc.tmp"),
+        };
+        var kept = new[]
+        {
+            Path.Combine(weights, "o-1.safetensors"),
+            Path.Combine(_run.Root, "notes.tmp"), // not a temp file of ours (no leading dot)
+            Path.Combine(_run.Root, ".hidden"),
+        };
+        foreach (var path in leftovers.Concat(kept))
+        {
+            File.WriteAllText(path, "12345");
+        }
+
+        Assert.Equal((4, 20L), StoragePaths.DeleteTempFiles(_run.Root));
+
+        Assert.All(leftovers, path => Assert.False(File.Exists(path), path));
+        Assert.All(kept, path => Assert.True(File.Exists(path), path));
+        Assert.Equal((0, 0L), StoragePaths.DeleteTempFiles(_run.Root));
+        Assert.Equal((0, 0L), StoragePaths.DeleteTempFiles(Path.Combine(_dir.Path, "absent")));
     }
 
     [Fact]
