@@ -61,6 +61,7 @@ public sealed record RecipeAccepted(
     string Evaluator,
     DateTime At) : IEvolverMessage
 {
+    [System.Text.Json.Serialization.JsonIgnore]
     public int Slot => Recipe.Target;
 
     /// <summary>The lineage record in the shape every reader of older runs knows.</summary>

@@ -22,6 +22,7 @@ internal static class Cli
         LineageCommand.Create(),
         ExportCommand.Create(),
         PruneCommand.Create(),
+        ReplayCommand.Create(),
         InspectCommand.Create(),
         MergeCommand.Create(),
         ZooCommand.Create(),

@@ -23,7 +23,7 @@ internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string
     /// Opens the weights of <paramref name="run"/>: its starting ids come from the fingerprint's content hashes (an older
     /// run's ledger names <c>init-N</c> files of its weight store instead, which stay readable).
     /// </summary>
-    public static RunWeights Open(RunDirectory run, RunPopulation population, RunFingerprint fingerprint, RunSettings settings, Device device)
+    public static RunWeights Open(RunDirectory run, RunPopulation population, RunFingerprint fingerprint, RunSettings settings, Device device, bool useSnapshots = true)
     {
         var initial = fingerprint.Members.Select(m => StartingId(m.Sha256)).ToList();
         var checkpoints = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -34,7 +34,7 @@ internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string
         var book = new RecipeBook();
         var snapshots = new PopulationSnapshots(Path.Combine(run.Root, SnapshotsDirectoryName));
         var legacy = Directory.Exists(run.WeightsPath) ? run.Weights : null;
-        var materializer = new WeightMaterializer(checkpoints, book, name => OperatorRegistry.Get(name, settings.OperatorParameters), snapshots, legacy);
+        var materializer = new WeightMaterializer(checkpoints, book, name => OperatorRegistry.Get(name, settings.OperatorParameters), useSnapshots ? snapshots : null, legacy);
         return new RunWeights(new ResidentWeights(materializer, device, settings.MaxResidentBytes), initial, book, snapshots, materializer);
     }
 
@@ -42,7 +42,12 @@ internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string
     /// Opens the weights of an existing run for reading (export, replay), after checking that the starting checkpoints
     /// are still the ones the run recorded (their content hashes), and learns every recipe of <paramref name="report"/>.
     /// </summary>
-    public static RunWeights OpenForReading(RunDirectory run, ResolvedRun resolved, LedgerReport report, Device device)
+    /// <param name="run">The run.</param>
+    /// <param name="resolved">Its configuration, resolved.</param>
+    /// <param name="report">Its ledger.</param>
+    /// <param name="device">Where the weights go.</param>
+    /// <param name="useSnapshots">False: every offspring is rebuilt from recipes (what `replay --from-recipes` checks).</param>
+    public static RunWeights OpenForReading(RunDirectory run, ResolvedRun resolved, LedgerReport report, Device device, bool useSnapshots = true)
     {
         var current = resolved.Fingerprint();
         var recorded = run.ReadFingerprint() ?? throw new Tensors.EvolverException($"{run}: run.json is missing: this is not a run directory");
@@ -54,7 +59,7 @@ internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string
                     + $"(sha256 {current.Members[slot].Sha256[..12]}…, recorded {recorded.Members[slot].Sha256[..12]}…)");
             }
         }
-        var weights = Open(run, resolved.Population, recorded, resolved.Config.Settings, device);
+        var weights = Open(run, resolved.Population, recorded, resolved.Config.Settings, device, useSnapshots);
         weights.Learn(report);
         return weights;
     }

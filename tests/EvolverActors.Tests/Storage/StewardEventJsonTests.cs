@@ -22,6 +22,62 @@ public sealed class StewardEventJsonTests : IDisposable
 
     private static string Golden(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Storage", "Golden", name + ".json")).TrimEnd();
 
+    private static readonly DateTime At = new(2026, 11, 30, 10, 0, 0, 123, DateTimeKind.Utc);
+
+    private static readonly global::EvolverActors.Actors.Lineage.Recipe Recipe = new(global::EvolverActors.Actors.Lineage.Recipe.CurrentFormat, 41, 2, "m-0123456789abcdef0123456789abcdef", [0],
+        ["o-fedcba9876543210fedcba9876543210"], "evolver", 0.5, 0.25, "binomial", true, "layer", "^classifier\\.", "raw", 12345678901234567890UL);
+
+    /// <summary>
+    /// The event's bytes equal its golden file, and the file reads back to the event. With EVOLVER_APPROVE=1 a missing
+    /// golden file is written instead (review it, then commit it): the shape is approved once, never changed silently.
+    /// </summary>
+    private void AssertGolden(object e, string name, Func<object, object, bool>? same = null)
+    {
+        var json = Encoding.UTF8.GetString(Serializer.ToBinary(e));
+        var source = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "Storage", "Golden", name + ".json");
+        if (Environment.GetEnvironmentVariable("EVOLVER_APPROVE") == "1" && !File.Exists(source))
+        {
+            File.WriteAllText(source, json + "\n");
+        }
+        Assert.Equal(Golden(name), json);
+        Assert.Equal(name, Serializer.Manifest(e));
+        var back = Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden(name)), name);
+        Assert.Equal(json, Encoding.UTF8.GetString(Serializer.ToBinary(back)));
+    }
+
+    [Fact]
+    public void RecipeAccepted_keeps_its_golden_json() =>
+        AssertGolden(new RecipeAccepted(7, Recipe, Recipe.ComputeId(), "m-0123456789abcdef0123456789abcdef", "00112233445566778899aabbccddeeff",
+            0.9125, 0.9, 42, "evaluator-0-cpu", At), nameof(RecipeAccepted));
+
+    [Fact]
+    public void RecipeRejected_keeps_its_golden_json() =>
+        AssertGolden(new RecipeRejected(43, 1, "evolver", 0.5, 7, "0.5000 <= S 0.9125", 44, At), nameof(RecipeRejected));
+
+    [Fact]
+    public void RecipeFailed_keeps_its_golden_json() =>
+        AssertGolden(new RecipeFailed(44, 0, "evolver", "evaluator-1-cpu: worker exited", 45, At), nameof(RecipeFailed));
+
+    [Fact]
+    public void A_steward_snapshot_keeps_its_golden_json()
+    {
+        var state = new StewardState();
+        state.Apply(new RunInitialized(["m-a", "m-b", "m-c"], [0.5, 0.6, 0.7], 0.65, 1, At));
+        state.Apply(new RecipeRejected(0, 1, "evolver", 0.5, 0, "0.5000 <= S 0.6500", 2, At));
+        state.Apply(new RecipeAccepted(1, Recipe with { Sequence = 1 }, "o-00000000000000000000000000000001", "m-c", "ffeeddccbbaa99887766554433221100", 0.7, 0.65, 3, "evaluator-0-cpu", At));
+        AssertGolden(new StewardSnapshot(state), nameof(StewardSnapshot));
+    }
+
+    [Fact]
+    public void A_recipe_id_is_the_content_address_of_every_field()
+    {
+        Assert.Equal(Recipe.ComputeId(), (Recipe with { ParentWeights = [.. Recipe.ParentWeights] }).ComputeId());
+        Assert.NotEqual(Recipe.ComputeId(), (Recipe with { Seed = Recipe.Seed + 1 }).ComputeId());
+        Assert.NotEqual(Recipe.ComputeId(), (Recipe with { Sequence = 42 }).ComputeId());
+        Assert.NotEqual(Recipe.ComputeId(), (Recipe with { ParentWeights = ["o-other"] }).ComputeId());
+        Assert.Matches("^o-[0-9a-f]{32}$", Recipe.ComputeId());
+    }
+
     [Fact]
     public void OffspringEvaluationFailed_keeps_its_golden_json()
     {
