@@ -31,7 +31,30 @@ internal static class BenchCommand
         bench.Subcommands.Add(Overhead());
         bench.Subcommands.Add(Resume());
         bench.Subcommands.Add(Evaluator());
+        bench.Subcommands.Add(MergeMemory());
         return bench;
+    }
+
+    private static Command MergeMemory()
+    {
+        var modelMb = new Option<int>("--model-mb") { Description = "size of each synthetic float32 model in MB", DefaultValueFactory = _ => 1000 };
+        var models = new Option<int>("--models") { Description = "models merged", DefaultValueFactory = _ => 4 };
+        var tensorMb = new Option<int>("--tensor-mb") { Description = "size of each tensor in MB (the last one of a model may be smaller)", DefaultValueFactory = _ => 64 };
+        var method = new Option<string>("--method") { Description = "merge method (a base is written for the methods that need one)", DefaultValueFactory = _ => "average" };
+        var scratch = new Option<string?>("--scratch") { Description = "directory for the synthetic models and the output (default: the temp directory); removed afterwards" };
+        var command = new Command("merge-memory", "peak RSS and time of an `evolver merge` child process on N synthetic models of a chosen size");
+        foreach (var option in new Option[] { modelMb, models, tensorMb, method, scratch })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var json = MergeMemoryBenchmark.Run(result.GetValue(modelMb), result.GetValue(models), result.GetValue(tensorMb),
+                result.GetValue(method)!, result.GetValue(scratch), Console.Out);
+            Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        return command;
     }
 
     private static Command Evaluator()

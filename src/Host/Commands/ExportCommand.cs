@@ -5,7 +5,11 @@ using EvolverActors.Tensors.Checkpoints;
 
 namespace EvolverActors.Host.Commands;
 
-/// <summary><c>evolver export --run ID --out DIR [--force]</c>: the fused model as Hugging Face safetensors plus a manifest.</summary>
+/// <summary>
+/// <c>evolver export --run ID --out DIR [--force] [--max-shard-size SIZE]</c>: the fused model as Hugging Face safetensors
+/// (sharded above the size, written by the same <see cref="CheckpointWriter"/> as <c>evolver merge</c>), the first
+/// member's config and tokenizer files (<see cref="CheckpointCompanions"/>), plus a manifest.
+/// </summary>
 internal static class ExportCommand
 {
     public static Command Create()
@@ -13,17 +17,20 @@ internal static class ExportCommand
         var run = new Option<string>("--run") { Description = "run id", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "output directory (refused when it is not empty, unless --force)", Required = true };
         var force = new Option<bool>("--force") { Description = "write into a non-empty output directory (never into the run's zoo, members or run directory)" };
+        var maxShard = new Option<string>("--max-shard-size") { Description = "shard the output above this size, e.g. 5GB or 500MB", DefaultValueFactory = _ => "5GB" };
         var runs = RunCommand.RunsRootOption();
         var command = new Command("export", "write a run's result (merged: X(population); individual: best member) as safetensors");
         command.Options.Add(run);
         command.Options.Add(output);
         command.Options.Add(force);
+        command.Options.Add(maxShard);
         command.Options.Add(runs);
         command.SetAction(result => Cli.Guard(() =>
         {
             var (runId, target) = (result.GetValue(run)!, result.GetValue(output)!);
+            var maxShardBytes = ByteSize.Parse(result.GetValue(maxShard)!, "--max-shard-size");
             using var runResult = BuildAsync(result.GetValue(runs)!, runId, target, result.GetValue(force)).GetAwaiter().GetResult();
-            var files = Export(runResult, runId, target);
+            var files = Export(runResult, runId, target, maxShardBytes);
             Console.WriteLine($"exported run '{runId}' ({runResult.Mode}, version {runResult.Report.State.Version}): dev {runResult.Scores.Dev:F4}, test {runResult.Scores.Test:F4}, ood {runResult.Scores.Ood:F4} -> {files.Count} file(s) in {target}");
             return 0;
         }));
@@ -31,7 +38,6 @@ internal static class ExportCommand
     }
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
-    private static readonly string[] CompanionPatterns = ["*.json", "*.txt", "*.model"];
 
     /// <summary>
     /// The run's result, with <paramref name="output"/> checked before anything is computed (<see cref="ExportGuard"/>).
@@ -40,18 +46,12 @@ internal static class ExportCommand
     internal static Task<RunResult> BuildAsync(string runsRoot, string runId, string output, bool force) =>
         RunResult.BuildAsync(runsRoot, runId, (population, run) => ExportGuard.Require(output, force, population, run));
 
-    internal static IReadOnlyList<string> Export(RunResult result, string runId, string output)
+    internal static IReadOnlyList<string> Export(RunResult result, string runId, string output, long maxShardBytes = long.MaxValue)
     {
         var state = result.Report.State;
-        var files = Checkpoint.Save(output, result.Fused, new Dictionary<string, string> { ["format"] = "pt", ["evolver_run"] = runId });
+        var files = Checkpoint.Save(output, result.Fused, new Dictionary<string, string> { ["format"] = "pt", ["evolver_run"] = runId }, maxShardBytes);
         // Config and tokenizer files come along from the first member, so the result loads as the members do.
-        var first = result.Population.Members[0];
-        var directory = Directory.Exists(first) ? first : Path.GetDirectoryName(Path.GetFullPath(first))!;
-        foreach (var source in CompanionPatterns.SelectMany(p => Directory.EnumerateFiles(directory, p))
-            .Where(f => !Path.GetFileName(f).EndsWith(".index.json", StringComparison.Ordinal)))
-        {
-            File.Copy(source, Path.Combine(output, Path.GetFileName(source)), overwrite: true);
-        }
+        CheckpointCompanions.CopyInto(result.Population.Members[0], output);
         var manifest = new
         {
             run = runId,

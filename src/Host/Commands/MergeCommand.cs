@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using EvolverActors.Tensors;
 using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Merging;
+using EvolverActors.Tensors.Native;
 using EvolverActors.Tensors.Training;
 using EvolverActors.Tensors.Weights;
 
@@ -11,7 +12,8 @@ namespace EvolverActors.Host.Commands;
 
 /// <summary>
 /// <c>evolver merge --method NAME [--param k=v ...] [--base PATH] [--fisher PATH ...] [--gram PATH ...] --out DIR MODEL...</c>:
-/// writes a Hugging Face safetensors checkpoint and a manifest of what was merged how.
+/// writes a Hugging Face safetensors checkpoint, tensor by tensor (memory stays at a few tensors whatever the models'
+/// size), with the first model's config and tokenizer files, and a manifest of what was merged how.
 /// </summary>
 internal static class MergeCommand
 {
@@ -61,7 +63,12 @@ internal static class MergeCommand
         string? Base, IReadOnlyList<string> Fisher, IReadOnlyList<string> Grams, string? Exclude, string? DType,
         long MaxShardBytes, string Output);
 
-    /// <summary>Checks everything that can be checked from headers, then loads, merges, saves and writes the manifest.</summary>
+    /// <summary>
+    /// Checks everything that can be checked before writing (headers, options, the statistics files), then merges
+    /// tensor by tensor (<see cref="CheckpointMerge"/>: peak memory is one tensor per input, whatever the models'
+    /// size), copies the first model's config and tokenizer files (<see cref="CheckpointCompanions"/>) and writes the
+    /// manifest.
+    /// </summary>
     internal static JsonObject Run(MergeRequest request)
     {
         var mergeMethod = MergeRegistry.Get(request.Method, request.Parameters);
@@ -81,44 +88,40 @@ internal static class MergeCommand
         }
         RequireOutputApart(request.Output, [.. checkpoints, .. request.Fisher, .. request.Grams]);
         var layout = Checkpoint.ReadLayout(request.Models[0]);
+        foreach (var path in request.Fisher)
+        {
+            StatisticsFiles.Validate(path, StatisticsKind.Fisher, layout);
+        }
+        foreach (var path in request.Grams)
+        {
+            StatisticsFiles.Validate(path, StatisticsKind.Gram, layout);
+        }
+        // A method that needs a base fails here, before anything is written.
+        mergeMethod.Begin(request.Base is not null, TorchSharp.torch.CPU).Dispose();
 
-        var owned = new List<WeightSet>();
-        WeightSet Finite(string path, WeightSet set)
+        var merge = new CheckpointMergeRequest(mergeMethod, request.Models)
         {
-            owned.Add(set);
-            Checkpoint.RequireFinite(set, path);
-            return set;
-        }
-        WeightSet Load(string path) => Finite(path, Checkpoint.Load(path));
-        WeightSet Statistics(string path, StatisticsKind kind) => Finite(path, StatisticsFiles.Load(path, kind, layout));
-        try
-        {
-            var members = request.Models.Select(Load).ToList();
-            var inputs = new MergeInputs
-            {
-                Base = request.Base is null ? null : Load(request.Base),
-                Fisher = request.Fisher.Count == 0 ? null : [.. request.Fisher.Select(p => Statistics(p, StatisticsKind.Fisher))],
-                Grams = request.Grams.Count == 0 ? null : [.. request.Grams.Select(p => Statistics(p, StatisticsKind.Gram))],
-                Exclude = exclude,
-            };
-            using var merged = mergeMethod.Merge(members, inputs);
-            using var converted = outputType is { } type ? merged.To(TorchSharp.torch.CPU, type) : null;
-            var result = converted ?? merged;
-            var metadata = new Dictionary<string, string> { ["format"] = "pt", ["merged_by"] = "evolver", ["merge_method"] = mergeMethod.Name };
-            var files = Checkpoint.Save(request.Output, result, metadata, request.MaxShardBytes);
-            var manifest = Manifest(request, mergeMethod, result, files);
-            File.WriteAllText(Path.Combine(request.Output, ManifestFileName), manifest.ToJsonString(new() { WriteIndented = true }) + "\n");
-            return manifest;
-        }
-        finally
-        {
-            owned.ForEach(set => set.Dispose());
-        }
+            Base = request.Base,
+            Fisher = request.Fisher,
+            Grams = request.Grams,
+            Exclude = exclude,
+            OutputType = outputType,
+            MaxShardBytes = request.MaxShardBytes,
+            Metadata = new Dictionary<string, string> { ["format"] = "pt", ["merged_by"] = "evolver", ["merge_method"] = mergeMethod.Name },
+        };
+        // Tensors are allocated and freed one after another: have the C heap give each one back when freed.
+        NativeHeap.ReturnLargeBlocksOnFree();
+        var result = CheckpointMerge.Run(merge, request.Output);
+        var companions = CheckpointCompanions.CopyInto(request.Models[0], request.Output);
+        var manifest = Manifest(request, mergeMethod, result, companions);
+        File.WriteAllText(Path.Combine(request.Output, ManifestFileName), manifest.ToJsonString(new() { WriteIndented = true }) + "\n");
+        return manifest;
     }
 
-    private static JsonObject Manifest(MergeRequest request, IMergeMethod method, WeightSet result, IReadOnlyList<string> files)
+    private static JsonObject Manifest(MergeRequest request, IMergeMethod method, CheckpointMergeResult result, IReadOnlyList<string> companions)
     {
         static JsonArray Paths(IEnumerable<string> paths) => [.. paths.Select(p => (JsonNode)Path.GetFullPath(p))];
+        static JsonArray Names(IEnumerable<string> paths) => [.. paths.Select(p => (JsonNode)Path.GetFileName(p))];
         return new JsonObject
         {
             ["tool"] = "evolver merge",
@@ -133,10 +136,11 @@ internal static class MergeCommand
             ["exclude"] = request.Exclude,
             ["output"] = new JsonObject
             {
-                ["files"] = new JsonArray([.. files.Select(f => (JsonNode)Path.GetFileName(f))]),
-                ["tensors"] = result.Count,
-                ["parameters"] = result.ParameterCount,
-                ["dtypes"] = new JsonArray([.. result.Entries().Select(e => DTypes.ToCode(e.Tensor.dtype)).Distinct().Select(d => (JsonNode)d)]),
+                ["files"] = Names(result.Files),
+                ["tensors"] = result.Layout.Specs.Count,
+                ["parameters"] = result.Layout.ParameterCount,
+                ["dtypes"] = new JsonArray([.. result.Layout.Specs.Select(s => DTypes.ToCode(s.DType)).Distinct().Select(d => (JsonNode)d)]),
+                ["copied"] = Names(companions),
             },
         };
     }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Commands;
 using EvolverActors.Host.Run;
@@ -125,5 +126,44 @@ public sealed class ExportCommandTests : IDisposable
         Assert.Equal($"error: --out {output}: is not empty; give --force to write into it (files of the same names are replaced)", error.TrimEnd());
         Assert.Equal("mine", File.ReadAllText(Path.Combine(output, "keep.txt")));
         Assert.Single(Directory.GetFileSystemEntries(output));
+    }
+
+    [Fact]
+    public void Export_shards_by_the_size_given_and_copies_the_first_members_config_and_tokenizer_files()
+    {
+        MakeZoo();
+        var first = Path.Combine(Zoo, "models", "m0");
+        foreach (var file in new[] { "config.json", "tokenizer_config.json", "vocab.txt", "notes.md" })
+        {
+            File.WriteAllText(Path.Combine(first, file), "m0 " + file);
+        }
+        File.WriteAllText(Path.Combine(Zoo, "models", "m1", "config.json"), "m1 config.json");
+        var output = _dir.File("fused");
+        var fused = StorageFixtures.Tiny(5);
+        using var result = new RunResult(fused, new SplitScores(0.5, 0.5, 0.5), new LedgerReport(new StewardState(), [], [], 0, []),
+            RunPopulation.FromZoo(Zoo), "merged");
+
+        var files = ExportCommand.Export(result, "r", output, maxShardBytes: 30);
+
+        // 24 bytes of floats, 32 of longs: a shard each, then the index.
+        Assert.Equal(["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", Checkpoint.IndexFileName], files.Select(Path.GetFileName));
+        using (var back = Checkpoint.Load(output))
+        {
+            Assert.True(back["layer.weight"].bytes.SequenceEqual(fused["layer.weight"].bytes));
+            Assert.True(back["layer.steps"].bytes.SequenceEqual(fused["layer.steps"].bytes));
+        }
+        Assert.Equal("m0 config.json", File.ReadAllText(Path.Combine(output, "config.json")));
+        Assert.Equal("m0 vocab.txt", File.ReadAllText(Path.Combine(output, "vocab.txt")));
+        Assert.True(File.Exists(Path.Combine(output, "tokenizer_config.json")));
+        Assert.False(File.Exists(Path.Combine(output, "notes.md")));
+        Assert.True(File.Exists(Path.Combine(output, "evolver-manifest.json")));
+    }
+
+    [Fact]
+    public void A_bad_shard_size_is_refused_before_the_run_is_read()
+    {
+        var (code, _, error) = CliRunner.Run("export", "--run", "none", "--runs", _dir.File("runs"), "--out", _dir.File("fused"), "--max-shard-size", "-5GB");
+        Assert.Equal(Cli.UserError, code);
+        Assert.Equal("error: --max-shard-size '-5GB' is not a size: use e.g. 5GB, 500MB, 2GiB or a byte count", error.TrimEnd());
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EvolverActors.Host.Commands;
 using EvolverActors.Tensors.Checkpoints;
+using EvolverActors.Tensors.Merging;
 using EvolverActors.Tests.Checkpoints;
 using Xunit;
 using static TorchSharp.torch;
@@ -69,6 +70,96 @@ public sealed class MergeCommandTests : IDisposable
         Assert.True(Directory.GetFiles(output, "model-*-of-*.safetensors").Length >= 2);
         using var merged = Checkpoint.Load(output);
         Assert.Equal(8, merged.ParameterCount);
+    }
+
+    /// <summary>A checkpoint directory with <paramref name="files"/> next to its weights (each holding its own name).</summary>
+    private string ModelDirectory(string name, float scale, params string[] files)
+    {
+        var directory = _dir.File(name);
+        using (var scope = NewDisposeScope())
+        using (var weights = Tensors.Weights.WeightSet.Adopt(
+        [
+            ("encoder.weight", (arange(6, ScalarType.Float32) * scale).reshape(2, 3)),
+            ("embeddings.weight", (arange(40, ScalarType.Float32) - scale).reshape(10, 4)),
+            ("classifier.weight", full(2, scale)),
+        ]))
+        {
+            Checkpoint.Save(directory, weights);
+        }
+        foreach (var file in files)
+        {
+            File.WriteAllText(Path.Combine(directory, file), $"{name}/{file}");
+        }
+        return directory;
+    }
+
+    [Fact]
+    public void A_shard_size_below_the_largest_tensor_writes_one_tensor_per_shard_that_loads_back_as_the_merge()
+    {
+        var a = ModelDirectory("a", 1);
+        var b = ModelDirectory("b", 3);
+        var output = _dir.File("merged");
+
+        var (code, _, error) = CliRunner.Run("merge", "-m", "average", "--max-shard-size", "100B", "--out", output, a, b);
+
+        Assert.True(code == 0, error);
+        using var index = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, Checkpoint.IndexFileName)));
+        // 24 + 160 + 8 bytes: the 160-byte embedding is over the limit and gets a shard of its own, as does each neighbour.
+        Assert.Equal(192, index.RootElement.GetProperty("metadata").GetProperty("total_size").GetInt64());
+        var map = index.RootElement.GetProperty("weight_map").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
+        Assert.Equal(["classifier.weight", "embeddings.weight", "encoder.weight"], map.Keys);
+        Assert.Equal(3, map.Values.Distinct().Count());
+        Assert.All(map.Values, shard => Assert.True(File.Exists(Path.Combine(output, shard!)), shard));
+        Assert.False(File.Exists(Path.Combine(output, Checkpoint.SingleFileName)));
+
+        using var merged = Checkpoint.Load(output);
+        using var first = Checkpoint.Load(a);
+        using var second = Checkpoint.Load(b);
+        using var expected = new AverageMerge().Merge([first, second], MergeInputs.None);
+        foreach (var (name, tensor) in expected.Entries())
+        {
+            Assert.True(tensor.bytes.SequenceEqual(merged[name].bytes), $"tensor '{name}' differs from the in-memory merge");
+        }
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, MergeCommand.ManifestFileName)));
+        Assert.Equal(4, manifest.RootElement.GetProperty("output").GetProperty("files").GetArrayLength());
+    }
+
+    [Fact]
+    public void The_first_models_config_and_tokenizer_files_are_copied_and_nothing_else()
+    {
+        string[] companions = ["config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"];
+        var a = ModelDirectory("a", 1, [.. companions, "merge-manifest.json", "README.md", "training_args.bin"]);
+        var b = ModelDirectory("b", 3, [.. companions, "merges.txt"]);
+        var output = _dir.File("merged");
+
+        var (code, _, error) = CliRunner.Run("merge", "-m", "average", "--out", output, a, b);
+
+        Assert.True(code == 0, error);
+        foreach (var file in companions)
+        {
+            Assert.Equal($"a/{file}", File.ReadAllText(Path.Combine(output, file)));
+        }
+        Assert.Equal(
+            [.. companions.Append(MergeCommand.ManifestFileName).Append(Checkpoint.SingleFileName).Order(StringComparer.Ordinal)],
+            Directory.GetFiles(output).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        using var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, MergeCommand.ManifestFileName)));
+        Assert.Equal(companions, manifest.RootElement.GetProperty("output").GetProperty("copied").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    [Fact]
+    public void A_missing_input_and_an_output_that_cannot_be_created_are_named_in_one_line()
+    {
+        var a = Model("a", 1);
+        var missing = _dir.File("nowhere");
+        var (code, _, error) = CliRunner.Run("merge", "-m", "average", "--out", _dir.File("merged"), a, missing);
+        Assert.Equal(Cli.UserError, code);
+        Assert.Equal($"error: {missing}: no such file or directory", error.TrimEnd());
+
+        var blocked = Path.Combine(a, "merged"); // under a file
+        (code, _, error) = CliRunner.Run("merge", "-m", "average", "--out", blocked, a, Model("b", 2));
+        Assert.Equal(Cli.UserError, code);
+        Assert.StartsWith($"error: {blocked}: cannot create the checkpoint directory", error, StringComparison.Ordinal);
+        Assert.Single(error.TrimEnd().Split('\n'));
     }
 
     [Fact]

@@ -30,11 +30,9 @@ public sealed class AverageMerge : IMergeMethod
     public AverageOptions Options { get; }
     public string Name => MethodName;
 
-    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs)
-    {
-        MergeSupport.Validate(MethodName, models, inputs);
-        return MergeSupport.PerTensor(models, inputs, name => MergeSupport.Average(models, name));
-    }
+    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs) => MergeSupport.Merge(this, models, inputs);
+
+    public TensorMerger Begin(bool hasBase, Device device) => new FunctionMerger(group => MergeSupport.Average(group.Models));
 
     /// <summary>
     /// The best full rebuild of an average into an existing set, in place (the baseline that the

@@ -44,19 +44,25 @@ public sealed class DareMerge : IMergeMethod
     public DareOptions Options { get; }
     public string Name => MethodName;
 
-    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs)
+    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs) => MergeSupport.Merge(this, models, inputs);
+
+    /// <summary>The merger owns the generator: one per merge, drawn tensor by tensor in the order tensors are given.</summary>
+    public TensorMerger Begin(bool hasBase, Device device)
     {
-        MergeSupport.Validate(MethodName, models, inputs);
-        var baseModel = MergeSupport.RequireBase(MethodName, inputs);
-        using var generator = new Generator(Options.Seed, models[0].Device);
-        var p = Options.DropRate;
-        return MergeSupport.PerTensor(models, inputs, name =>
+        MergeSupport.RequireBase(MethodName, hasBase);
+        return new Merger(Options, new Generator(Options.Seed, device));
+    }
+
+    private sealed class Merger(DareOptions options, Generator generator) : TensorMerger
+    {
+        protected override Tensor MergeFloat32(TensorGroup group)
         {
-            var b = baseModel[name];
+            var p = options.DropRate;
+            var b = MergeSupport.Base(MethodName, group);
             var sum = zeros(b.shape, ScalarType.Float32, b.device);
-            foreach (var model in models)
+            foreach (var model in group.Models)
             {
-                var vector = MergeSupport.Float32(model[name]).sub(b);
+                var vector = MergeSupport.Float32(model).sub(b);
                 if (p > 0)
                 {
                     // keep where u >= p, u ~ U[0, 1): probability 1 − p.
@@ -65,7 +71,16 @@ public sealed class DareMerge : IMergeMethod
                 }
                 sum.add_(vector);
             }
-            return sum.mul_(Options.Lambda).add_(b);
-        });
+            return sum.mul_(options.Lambda).add_(b);
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                generator.Dispose();
+            }
+            base.Dispose(disposing);
+        }
     }
 }

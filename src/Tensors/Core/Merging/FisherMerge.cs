@@ -40,36 +40,33 @@ public sealed class FisherMerge : IMergeMethod
     public FisherOptions Options { get; }
     public string Name => MethodName;
 
-    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs)
-    {
-        MergeSupport.Validate(MethodName, models, inputs);
-        return MergeSupport.PerTensor(models, inputs, name =>
-        {
-            var fishers = FishersOf(models, inputs, name);
-            if (fishers is null)
-            {
-                return MergeSupport.Average(models, name);
-            }
-            var (numerator, denominator) = Sums(models, fishers, name, Options.Epsilon);
-            return numerator.div_(denominator);
-        });
-    }
+    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs) => MergeSupport.Merge(this, models, inputs);
 
-    /// <summary>The Fisher tensors of <paramref name="name"/>, one per model, or null when it has none.</summary>
-    internal static Tensor[]? FishersOf(IReadOnlyList<WeightSet> models, MergeInputs inputs, string name) =>
-        MergeSupport.Statistics(MethodName, "Fisher", inputs.Fisher, name, models[0][name].shape);
+    public TensorMerger Begin(bool hasBase, Device device) => new FunctionMerger(group =>
+    {
+        var fishers = FishersOf(group);
+        if (fishers is null)
+        {
+            return MergeSupport.Average(group.Models);
+        }
+        var (numerator, denominator) = Sums(group.Models, fishers, Options.Epsilon);
+        return numerator.div_(denominator);
+    });
+
+    /// <summary>The Fisher tensors of the group's tensor, one per model, or null when it has none.</summary>
+    internal static Tensor[]? FishersOf(TensorGroup group) =>
+        MergeSupport.Statistics(MethodName, "Fisher", group.Fisher, group.Name, group.Models[0].shape);
 
     /// <summary>Σ (F_k + ε)·x_k and Σ (F_k + ε), both float32.</summary>
-    internal static (Tensor Numerator, Tensor Denominator) Sums(
-        IReadOnlyList<WeightSet> models, Tensor[] fishers, string name, double epsilon)
+    internal static (Tensor Numerator, Tensor Denominator) Sums(IReadOnlyList<Tensor> models, Tensor[] fishers, double epsilon)
     {
-        var first = models[0][name];
+        var first = models[0];
         var numerator = zeros(first.shape, ScalarType.Float32, first.device);
         var denominator = zeros(first.shape, ScalarType.Float32, first.device);
         for (var k = 0; k < models.Count; k++)
         {
             var weight = MergeSupport.Float32(fishers[k]).add(epsilon);
-            numerator.addcmul_(weight, MergeSupport.Float32(models[k][name]), 1);
+            numerator.addcmul_(weight, MergeSupport.Float32(models[k]), 1);
             denominator.add_(weight);
         }
         return (numerator, denominator);

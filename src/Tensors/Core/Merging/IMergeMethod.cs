@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using EvolverActors.Tensors.Weights;
+using static TorchSharp.torch;
 
 namespace EvolverActors.Tensors.Merging;
 
@@ -19,6 +20,14 @@ public interface IMergeMethod
     /// integer tensors and tensors matching <see cref="MergeInputs.Exclude"/> are copied from models[0].
     /// </summary>
     WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs);
+
+    /// <summary>
+    /// Starts a merge tensor by tensor (for checkpoints that do not fit in memory): the caller gives each tensor's
+    /// <see cref="TensorGroup"/> in the models' tensor order and gets what <see cref="Merge"/> would give for it.
+    /// <paramref name="hasBase"/> says whether a base model comes with the tensors (a method that needs one fails here
+    /// without it); <paramref name="device"/> is where the tensors live.
+    /// </summary>
+    TensorMerger Begin(bool hasBase, Device device);
 }
 
 /// <summary>

@@ -32,13 +32,13 @@ public sealed class IncrementalFisher : IncrementalMerge
             for (var i = 0; i < merged.Count; i++)
             {
                 var name = merged.Names[i];
-                if (!MergeSupport.IsMerged(name, merged[i], inputs) || FisherMerge.FishersOf(members, inputs, name) is not { } fishers)
+                if (!MergeSupport.IsMerged(name, merged[i], inputs) || FisherMerge.FishersOf(TensorGroup.Of(members, inputs, name)) is not { } fishers)
                 {
                     continue;
                 }
                 using var scope = NewDisposeScope();
                 using var ng = no_grad();
-                var (numerator, denominator) = FisherMerge.Sums(members, fishers, name, _epsilon);
+                var (numerator, denominator) = FisherMerge.Sums([.. members.Select(m => m[name])], fishers, _epsilon);
                 numerators.Add((name, numerator.MoveToOuterDisposeScope()));
                 denominators.Add((name, denominator.MoveToOuterDisposeScope()));
                 for (var k = 0; k < members.Count; k++)

@@ -26,7 +26,7 @@ public sealed class IncrementalRegMean : IncrementalMerge
             for (var i = 0; i < merged.Count; i++)
             {
                 var name = merged.Names[i];
-                if (!MergeSupport.IsMerged(name, merged[i], inputs) || RegMeanMerge.GramsOf(members, inputs, name) is not { } grams)
+                if (!MergeSupport.IsMerged(name, merged[i], inputs) || RegMeanMerge.GramsOf(TensorGroup.Of(members, inputs, name)) is not { } grams)
                 {
                     continue;
                 }

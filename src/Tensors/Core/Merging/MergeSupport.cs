@@ -29,35 +29,51 @@ internal static class MergeSupport
         RequireOnePerModel(method, "Gram", inputs.Grams, models.Count);
     }
 
-    public static WeightSet RequireBase(string method, MergeInputs inputs) =>
-        inputs.Base ?? throw new EvolverException(
-            $"merge method '{method}' needs a base model (task vectors are taken against it); none was given");
+    /// <summary>Fails, naming the method, when a method that takes task vectors against a base has none.</summary>
+    public static void RequireBase(string method, bool hasBase)
+    {
+        if (!hasBase)
+        {
+            throw new EvolverException(
+                $"merge method '{method}' needs a base model (task vectors are taken against it); none was given");
+        }
+    }
+
+    /// <summary>The base tensor of a group whose merger was begun with a base (<see cref="RequireBase"/>).</summary>
+    public static Tensor Base(string method, TensorGroup group) =>
+        group.Base ?? throw new EvolverException($"merge method '{method}': no base tensor was given for '{group.Name}'");
 
     /// <summary>Whether a tensor takes part in a merge: floating and not excluded.</summary>
     public static bool IsMerged(string name, Tensor tensor, MergeInputs inputs) =>
         DTypes.IsFloating(tensor.dtype) && !inputs.IsExcluded(name);
 
     /// <summary>
-    /// Builds the merged set tensor by tensor. <paramref name="mergeFloat32"/> gets a merged tensor's
-    /// name and returns its float32 result (temporaries die with the per-tensor scope); other tensors
-    /// are copied from models[0]. Results are cast back to the models' dtype.
+    /// Builds the merged set tensor by tensor, in models[0]'s order, through <paramref name="merger"/>: merged tensors
+    /// are computed in float32 and cast back to the models' dtype; other tensors are copied from models[0].
     /// </summary>
-    public static WeightSet PerTensor(IReadOnlyList<WeightSet> models, MergeInputs inputs, Func<string, Tensor> mergeFloat32) =>
-        models[0].Map((name, first) =>
-            IsMerged(name, first, inputs) ? mergeFloat32(name).to(first.dtype) : first.clone());
+    public static WeightSet PerTensor(IReadOnlyList<WeightSet> models, MergeInputs inputs, TensorMerger merger) =>
+        models[0].Map((name, _) => merger.Merge(TensorGroup.Of(models, inputs, name), inputs.Exclude));
+
+    /// <summary>The whole-set merge of a method: validate, begin, run every tensor through the merger.</summary>
+    public static WeightSet Merge(IMergeMethod method, IReadOnlyList<WeightSet> models, MergeInputs inputs)
+    {
+        Validate(method.Name, models, inputs);
+        using var merger = method.Begin(inputs.Base is not null, models[0].Device);
+        return PerTensor(models, inputs, merger);
+    }
 
     /// <summary>A float32 view of <paramref name="t"/> for reading (a new tensor only when the dtype differs). Never write to it.</summary>
     public static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
 
     /// <summary>The float32 mean of one tensor over the models: zeros, then add_ each with alpha 1/N.</summary>
-    public static Tensor Average(IReadOnlyList<WeightSet> models, string name)
+    public static Tensor Average(IReadOnlyList<Tensor> models)
     {
-        var first = models[0][name];
+        var first = models[0];
         var sum = zeros(first.shape, ScalarType.Float32, first.device);
         var share = 1.0 / models.Count;
         foreach (var model in models)
         {
-            sum.add_(model[name], share);
+            sum.add_(model, share);
         }
         return sum;
     }
@@ -67,13 +83,13 @@ internal static class MergeSupport
     /// Having it for some models only, or with a wrong shape, is an error.
     /// </summary>
     public static Tensor[]? Statistics(
-        string method, string kind, IReadOnlyList<WeightSet>? stats, string name, long[] expectedShape)
+        string method, string kind, IReadOnlyList<Tensor?>? stats, string name, long[] expectedShape)
     {
         if (stats is null)
         {
             return null;
         }
-        var present = stats.Count(s => s.Contains(name));
+        var present = stats.Count(s => s is not null);
         if (present == 0)
         {
             return null;
@@ -86,7 +102,7 @@ internal static class MergeSupport
         var result = new Tensor[stats.Count];
         for (var k = 0; k < stats.Count; k++)
         {
-            var t = stats[k][name];
+            var t = stats[k]!;
             if (!t.shape.SequenceEqual(expectedShape))
             {
                 throw new EvolverException(

@@ -41,45 +41,43 @@ public sealed class RegMeanMerge : IMergeMethod
     public RegMeanOptions Options { get; }
     public string Name => MethodName;
 
-    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs)
+    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs) => MergeSupport.Merge(this, models, inputs);
+
+    public TensorMerger Begin(bool hasBase, Device device) => new FunctionMerger(group =>
     {
-        MergeSupport.Validate(MethodName, models, inputs);
-        return MergeSupport.PerTensor(models, inputs, name =>
+        var grams = GramsOf(group);
+        if (grams is null)
         {
-            var grams = GramsOf(models, inputs, name);
-            if (grams is null)
-            {
-                return MergeSupport.Average(models, name);
-            }
-            var first = models[0][name];
-            var numerator = zeros(first.shape, ScalarType.Float32, first.device);
-            var gramSum = GramSum(grams, Options.Alpha, numerator.device);
-            var ridge = Ridge(grams);
-            for (var k = 0; k < models.Count; k++)
-            {
-                numerator.addmm_(MergeSupport.Float32(models[k][name]), Regularised(grams[k], Options.Alpha, ridge));
-            }
-            return SolveRight(name, gramSum, numerator);
-        });
-    }
+            return MergeSupport.Average(group.Models);
+        }
+        var first = group.Models[0];
+        var numerator = zeros(first.shape, ScalarType.Float32, first.device);
+        var gramSum = GramSum(grams, Options.Alpha, numerator.device);
+        var ridge = Ridge(grams);
+        for (var k = 0; k < group.Models.Count; k++)
+        {
+            numerator.addmm_(MergeSupport.Float32(group.Models[k]), Regularised(grams[k], Options.Alpha, ridge));
+        }
+        return SolveRight(group.Name, gramSum, numerator);
+    });
 
     /// <summary>
-    /// The Gram matrices of <paramref name="name"/>, one per model, or null when it is not a 2-D weight
+    /// The Gram matrices of the group's tensor, one per model, or null when it is not a 2-D weight
     /// with Grams. A 2-D weight [out, in] needs Grams of shape [in, in].
     /// </summary>
-    internal static Tensor[]? GramsOf(IReadOnlyList<WeightSet> models, MergeInputs inputs, string name)
+    internal static Tensor[]? GramsOf(TensorGroup group)
     {
-        var shape = models[0][name].shape;
+        var shape = group.Models[0].shape;
         if (shape.Length != 2)
         {
-            if (inputs.Grams?.Any(g => g.Contains(name)) == true)
+            if (group.Grams?.Any(g => g is not null) == true)
             {
                 throw new EvolverException(
-                    $"merge method '{MethodName}': a Gram matrix is given for '{name}', which is not a 2-D linear weight");
+                    $"merge method '{MethodName}': a Gram matrix is given for '{group.Name}', which is not a 2-D linear weight");
             }
             return null;
         }
-        return MergeSupport.Statistics(MethodName, "Gram", inputs.Grams, name, [shape[1], shape[1]]);
+        return MergeSupport.Statistics(MethodName, "Gram", group.Grams, group.Name, [shape[1], shape[1]]);
     }
 
     /// <summary>

@@ -36,17 +36,18 @@ public sealed class TaskArithmeticMerge : IMergeMethod
     public TaskArithmeticOptions Options { get; }
     public string Name => MethodName;
 
-    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs)
+    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs) => MergeSupport.Merge(this, models, inputs);
+
+    public TensorMerger Begin(bool hasBase, Device device)
     {
-        MergeSupport.Validate(MethodName, models, inputs);
-        var baseModel = MergeSupport.RequireBase(MethodName, inputs);
-        return MergeSupport.PerTensor(models, inputs, name =>
+        MergeSupport.RequireBase(MethodName, hasBase);
+        return new FunctionMerger(group =>
         {
-            var b = baseModel[name];
+            var b = MergeSupport.Base(MethodName, group);
             var vectors = zeros(b.shape, ScalarType.Float32, b.device);
-            foreach (var model in models)
+            foreach (var model in group.Models)
             {
-                vectors.add_(model[name]).sub_(b);
+                vectors.add_(model).sub_(b);
             }
             return vectors.mul_(Options.Lambda).add_(b);
         });

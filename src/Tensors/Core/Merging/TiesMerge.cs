@@ -44,15 +44,17 @@ public sealed class TiesMerge : IMergeMethod
     public TiesOptions Options { get; }
     public string Name => MethodName;
 
-    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs)
+    public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs) => MergeSupport.Merge(this, models, inputs);
+
+    /// <summary>Per tensor: the top-k trim is per tensor (not over the whole model), so it needs no first pass.</summary>
+    public TensorMerger Begin(bool hasBase, Device device)
     {
-        MergeSupport.Validate(MethodName, models, inputs);
-        var baseModel = MergeSupport.RequireBase(MethodName, inputs);
-        return MergeSupport.PerTensor(models, inputs, name =>
+        MergeSupport.RequireBase(MethodName, hasBase);
+        return new FunctionMerger(group =>
         {
-            var b = MergeSupport.Float32(baseModel[name]);
+            var b = MergeSupport.Float32(MergeSupport.Base(MethodName, group));
             // [K, n]: one flattened task vector per model.
-            var vectors = stack([.. models.Select(m => MergeSupport.Float32(m[name]).sub(b).flatten())]);
+            var vectors = stack([.. group.Models.Select(m => MergeSupport.Float32(m).sub(b).flatten())]);
             var trimmed = Trim(vectors, Options.Density);
             var elected = where(trimmed.sum(dim: 0).ge(0), 1.0f, -1.0f);
             var agree = trimmed.sign().eq(elected).to(ScalarType.Float32);

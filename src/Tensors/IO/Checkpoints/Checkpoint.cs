@@ -56,7 +56,8 @@ public static class Checkpoint
     }
 
     /// <summary>
-    /// Saves weights as transformers does: <c>model.safetensors</c>, or, when the data exceeds
+    /// Saves weights as transformers does (through <see cref="CheckpointWriter"/>, which also writes checkpoints
+    /// tensor by tensor): <c>model.safetensors</c>, or, when the data exceeds
     /// <paramref name="maxShardBytes"/>, shards <c>model-00001-of-0000N.safetensors</c> filled in weight
     /// set order (a tensor larger than the limit gets a shard of its own) plus
     /// <c>model.safetensors.index.json</c>, written last. <paramref name="metadata"/> goes into every
@@ -70,40 +71,13 @@ public static class Checkpoint
         IReadOnlyDictionary<string, string>? metadata = null,
         long maxShardBytes = long.MaxValue)
     {
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxShardBytes);
-        Directory.CreateDirectory(dir);
-        var single = Path.Combine(dir, SingleFileName);
-        var indexPath = Path.Combine(dir, IndexFileName);
-        var shards = SplitIntoShards(weights, maxShardBytes);
-
-        if (shards.Count <= 1)
+        ArgumentNullException.ThrowIfNull(weights);
+        using var writer = new CheckpointWriter(dir, weights.Layout.Specs, metadata, maxShardBytes);
+        foreach (var (name, tensor) in weights.Entries())
         {
-            SafetensorsWriter.Write(single, weights.Entries(), metadata);
-            // The new file is complete before the old index goes: a crash never leaves no checkpoint.
-            DeleteStale(dir, keep: []);
-            return [single];
+            writer.Write(name, tensor);
         }
-
-        // Old shards are about to be overwritten: drop their index first so that a crash never leaves
-        // an index over a mix of old and new shards. An old model.safetensors stays readable until
-        // the new index is complete (Open prefers it, so it is removed right after).
-        File.Delete(indexPath);
-        var written = new List<string>();
-        var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < shards.Count; i++)
-        {
-            var name = ShardIndex.ShardFileName(i + 1, shards.Count);
-            var path = Path.Combine(dir, name);
-            SafetensorsWriter.Write(path, shards[i].Select(n => (n, weights[n])), metadata);
-            shards[i].ForEach(n => weightMap[n] = name);
-            written.Add(path);
-        }
-        var totalSize = weights.Layout.Specs.Sum(SafetensorsWriter.DataBytes);
-        ShardIndex.Write(indexPath, totalSize, weightMap);
-        File.Delete(single);
-        DeleteStale(dir, keep: [.. written.Select(Path.GetFileName)!]);
-        written.Add(indexPath);
-        return written;
+        return writer.Commit();
     }
 
     /// <summary>
@@ -153,10 +127,19 @@ public static class Checkpoint
     /// <summary>Elements checked per slice: the boolean temporary stays at 16 MB whatever the tensor's size.</summary>
     private const long FiniteCheckSlice = 1L << 24;
 
-    private static void RequireFinite(string source, string name, Tensor tensor)
+    /// <summary>
+    /// The check on one tensor (any dtype; integer tensors pass) read from <paramref name="source"/>, for a caller
+    /// that streams a checkpoint: "&lt;source&gt;: tensor '&lt;name&gt;' has NaN or infinite values".
+    /// </summary>
+    public static void RequireFinite(string source, string name, Tensor tensor)
     {
+        ArgumentNullException.ThrowIfNull(tensor);
+        if (!DTypes.IsFloating(tensor.dtype))
+        {
+            return;
+        }
         using var noGrad = no_grad();
-        var flat = tensor.reshape(-1);
+        using var flat = tensor.reshape(-1);
         for (long start = 0; start < flat.shape[0]; start += FiniteCheckSlice)
         {
             using var slice = flat.narrow(0, start, Math.Min(FiniteCheckSlice, flat.shape[0] - start));
@@ -165,46 +148,6 @@ public static class Checkpoint
             if (!all.item<bool>())
             {
                 throw new EvolverException($"{source}: tensor '{name}' has NaN or infinite values");
-            }
-        }
-    }
-
-    /// <summary>Greedy split in weight set order, as huggingface_hub's split_torch_state_dict_into_shards.</summary>
-    private static List<List<string>> SplitIntoShards(WeightSet weights, long maxShardBytes)
-    {
-        var shards = new List<List<string>>();
-        var current = new List<string>();
-        long size = 0;
-        foreach (var spec in weights.Layout.Specs)
-        {
-            var bytes = SafetensorsWriter.DataBytes(spec);
-            if (current.Count > 0 && size + bytes > maxShardBytes)
-            {
-                shards.Add(current);
-                (current, size) = ([], 0);
-            }
-            current.Add(spec.Name);
-            size += bytes;
-        }
-        if (current.Count > 0 || shards.Count == 0)
-        {
-            shards.Add(current);
-        }
-        return shards;
-    }
-
-    private static void DeleteStale(string dir, IReadOnlyCollection<string> keep)
-    {
-        if (keep.Count == 0)
-        {
-            File.Delete(Path.Combine(dir, IndexFileName));
-        }
-        foreach (var path in Directory.EnumerateFiles(dir, "model-*-of-*.safetensors"))
-        {
-            var name = Path.GetFileName(path);
-            if (ShardIndex.IsShardFileName(name) && !keep.Contains(name))
-            {
-                File.Delete(path);
             }
         }
     }

@@ -52,6 +52,23 @@ internal static unsafe class RawFile
         }
     }
 
+    /// <summary>Writes <paramref name="count"/> bytes from <paramref name="source"/> into the file at <paramref name="offset"/>.</summary>
+    public static void WriteAt(SafeFileHandle handle, byte* source, long count, long offset)
+    {
+        while (count > 0)
+        {
+            var n = (int)Math.Min(count, Chunk);
+            RandomAccess.Write(handle, new ReadOnlySpan<byte>(source, n), offset);
+            source += n;
+            count -= n;
+            offset += n;
+        }
+    }
+
+    /// <summary>The temp file name <see cref="WriteAtomically"/> writes <paramref name="full"/> through (same directory, hidden).</summary>
+    public static string TempPath(string full) =>
+        Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+
     /// <summary>
     /// Writes a file through a temp file in the same directory, fsynced and then renamed over the
     /// final name, so a crash leaves either the old file or the whole new one, never half a file.
@@ -59,7 +76,7 @@ internal static unsafe class RawFile
     public static void WriteAtomically(string path, Action<FileStream> write, bool durable = true)
     {
         var full = Path.GetFullPath(path);
-        var temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        var temp = TempPath(full);
         try
         {
             using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))

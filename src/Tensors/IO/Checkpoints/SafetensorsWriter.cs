@@ -77,23 +77,34 @@ public static class SafetensorsWriter
     internal static List<(string Name, Tensor Tensor)> InFileOrder(IEnumerable<(string Name, Tensor Tensor)> tensors)
     {
         var list = tensors.ToList();
+        var order = InFileOrder([.. list.Select(t => new TensorSpec(t.Name, t.Tensor.shape, t.Tensor.dtype))]);
+        var byName = list.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        return [.. order.Select(spec => byName[spec.Name])];
+    }
+
+    /// <summary>
+    /// Specs in the Hugging Face data order (dtype alignment descending, then name); refuses the reserved
+    /// <c>__metadata__</c> name, a name given twice and a dtype safetensors cannot store.
+    /// </summary>
+    internal static List<TensorSpec> InFileOrder(IReadOnlyList<TensorSpec> specs)
+    {
         var names = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var (name, tensor) in list)
+        foreach (var spec in specs)
         {
-            if (name == SafetensorsHeader.MetadataKey)
+            if (spec.Name == SafetensorsHeader.MetadataKey)
             {
-                throw new EvolverException($"a tensor cannot be named '{name}': the header reserves that key");
+                throw new EvolverException($"a tensor cannot be named '{spec.Name}': the header reserves that key");
             }
-            if (!names.Add(name))
+            if (!names.Add(spec.Name))
             {
-                throw new EvolverException($"cannot write tensor '{name}' twice to one safetensors file");
+                throw new EvolverException($"cannot write tensor '{spec.Name}' twice to one safetensors file");
             }
-            if (!RustOrder.ContainsKey(tensor.dtype))
+            if (!RustOrder.ContainsKey(spec.DType))
             {
-                throw new EvolverException($"tensor '{name}' has dtype {tensor.dtype}, which safetensors cannot store here");
+                throw new EvolverException($"tensor '{spec.Name}' has dtype {spec.DType}, which safetensors cannot store here");
             }
         }
-        return [.. list.OrderByDescending(t => RustOrder[t.Tensor.dtype]).ThenBy(t => t.Name, StringComparer.Ordinal)];
+        return [.. specs.OrderByDescending(s => RustOrder[s.DType]).ThenBy(s => s.Name, StringComparer.Ordinal)];
     }
 
     /// <summary>The padded JSON header for tensors already in file order.</summary>

@@ -87,21 +87,14 @@ public static class StatisticsFiles
     public static WeightSet Load(string path, StatisticsKind kind, WeightLayout model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        StatisticsKind? declared;
-        using (var reader = Checkpoint.Open(path))
-        {
-            declared = Declared(reader.Metadata, path);
-        }
-        if (declared is { } other && other != kind)
-        {
-            throw new EvolverException($"{path}: holds {Title(other)} statistics (declared in its __metadata__), not {Title(kind)} statistics");
-        }
+        var declared = DeclaredKind(path, kind);
         var set = Checkpoint.Load(path);
         try
         {
-            if (Problem(kind, set, model) is { } problem)
+            var source = new Source(set.Layout.Specs, name => set[name]);
+            if (Problem(kind, source, model) is { } problem)
             {
-                throw new EvolverException($"{path}: {Describe(kind, declared, set, model, problem)}");
+                throw new EvolverException($"{path}: {Describe(kind, declared, source, model, problem)}");
             }
             return set;
         }
@@ -112,16 +105,55 @@ public static class StatisticsFiles
         }
     }
 
-    /// <summary>Why <paramref name="set"/> is not <paramref name="kind"/> statistics for <paramref name="model"/>, or null when it is.</summary>
-    internal static string? Problem(StatisticsKind kind, WeightSet set, WeightLayout model)
+    /// <summary>
+    /// The same checks as <see cref="Load"/>, with the same messages, reading one tensor at a time and keeping none:
+    /// memory stays at one tensor whatever the file's size (for <c>evolver merge</c>, which streams the statistics
+    /// afterwards).
+    /// </summary>
+    public static void Validate(string path, StatisticsKind kind, WeightLayout model)
     {
-        if (set.Count == 0)
+        ArgumentNullException.ThrowIfNull(model);
+        var declared = DeclaredKind(path, kind);
+        using var reader = Checkpoint.Open(path);
+        var source = new Source(reader.Specs, reader.ReadTensor);
+        if (Problem(kind, source, model) is { } problem)
+        {
+            throw new EvolverException($"{path}: {Describe(kind, declared, source, model, problem)}");
+        }
+    }
+
+    /// <summary>A file's tensors: their specs in file order, and a read of one (a new tensor, or one the caller keeps).</summary>
+    private sealed record Source(IReadOnlyList<TensorSpec> Specs, Func<string, Tensor> Read);
+
+    /// <summary>The kind the file declares (null when none); declaring the other kind than <paramref name="kind"/> is refused.</summary>
+    private static StatisticsKind? DeclaredKind(string path, StatisticsKind kind)
+    {
+        StatisticsKind? declared;
+        using (var reader = Checkpoint.Open(path))
+        {
+            declared = Declared(reader.Metadata, path);
+        }
+        if (declared is { } other && other != kind)
+        {
+            throw new EvolverException($"{path}: holds {Title(other)} statistics (declared in its __metadata__), not {Title(kind)} statistics");
+        }
+        return declared;
+    }
+
+    /// <summary>
+    /// Why the tensors of <paramref name="source"/> are not <paramref name="kind"/> statistics for <paramref name="model"/>,
+    /// or null when they are. Each tensor is read (in its own dispose scope) only when its values must be looked at.
+    /// </summary>
+    private static string? Problem(StatisticsKind kind, Source source, WeightLayout model)
+    {
+        if (source.Specs.Count == 0)
         {
             return "it holds no tensors";
         }
         var specs = model.Specs.ToDictionary(s => s.Name, StringComparer.Ordinal);
-        foreach (var (name, tensor) in set.Entries())
+        foreach (var stat in source.Specs)
         {
+            var name = stat.Name;
             if (!specs.TryGetValue(name, out var spec))
             {
                 return $"tensor '{name}' is not a tensor of the model";
@@ -130,10 +162,12 @@ public static class StatisticsFiles
             {
                 continue; // integer buffers are never merged (they come from the first model): nothing reads this
             }
-            if (!DTypes.IsFloating(tensor.dtype))
+            if (!DTypes.IsFloating(stat.DType))
             {
-                return $"tensor '{name}' is {DTypes.ToCode(tensor.dtype)}, not floating point";
+                return $"tensor '{name}' is {DTypes.ToCode(stat.DType)}, not floating point";
             }
+            using var scope = NewDisposeScope();
+            var tensor = source.Read(name);
             var problem = kind == StatisticsKind.Fisher ? FisherProblem(name, tensor, spec) : GramProblem(name, tensor, spec);
             if (problem is not null)
             {
@@ -175,18 +209,18 @@ public static class StatisticsFiles
     }
 
     /// <summary>What to say about statistics that failed the check: what the file is instead, when that can be told.</summary>
-    private static string Describe(StatisticsKind kind, StatisticsKind? declared, WeightSet set, WeightLayout model, string problem)
+    private static string Describe(StatisticsKind kind, StatisticsKind? declared, Source source, WeightLayout model, string problem)
     {
         if (declared is not null)
         {
             return $"{Title(kind)} statistics that do not fit the models: {problem}";
         }
         var other = kind == StatisticsKind.Fisher ? StatisticsKind.Gram : StatisticsKind.Fisher;
-        if (Problem(other, set, model) is null)
+        if (Problem(other, source, model) is null)
         {
             return $"holds {Title(other)} statistics, not {Title(kind)} statistics";
         }
-        return WeightLayout.FirstMismatch(set.Layout, "the file", model, "the model") is null
+        return WeightLayout.FirstMismatch(new WeightLayout(source.Specs), "the file", model, "the model") is null
             ? $"is a model checkpoint, not {Title(kind)} statistics ({problem})"
             : $"not {Title(kind)} statistics for these models: {problem}";
     }

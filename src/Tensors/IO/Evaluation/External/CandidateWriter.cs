@@ -6,14 +6,11 @@ namespace EvolverActors.Tensors.Evaluation;
 /// <summary>
 /// Writes candidates for an external evaluator as Hugging Face checkpoints in a scratch directory (e.g. /dev/shm):
 /// <c>model.safetensors</c> (not fsynced: it is deleted after scoring) plus links to the first member's
-/// <c>config.json</c> and tokenizer files, so the evaluator loads a candidate as it loads any checkpoint.
+/// <c>config.json</c> and tokenizer files (<see cref="CheckpointCompanions"/>), so the evaluator loads a candidate as it loads any checkpoint.
 /// One writer per evaluator; <see cref="Dispose"/> removes its scratch directory.
 /// </summary>
 public sealed class CandidateWriter : IDisposable
 {
-    /// <summary>Files of a checkpoint directory that are not weights and that a loader may need.</summary>
-    private static readonly string[] CompanionPatterns = ["*.json", "*.txt", "*.model", "*.tiktoken", "*.py"];
-
     private readonly string _root;
     private readonly List<string> _companions = [];
     private long _count;
@@ -34,13 +31,7 @@ public sealed class CandidateWriter : IDisposable
         }
         if (firstMember is not null)
         {
-            var directory = Directory.Exists(firstMember) ? firstMember : Path.GetDirectoryName(Path.GetFullPath(firstMember))!;
-            _companions.AddRange(CompanionPatterns
-                .SelectMany(pattern => Directory.EnumerateFiles(directory, pattern))
-                .Where(f => !Path.GetFileName(f).Equals(Checkpoint.IndexFileName, StringComparison.Ordinal)
-                    && !Path.GetFileName(f).EndsWith(".index.json", StringComparison.Ordinal))
-                .Select(Path.GetFullPath)
-                .Distinct(StringComparer.Ordinal));
+            _companions.AddRange(CheckpointCompanions.Find(firstMember));
         }
     }
 
