@@ -93,6 +93,21 @@ public sealed class StewardState
     public IReadOnlyCollection<string> PinnedIds() =>
         Views.SelectMany(v => v.SlotWeights).Concat(SlotWeights).ToHashSet(StringComparer.Ordinal);
 
+    /// <summary>An acceptance, whichever event recorded it: the slot's weights and score, S (merged mode), the counters.</summary>
+    private void Adopt(int slot, string weightsId, double score, long version, long evaluation)
+    {
+        SlotWeights[slot] = weightsId;
+        SlotScores[slot] = score;
+        if (PopulationScore is not null)
+        {
+            PopulationScore = score;
+        }
+        Version = version;
+        Evaluations = Math.Max(Evaluations, evaluation);
+        Accepted++;
+        LastAcceptedAt = Evaluations;
+    }
+
     private void Decided(long sequence)
     {
         NextSequence = sequence + 1;
@@ -173,16 +188,7 @@ public sealed class StewardState
                 Views = [View()];
                 break;
             case RecipeAccepted e:
-                SlotWeights[e.Slot] = e.WeightsId;
-                SlotScores[e.Slot] = e.Score;
-                if (PopulationScore is not null)
-                {
-                    PopulationScore = e.Score;
-                }
-                Version = e.Version;
-                Evaluations = Math.Max(Evaluations, e.Evaluation);
-                Accepted++;
-                LastAcceptedAt = Evaluations;
+                Adopt(e.Slot, e.WeightsId, e.Score, e.Version, e.Evaluation);
                 Recipes[e.WeightsId] = new AcceptedRecipe(e.Recipe, e.ContentHash);
                 Decided(e.Recipe.Sequence);
                 break;
@@ -199,16 +205,7 @@ public sealed class StewardState
                 Decided(e.Sequence);
                 break;
             case OffspringAccepted e:
-                SlotWeights[e.Slot] = e.WeightsId;
-                SlotScores[e.Slot] = e.Score;
-                if (PopulationScore is not null)
-                {
-                    PopulationScore = e.Score;
-                }
-                Version = e.Version;
-                Evaluations = Math.Max(Evaluations, e.Evaluation);
-                Accepted++;
-                LastAcceptedAt = Evaluations;
+                Adopt(e.Slot, e.WeightsId, e.Score, e.Version, e.Evaluation);
                 break;
             case OffspringRejected e:
                 Evaluations = Math.Max(Evaluations, e.Evaluation);
