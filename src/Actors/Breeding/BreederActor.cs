@@ -10,8 +10,9 @@ namespace EvolverActors.Actors.Breeding;
 /// <summary>
 /// Builds offspring on its own thread and hands them to evaluators that ask (work pulling). What to issue, when,
 /// from which population, retries and re-issues are the pure <see cref="BreederMachine"/>'s; this actor draws each
-/// recipe (<see cref="RecipeDrawer"/>), builds the child with the deterministic kernel, keeps it resident until the
-/// steward's decision, and sends messages.
+/// recipe (<see cref="RecipeDrawer"/>), builds the child with the deterministic kernel, keeps it resident until an
+/// evaluator has scored it (after that it is a cache entry like any other, rebuilt from its recipe if needed and evicted),
+/// and sends messages.
 /// </summary>
 public sealed class BreederActor : ReceiveActor
 {
@@ -53,6 +54,7 @@ public sealed class BreederActor : ReceiveActor
             Perform(_machine.OnFailed(m.Offspring, m.Reason));
         });
         Receive<OffspringDecided>(m => Perform(_machine.OnDecided(m)));
+        Receive<OffspringTaken>(m => Perform([new ReleaseOffspring(m.OffspringId)]));
         Receive<StopBreeding>(m =>
         {
             _machine.Stop();

@@ -10,6 +10,9 @@ public sealed record RequestWork(IActorRef Evaluator) : IEvolverMessage;
 /// <summary>Breeder → evaluator: score this offspring (its weights are resident under <c>Offspring.Id</c>).</summary>
 public sealed record EvaluateOffspring(OffspringInfo Offspring) : IEvolverMessage;
 
+/// <summary>Evaluator → breeder: it has scored (or failed) the offspring and holds no weights of it; the breeder may let go of them.</summary>
+public sealed record OffspringTaken(string OffspringId) : IEvolverMessage;
+
 /// <summary>Evaluator → breeder: scoring threw; the breeder retries it a bounded number of times.</summary>
 public sealed record OffspringFailed(OffspringInfo Offspring, string Reason) : IEvolverMessage;
 

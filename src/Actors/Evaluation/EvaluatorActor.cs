@@ -28,7 +28,11 @@ public sealed class EvaluatorActor : ReceiveActor
     private readonly Device _device;
     private readonly IActorRef _steward;
     private readonly IActorRef _breeder;
-    private readonly Dictionary<string, (OffspringInfo Info, WeightLease Lease, string Hash)> _held = new(StringComparer.Ordinal);
+    /// <summary>
+    /// Offspring scored and not decided yet, by id, with the content hash of what was scored. No weights are held: a
+    /// re-score obtains the child again (cached, or rebuilt from its recipe, bit for bit).
+    /// </summary>
+    private readonly Dictionary<string, (OffspringInfo Info, string Hash)> _held = new(StringComparer.Ordinal);
     private readonly EvaluatorHealth _health;
     private List<WeightLease> _population = [];
     private IPopulationFitness? _fitness;
@@ -50,20 +54,16 @@ public sealed class EvaluatorActor : ReceiveActor
         });
         Receive<RescoreOffspring>(m =>
         {
-            if (_held.TryGetValue(m.OffspringId, out var held) && !Score(held.Info, held.Lease, held.Hash, m.Population))
+            if (_held.TryGetValue(m.OffspringId, out var held) && !Rescore(held.Info, held.Hash, m.Population))
             {
                 // The breeder retries it elsewhere; this evaluator lets go of it.
                 _held.Remove(m.OffspringId);
-                held.Lease.Dispose();
                 RetireIfDue();
             }
         });
         Receive<OffspringDecided>(m =>
         {
-            if (_held.Remove(m.OffspringId, out var held))
-            {
-                held.Lease.Dispose();
-            }
+            _held.Remove(m.OffspringId);
             Observe(m.Ledger);
             if (!m.Ledger.Finished)
             {
@@ -142,19 +142,38 @@ public sealed class EvaluatorActor : ReceiveActor
             RequestNext();
             return;
         }
-        if (Score(info, lease, hash, info.BredFrom))
+        var scored = Score(info, lease, hash, info.BredFrom);
+        lease.Dispose();
+        // The breeder's hold on the child can go too: what is not cached is rebuilt from its recipe if needed again.
+        _breeder.Tell(new OffspringTaken(info.Id));
+        if (scored)
         {
-            _held[info.Id] = (info, lease, hash);
+            _held[info.Id] = (info, hash);
         }
-        else
+        else if (RetireIfDue())
         {
-            lease.Dispose();
-            if (RetireIfDue())
-            {
-                return;
-            }
+            return;
         }
         RequestNext();
+    }
+
+    /// <summary>Scores a held offspring again, against <paramref name="population"/>, obtaining its weights anew.</summary>
+    private bool Rescore(OffspringInfo info, string hash, LedgerView population)
+    {
+        WeightLease lease;
+        try
+        {
+            lease = _runtime.Resident.Acquire(info.Id);
+        }
+        catch (Exception e)
+        {
+            _breeder.Tell(new OffspringFailed(info, $"{_name}: {Failed($"offspring {info.Id}", e)}"));
+            return false;
+        }
+        using (lease)
+        {
+            return Score(info, lease, hash, population);
+        }
     }
 
     /// <summary>Steady-state pulls the next offspring at once (within its credit), so the device never waits for a decision.</summary>
@@ -261,10 +280,6 @@ public sealed class EvaluatorActor : ReceiveActor
 
     protected override void PostStop()
     {
-        foreach (var (_, lease, _) in _held.Values)
-        {
-            lease.Dispose();
-        }
         _population.ForEach(l => l.Dispose());
         _fitness?.Dispose();
     }

@@ -73,7 +73,7 @@ public sealed record RunSettings
     public int MaxConsecutiveFailures { get; init; } = 5;
 
     /// <summary>Scored offspring awaiting the steward's decision that one evaluator may hold (each is a weight set in memory).</summary>
-    public int MaxUndecided { get; init; } = 2;
+    public int MaxUndecided { get; init; } = 64;
     public long MaxEvaluations { get; init; } = 100;
     public TimeSpan? MaxWallTime { get; init; }
     public double? TargetScore { get; init; }
@@ -89,7 +89,7 @@ public sealed record RunSettings
     /// Steady-state: offspring n is bred from the population after decision n − Lag (fixed, so lineages do not depend
     /// on how many evaluators there are or how fast they are; it also bounds how far ahead work is issued).
     /// </summary>
-    public int Lag { get; init; } = 8;
+    public int Lag { get; init; } = 32;
 
     /// <summary>Bytes of weights a node keeps resident beyond what is in use (0: unbounded; members pin their weights).</summary>
     public long MaxResidentBytes { get; init; }
@@ -204,14 +204,14 @@ public sealed record RunSettings
             Devices = [.. devices.Select(d => d.ToLowerInvariant())],
             MaxRetries = c.Int("evaluators.max-retries", 3, 1, 100),
             MaxConsecutiveFailures = c.Int("evaluators.max-consecutive-failures", 5, 1, 1000),
-            MaxUndecided = c.Int("evaluators.max-undecided", 2, 1, MaxQueue),
+            MaxUndecided = c.Int("evaluators.max-undecided", 64, 1, MaxQueue),
             MaxEvaluations = c.Long("budget.max-evaluations", 100, 1, MaxBudget),
             MaxWallTime = c.Duration("budget.max-wall-time", TimeSpan.FromDays(3650)),
             TargetScore = c.OptionalDouble("budget.target-score"),
             Patience = c.Int("budget.patience", 0, 0),
             SnapshotEvery = c.Int("persistence.snapshot-every", 50, 1, 1_000_000),
             PopulationSnapshotEvery = c.Int("persistence.population-snapshot-every", 20, 1, 1_000_000),
-            Lag = c.Int("breeding.lag", 8, 0, MaxQueue),
+            Lag = c.Int("breeding.lag", 32, 0, MaxQueue),
             MaxResidentBytes = c.OptionalBytes("memory.max-resident") ?? 0,
         };
         if (mode == FitnessMode.Merged)

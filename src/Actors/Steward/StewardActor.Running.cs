@@ -16,6 +16,22 @@ public sealed partial class StewardActor
 
     private bool _snapshotting;
 
+    /// <summary>A CheckBudget is on its way: outcomes offered meanwhile are decided together, in one journal write.</summary>
+    private bool _decideScheduled;
+
+    /// <summary>
+    /// Decides after the messages already in the mailbox (those stashed while the last batch was stored come first), so
+    /// one journal round trip stores every decision that became due meanwhile instead of one write per score.
+    /// </summary>
+    private void DecideSoon()
+    {
+        if (!_decideScheduled)
+        {
+            _decideScheduled = true;
+            Self.Tell(CheckBudget.Instance);
+        }
+    }
+
     private void Running()
     {
         Command<RegisterEvaluator>(m =>
@@ -53,12 +69,12 @@ public sealed partial class StewardActor
                 return; // scored by an evaluator since retired or stopped: the breeder has re-issued it to the others
             }
             Perform(_machine.Offer(m));
-            Decide();
+            DecideSoon();
         });
         Command<OffspringLost>(m =>
         {
             Perform(_machine.Offer(m));
-            Decide();
+            DecideSoon();
         });
         Command<WeightsAdoptedAck>(_ => { });
         Command<AdoptionFailed>(failed => End("failed", $"slot {failed.Slot}: weights '{failed.WeightsId}' cannot be loaded: {failed.Problem}", 2));
@@ -67,7 +83,11 @@ public sealed partial class StewardActor
             _evaluators.Remove(t.ActorRef);
             EvaluatorGone(t.ActorRef);
         });
-        Command<CheckBudget>(_ => Decide());
+        Command<CheckBudget>(_ =>
+        {
+            _decideScheduled = false;
+            Decide();
+        });
         Command<GetRunProgress>(_ => Sender.Tell(Progress()));
         Command<StopRun>(m => Stop(m.Reason));
         Command<SnapshotWritten>(OnSnapshotWritten);
@@ -138,7 +158,7 @@ public sealed partial class StewardActor
             Perform(trailing);
             WriteStatus(force: false);
             // Checked as a command of its own: more outcomes may be due, and the stopping rules may hold now.
-            Self.Tell(CheckBudget.Instance);
+            DecideSoon();
         });
     }
 

@@ -3,6 +3,8 @@ using EvolverActors.Host.Run;
 using EvolverActors.Tensors.Evaluation;
 using EvolverActors.Tensors.Operators;
 
+using EvolverActors.Tensors.Weights;
+
 namespace EvolverActors.Host.Bench;
 
 /// <summary>
@@ -18,6 +20,7 @@ internal static class OverheadBenchmark
         {
             var zoo = SyntheticZoo.Write(Path.Combine(root, "zoo"), members, parameters);
             var opMs = OperatorMs(parameters);
+            var hashMs = HashMs(parameters);
             var config = SyntheticZoo.Config(Path.Combine(root, "overhead.conf"), zoo, "steady-state", evaluators, evaluations, "never", 0);
             SimulationStats.Shared.Reset();
             var (exitCode, _) = await RunLauncher.RunAsync(RunRequest.FromFile(config, "overhead", Path.Combine(root, "runs"), TextWriter.Null)).ConfigureAwait(false);
@@ -37,6 +40,7 @@ internal static class OverheadBenchmark
                 ["bench"] = "overhead",
                 ["offspring_per_s"] = Math.Round(perSecond, 1),
                 ["operator_ms"] = Math.Round(opMs, 3),
+                ["hash_ms"] = Math.Round(hashMs, 3),
                 ["overhead_ms_per_offspring"] = Math.Round(overheadMs, 3),
                 ["peak_rss_mb"] = Math.Round(peakRssMb, 1),
                 ["model_mb"] = Math.Round(modelMb, 2),
@@ -60,6 +64,13 @@ internal static class OverheadBenchmark
         var settings = new BreedingSettings();
         ulong seed = 0;
         return Timing.InterleavedMedianMs(51, () => OffspringBuilder.BuildInto(child, op, settings, ++seed, target, [reference]))[0];
+    }
+
+    /// <summary>The content hash every scored child gets (recorded on acceptance, checked on rebuild), median ms.</summary>
+    private static double HashMs(long parameters)
+    {
+        using var model = OpsBenchmark.SyntheticModel(parameters, 1);
+        return Timing.InterleavedMedianMs(51, () => WeightHash.Of(model))[0];
     }
 
     /// <summary>VmHWM from /proc/self/status (the peak resident set), else the runtime's peak working set.</summary>

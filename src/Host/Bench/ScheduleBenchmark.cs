@@ -11,7 +11,7 @@ namespace EvolverActors.Host.Bench;
 /// </summary>
 internal static class ScheduleBenchmark
 {
-    public static async Task<JsonObject> RunAsync(int evaluators, int members, long evaluations, TextWriter log)
+    public static async Task<JsonObject> RunAsync(int evaluators, int members, long evaluations, int? lag, TextWriter log)
     {
         var root = Path.Combine(Path.GetTempPath(), "evolver-bench-schedule-" + Guid.NewGuid().ToString("N")[..8]);
         try
@@ -23,7 +23,7 @@ internal static class ScheduleBenchmark
                 // Offspring here are 40 KB, so evaluators may run further ahead of the steward's decisions than the
                 // default (2 held per evaluator, which bounds memory for real models).
                 var config = SyntheticZoo.Config(Path.Combine(root, schedule + ".conf"), zoo, schedule, evaluators, evaluations, "random", 50,
-                    "evaluators.max-undecided = 8");
+                    "evaluators.max-undecided = 8" + (lag is { } l ? $"\nbreeding.lag = {l}" : ""));
                 SimulationStats.Shared.Reset();
                 var (exitCode, _) = await RunLauncher.RunAsync(RunRequest.FromFile(config, schedule, Path.Combine(root, "runs"), TextWriter.Null)).ConfigureAwait(false);
                 if (exitCode != 0)
@@ -42,6 +42,7 @@ internal static class ScheduleBenchmark
                 ["evaluators"] = evaluators,
                 ["members"] = members,
                 ["evaluations"] = evaluations,
+                ["lag"] = lag ?? new Actors.Run.RunSettings { Task = "-" }.Lag,
                 ["steady_utilization"] = Math.Round(results["steady-state"].Utilization, 4),
                 ["generational_utilization"] = Math.Round(results["generational"].Utilization, 4),
                 ["throughput_ratio"] = Math.Round(results["steady-state"].Throughput / results["generational"].Throughput, 3),

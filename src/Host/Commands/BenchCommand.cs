@@ -116,13 +116,15 @@ internal static class BenchCommand
         var evaluators = new Option<int>("--evaluators") { Description = "simulated evaluators", DefaultValueFactory = _ => 8 };
         var members = new Option<int>("--members") { Description = "population size", DefaultValueFactory = _ => 8 };
         var evaluations = new Option<long>("--evaluations") { Description = "evaluations per schedule", DefaultValueFactory = _ => 2000 };
+        var lag = new Option<int?>("--lag") { Description = "breeding.lag of the steady-state run (default: the run default)" };
         var command = new Command("schedule", "steady-state vs generational with simulated log-normal evaluators (median 50 ms, sigma 0.5)");
+        command.Options.Add(lag);
         command.Options.Add(evaluators);
         command.Options.Add(members);
         command.Options.Add(evaluations);
         command.SetAction(result => Cli.Guard(() =>
         {
-            var json = ScheduleBenchmark.RunAsync(result.GetValue(evaluators), result.GetValue(members), result.GetValue(evaluations), Console.Out)
+            var json = ScheduleBenchmark.RunAsync(result.GetValue(evaluators), result.GetValue(members), result.GetValue(evaluations), result.GetValue(lag), Console.Out)
                 .GetAwaiter().GetResult();
             Console.WriteLine(json.ToJsonString());
             return 0;

@@ -50,7 +50,7 @@ internal static class RunConfigWriter
         w.Open("evaluators");
         w.List("devices", s.Devices, "one evaluator per entry: cpu, cuda, cuda:N");
         w.Value("max-retries", Int(s.MaxRetries), "attempts per offspring before it counts as failed");
-        w.Value("max-undecided", Int(s.MaxUndecided), "scored offspring an evaluator may hold awaiting a decision");
+        w.Value("max-undecided", Int(s.MaxUndecided), "scored offspring an evaluator may have awaiting a decision before it pulls more");
         w.Value("max-consecutive-failures", Int(s.MaxConsecutiveFailures), "an evaluator failing this many offspring in a row is retired");
         w.Close();
         w.Open("budget");

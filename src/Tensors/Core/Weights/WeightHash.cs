@@ -7,29 +7,34 @@ using static TorchSharp.torch;
 namespace EvolverActors.Tensors.Weights;
 
 /// <summary>
-/// The content hash of a weight set: XxHash128 over every tensor's name, dtype, shape and bytes, in the set's
-/// order. Fast (memory bandwidth), so a run can hash every child it evaluates and a rebuild can be checked against
-/// it (docs/architecture.md §3). Not a cryptographic hash: it detects corruption and nondeterminism, not tampering.
+/// The content hash of a weight set: every tensor's bytes are hashed with XxHash128 (in pieces of at most 1 GiB), and
+/// the names, dtypes, shapes and those digests, in the set's order, are hashed again. Fast (memory bandwidth), so a
+/// run can hash every child it evaluates and a rebuild can be checked against it (docs/architecture.md §3). Not a
+/// cryptographic hash: it detects corruption and nondeterminism, not tampering.
 /// </summary>
 public static class WeightHash
 {
+    private const int Piece = 1 << 30;
+
     /// <summary>The hash as 32 lowercase hex digits.</summary>
     public static unsafe string Of(WeightSet weights)
     {
         ArgumentNullException.ThrowIfNull(weights);
-        var hash = new XxHash128();
+        // The one-shot XxHash128.Hash is used for the bulk bytes: it is vectorized from the first call, where the
+        // streaming Append path runs slowly until the JIT has recompiled it.
+        var summary = new List<byte>();
         foreach (var (name, tensor) in weights.Entries())
         {
-            hash.Append(Encoding.UTF8.GetBytes($"{name}\0{tensor.dtype}\0{string.Join(',', tensor.shape)}\0"));
+            summary.AddRange(Encoding.UTF8.GetBytes($"{name}\0{tensor.dtype}\0{string.Join(',', tensor.shape)}\0"));
             using var scope = NewDisposeScope();
             var cpu = tensor.device_type == DeviceType.CPU && tensor.is_contiguous() ? tensor : tensor.cpu().contiguous();
             var bytes = cpu.numel() * cpu.element_size();
             var data = TensorMemory.BytePointer(cpu);
-            for (long offset = 0; offset < bytes; offset += int.MaxValue)
+            for (long offset = 0; offset < bytes; offset += Piece)
             {
-                hash.Append(new ReadOnlySpan<byte>(data + offset, (int)Math.Min(int.MaxValue, bytes - offset)));
+                summary.AddRange(XxHash128.Hash(new ReadOnlySpan<byte>(data + offset, (int)Math.Min(Piece, bytes - offset))));
             }
         }
-        return Convert.ToHexStringLower(hash.GetCurrentHash());
+        return Convert.ToHexStringLower(XxHash128.Hash([.. summary]));
     }
 }
