@@ -53,7 +53,14 @@ public sealed class BreederActor : ReceiveActor
             }
             Perform(_machine.OnFailed(m.Offspring, m.Reason));
         });
-        Receive<OffspringDecided>(m => Perform(_machine.OnDecided(m)));
+        Receive<OffspringDecided>(m =>
+        {
+            if (!m.Accepted)
+            {
+                _runtime.Book.Remove(m.OffspringId); // never a parent: its recipe is not needed any more
+            }
+            Perform(_machine.OnDecided(m));
+        });
         Receive<OffspringTaken>(m => Perform([new ReleaseOffspring(m.OffspringId)]));
         Receive<StopBreeding>(m =>
         {

@@ -17,6 +17,18 @@ public sealed class RecipeBook
     public void Add(string id, Recipe recipe, string? hash = null) =>
         _recipes.AddOrUpdate(id, (recipe, hash), (_, old) => (recipe, hash ?? old.Hash));
 
+    /// <summary>Forgets <paramref name="id"/> (a rejected offspring, or a recipe the journal's snapshots made unnecessary).</summary>
+    public void Remove(string id) => _recipes.TryRemove(id, out _);
+
+    /// <summary>Forgets every recipe that <paramref name="remove"/> accepts (by id and recipe).</summary>
+    public void RemoveWhere(Func<string, Recipe, bool> remove)
+    {
+        foreach (var (id, _) in _recipes.Where(kv => remove(kv.Key, kv.Value.Recipe)).ToList())
+        {
+            _recipes.TryRemove(id, out _);
+        }
+    }
+
     public bool TryGet(string id, out Recipe recipe, out string? hash)
     {
         if (_recipes.TryGetValue(id, out var entry))

@@ -41,6 +41,7 @@ public sealed class LedgerReader : ReceivePersistentActor
         }));
         Recover<RecipeRejected>(e => Add(e, null));
         Recover<RecipeFailed>(e => Add(e, null));
+        Recover<PopulationSnapshotted>(e => Add(e, null));
         Recover<RunFinished>(e => Add(e, null));
         Recover<RecoveryCompleted>(_ =>
         {

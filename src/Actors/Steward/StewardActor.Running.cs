@@ -287,6 +287,13 @@ public sealed partial class StewardActor
         if (m.Failure is null)
         {
             _log.Info("population snapshot after {0} decisions written", m.Decided);
+            // Recorded, so the ledger (and this node's book) can forget recipes no rebuild needs any more.
+            Persist(new PopulationSnapshotted(m.Decided, Ledger.Version, DateTime.UtcNow), e =>
+            {
+                _machine.Apply(e);
+                // Offspring not decided yet (in flight) keep theirs.
+                _runtime.Book.RemoveWhere((id, recipe) => recipe.Sequence < Ledger.NextSequence && !Ledger.Recipes.ContainsKey(id));
+            });
             return;
         }
         // Disk full or failing: the journal may go next. Stop now, resumable, rather than run on without a bound on replay.

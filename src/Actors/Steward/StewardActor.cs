@@ -56,6 +56,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         Recover<RecipeAccepted>(_machine.Apply);
         Recover<RecipeRejected>(_machine.Apply);
         Recover<RecipeFailed>(_machine.Apply);
+        Recover<PopulationSnapshotted>(_machine.Apply);
         Recover<RunFinished>(_machine.Apply);
         Recover<RecoveryCompleted>(_ => OnRecovered());
 

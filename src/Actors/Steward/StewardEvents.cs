@@ -75,6 +75,12 @@ public sealed record RecipeRejected(long Sequence, int Slot, string Operator, do
 /// <summary>One offspring whose evaluation failed on every retry, decided in sequence order; it counts as a (failed) evaluation.</summary>
 public sealed record RecipeFailed(long Sequence, int Slot, string Operator, string Reason, long Evaluation, DateTime At) : IEvolverMessage;
 
+/// <summary>
+/// A population snapshot after <paramref name="Decided"/> decisions is complete on disk: recipes accepted before the
+/// older of the two kept snapshots are no longer needed to rebuild any member (docs/architecture.md §3).
+/// </summary>
+public sealed record PopulationSnapshotted(long Decided, long Version, DateTime At) : IEvolverMessage;
+
 /// <summary>The run met a stopping rule; a later start reports instead of running again.</summary>
 public sealed record RunFinished(string Reason, DateTime At) : IEvolverMessage;
 

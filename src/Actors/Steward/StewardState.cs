@@ -52,8 +52,14 @@ public sealed class StewardState
     /// <summary>The population after each of the last <see cref="ViewWindow"/> decisions, oldest first.</summary>
     public List<LedgerView> Views { get; set; } = [];
 
-    /// <summary>Every accepted offspring's recipe and content hash, by weight id (what any member is rebuilt from).</summary>
+    /// <summary>
+    /// Accepted offspring's recipes and content hashes, by weight id: every one since the older of the two kept population
+    /// snapshots, and those of pinned ids (what any member is rebuilt from, with the snapshots' files).
+    /// </summary>
     public Dictionary<string, AcceptedRecipe> Recipes { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The decision counts of the newest two complete population snapshots, oldest first.</summary>
+    public List<long> PopulationSnapshots { get; set; } = [];
 
     public bool Finished => FinishedReason is not null;
 
@@ -85,12 +91,13 @@ public sealed class StewardState
         ViewWindow = ViewWindow,
         Views = [.. Views],
         Recipes = new Dictionary<string, AcceptedRecipe>(Recipes, StringComparer.Ordinal),
+        PopulationSnapshots = [.. PopulationSnapshots],
     };
 
     public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished, NextSequence);
 
     /// <summary>The weight ids a snapshot keeps: every slot of every recent population (a breeder may still read them).</summary>
-    public IReadOnlyCollection<string> PinnedIds() =>
+    public IReadOnlySet<string> PinnedIds() =>
         Views.SelectMany(v => v.SlotWeights).Concat(SlotWeights).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>An acceptance, whichever event recorded it: the slot's weights and score, S (merged mode), the counters.</summary>
@@ -219,6 +226,19 @@ public sealed class StewardState
             case OffspringEvaluationFailed e:
                 Evaluations = Math.Max(Evaluations, e.Evaluation);
                 Failed++;
+                break;
+            case PopulationSnapshotted e:
+                PopulationSnapshots.Add(e.Decided);
+                if (PopulationSnapshots.Count > 2)
+                {
+                    PopulationSnapshots.RemoveRange(0, PopulationSnapshots.Count - 2);
+                }
+                var pinned = PinnedIds();
+                var horizon = PopulationSnapshots[0];
+                foreach (var id in Recipes.Where(r => r.Value.Recipe.Sequence < horizon && !pinned.Contains(r.Key)).Select(r => r.Key).ToList())
+                {
+                    Recipes.Remove(id);
+                }
                 break;
             case RunFinished e:
                 FinishedReason = e.Reason;

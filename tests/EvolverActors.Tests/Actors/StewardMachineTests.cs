@@ -153,6 +153,30 @@ public sealed class StewardMachineTests
     }
 
     [Fact]
+    public void Complete_population_snapshots_let_the_ledger_forget_recipes_no_rebuild_needs()
+    {
+        var machine = Initialized(Settings);
+        machine.Ledger.ViewWindow = 2;
+        for (var n = 0; n < 30; n++)
+        {
+            // Every offspring beats S and targets slot n % 3; its id is recorded with its recipe.
+            machine.Offer(new OffspringScored(Offspring(n, n % 3) with { BredFrom = machine.Ledger.View() }, 0.6 + (n * 0.01), machine.Ledger.Version, "h", "e0", ActorRefs.Nobody));
+            DrainAll(machine);
+        }
+        Assert.Equal(30, machine.Ledger.Recipes.Count);
+        machine.Apply(new PopulationSnapshotted(10, 10, DateTime.UnixEpoch));
+        machine.Apply(new PopulationSnapshotted(20, 20, DateTime.UnixEpoch));
+        Assert.Equal(20, machine.Ledger.Recipes.Count(r => r.Value.Recipe.Sequence >= 10)); // horizon: the older kept snapshot, 10
+        machine.Apply(new PopulationSnapshotted(30, 30, DateTime.UnixEpoch));
+        // Kept: everything since decision 20, and the ids the recent populations still hold.
+        var pinned = machine.Ledger.PinnedIds();
+        Assert.All(machine.Ledger.Recipes, r => Assert.True(r.Value.Recipe.Sequence >= 20 || pinned.Contains(r.Key)));
+        Assert.Equal(10, machine.Ledger.Recipes.Count(r => r.Value.Recipe.Sequence >= 20));
+        Assert.True(machine.Ledger.Recipes.Count < 30);
+        Assert.All(machine.Ledger.SlotWeights, id => Assert.True(machine.Ledger.Recipes.ContainsKey(id)));
+    }
+
+    [Fact]
     public void The_ledger_keeps_the_recent_populations_breeders_breed_from()
     {
         var machine = Initialized(Settings);

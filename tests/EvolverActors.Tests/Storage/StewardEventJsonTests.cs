@@ -59,6 +59,10 @@ public sealed class StewardEventJsonTests : IDisposable
         AssertGolden(new RecipeFailed(44, 0, "evolver", "evaluator-1-cpu: worker exited", 45, At), nameof(RecipeFailed));
 
     [Fact]
+    public void PopulationSnapshotted_keeps_its_golden_json() =>
+        AssertGolden(new PopulationSnapshotted(120, 14, At), nameof(PopulationSnapshotted));
+
+    [Fact]
     public void A_steward_snapshot_keeps_its_golden_json()
     {
         var state = new StewardState();
