@@ -77,7 +77,17 @@ public sealed partial class StewardActor
             DecideSoon();
         });
         Command<WeightsAdoptedAck>(_ => { });
-        Command<AdoptionFailed>(failed => End("failed", $"slot {failed.Slot}: weights '{failed.WeightsId}' cannot be loaded: {failed.Problem}", 2));
+        Command<AdoptionFailed>(failed =>
+        {
+            if (failed.WeightsId != Ledger.SlotWeights[failed.Slot])
+            {
+                // A member behind on its adoptions asked for weights its slot has replaced since (and which no snapshot or
+                // kept recipe holds any more): it adopts the current ones next, nothing is lost.
+                _log.Debug("slot {0}: superseded weights {1} not obtained: {2}", failed.Slot, failed.WeightsId, failed.Problem);
+                return;
+            }
+            End("failed", $"slot {failed.Slot}: weights '{failed.WeightsId}' cannot be loaded: {failed.Problem}", 2);
+        });
         Command<Terminated>(t =>
         {
             _evaluators.Remove(t.ActorRef);

@@ -84,7 +84,8 @@ internal static class ResumeBenchmark
             }
             if (process.HasExited)
             {
-                throw new EvolverException($"bench resume: evolver exited with {process.ExitCode} while {phase}");
+                var why = run.ReadStatus()?.Reason;
+                throw new EvolverException($"bench resume: evolver exited with {process.ExitCode} while {phase}{(why is null ? "" : $": {why}")}");
             }
             Thread.Sleep(5);
         }

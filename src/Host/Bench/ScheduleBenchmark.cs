@@ -20,10 +20,9 @@ internal static class ScheduleBenchmark
             var results = new Dictionary<string, (double Utilization, double Throughput)>();
             foreach (var schedule in new[] { "steady-state", "generational" })
             {
-                // Offspring here are 40 KB, so evaluators may run further ahead of the steward's decisions than the
-                // default (2 held per evaluator, which bounds memory for real models).
+                // The run's defaults throughout (breeding.lag, evaluators.max-undecided), but for --lag.
                 var config = SyntheticZoo.Config(Path.Combine(root, schedule + ".conf"), zoo, schedule, evaluators, evaluations, "random", 50,
-                    "evaluators.max-undecided = 8" + (lag is { } l ? $"\nbreeding.lag = {l}" : ""));
+                    lag is { } l ? $"breeding.lag = {l}" : "");
                 SimulationStats.Shared.Reset();
                 var (exitCode, _) = await RunLauncher.RunAsync(RunRequest.FromFile(config, schedule, Path.Combine(root, "runs"), TextWriter.Null)).ConfigureAwait(false);
                 if (exitCode != 0)

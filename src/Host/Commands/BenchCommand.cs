@@ -32,7 +32,29 @@ internal static class BenchCommand
         bench.Subcommands.Add(Resume());
         bench.Subcommands.Add(Evaluator());
         bench.Subcommands.Add(MergeMemory());
+        bench.Subcommands.Add(Store());
         return bench;
+    }
+
+    private static Command Store()
+    {
+        var parameters = new Option<long>("--params") { Description = "float32 parameters per member (25 M: 100 MB)", DefaultValueFactory = _ => 25_000_000 };
+        var members = new Option<int>("--members") { Description = "population size", DefaultValueFactory = _ => 8 };
+        var accepted = new Option<int>("--accepted") { Description = "accepted offspring (every offspring is accepted)", DefaultValueFactory = _ => 200 };
+        var snapshotEvery = new Option<int>("--snapshot-every") { Description = "acceptances between population snapshots", DefaultValueFactory = _ => 20 };
+        var command = new Command("store", "bytes a run writes per acceptance, and rebuilding every accepted member from recipes against copy bandwidth");
+        foreach (var option in new Option[] { parameters, members, accepted, snapshotEvery })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var json = StoreBenchmark.RunAsync(result.GetValue(parameters), result.GetValue(members), result.GetValue(accepted),
+                result.GetValue(snapshotEvery), Console.Out).GetAwaiter().GetResult();
+            Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        return command;
     }
 
     private static Command MergeMemory()
