@@ -15,6 +15,12 @@ public interface IWeightSource
     /// Throws <see cref="WeightFileException"/> when the id cannot be obtained.
     /// </summary>
     WeightSet Load(string id, Device device, Func<string, WeightLease> acquire);
+
+    /// <summary>
+    /// Takes back a set this source loaded once the cache lets go of it (a source may reuse its memory: fresh large
+    /// tensors are page-fault bound); the default disposes it.
+    /// </summary>
+    void Return(WeightSet weights) => weights.Dispose();
 }
 
 /// <summary>The weight store as a source: every id is a file (older runs, tests).</summary>

@@ -239,7 +239,7 @@ public sealed class ResidentWeights
         }
         else
         {
-            weights.Dispose();
+            Source.Return(weights);
         }
     }
 

@@ -18,7 +18,11 @@ public sealed class WeightMaterializer : IWeightSource
 {
     private readonly IReadOnlyDictionary<string, string> _checkpoints;
     private readonly Func<string, MutationOperator> _operators;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<WeightSet> _spare = new();
     private long _rebuilds;
+
+    /// <summary>Spare CPU sets kept for reuse as rebuild buffers (a run's sets all share one layout).</summary>
+    private const int SpareCapacity = 4;
 
     /// <param name="checkpoints">The starting members' ids and checkpoint paths (file or directory).</param>
     /// <param name="book">The recipes of the run's offspring.</param>
@@ -80,6 +84,30 @@ public sealed class WeightMaterializer : IWeightSource
         }
     }
 
+    public void Return(WeightSet weights)
+    {
+        if (_spare.Count < SpareCapacity && OnCpu(weights))
+        {
+            _spare.Enqueue(weights);
+            return;
+        }
+        weights.Dispose();
+    }
+
+    /// <summary>A CPU buffer shaped like <paramref name="like"/>: a spare one whose layout matches, or a new one.</summary>
+    private WeightSet Buffer(WeightSet like)
+    {
+        while (_spare.TryDequeue(out var spare))
+        {
+            if (spare.Layout.Specs.Count == like.Layout.Specs.Count && spare.Layout.Specs.Zip(like.Layout.Specs).All(p => p.Item1.Name == p.Item2.Name && p.Item1.DType == p.Item2.DType && p.Item1.Shape.SequenceEqual(p.Item2.Shape)))
+            {
+                return spare;
+            }
+            spare.Dispose();
+        }
+        return like.EmptyLike(device: CPU);
+    }
+
     private static bool OnCpu(WeightSet weights) => weights.Count == 0 || weights[0].device_type == DeviceType.CPU;
 
     /// <summary>Builds the child of <paramref name="recipe"/> on the CPU (the reference kernel) and moves it to the device.</summary>
@@ -93,7 +121,7 @@ public sealed class WeightMaterializer : IWeightSource
                 leases.Add(acquire(input));
             }
             var target = leases[0].Weights;
-            var child = target.EmptyLike(device: CPU);
+            var child = Buffer(target);
             try
             {
                 var onCpu = leases.Select(l => OnCpu(l.Weights) ? l.Weights : l.Weights.To(CPU)).ToList();
