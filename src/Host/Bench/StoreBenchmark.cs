@@ -47,19 +47,38 @@ internal static class StoreBenchmark
             using (var warm = weights.Resident.Acquire(report.Starts[0].SlotWeights[0]))
             {
             }
-            // The cache holds what offspring are bred from: the members of the last lag + 1 populations (with every
-            // offspring accepted, that many distinct ids), so each accepted member is rebuilt once.
+            // The replay knows every access in advance, so it holds each set exactly until its last use as an input
+            // (instead of trusting an LRU, which evicts the old populations later recipes were bred from): each accepted
+            // member is rebuilt once, each starting member loaded once. A small unheld cache keeps freed sets as buffers.
             var lag = resolved.Config.Settings.Lag;
-            var cache = new ResidentWeights(weights.Materializer, CPU, maxBytes: (members + lag + 4) * modelBytes);
+            var cache = new ResidentWeights(weights.Materializer, CPU, maxBytes: 2 * modelBytes);
+            var lastUse = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var k = 0; k < report.Recipes.Count; k++)
+            {
+                foreach (var id in report.Recipes[k].Recipe.Inputs().Append(report.Recipes[k].WeightsId))
+                {
+                    lastUse[id] = k;
+                }
+            }
+            var held = new Dictionary<string, WeightLease>(StringComparer.Ordinal);
             var loadsBefore = weights.Materializer.Rebuilds;
             var watch = Stopwatch.StartNew();
             var each = new List<(double Ms, long Rebuilds, long Loads)>();
-            foreach (var acceptance in report.Recipes)
+            for (var k = 0; k < report.Recipes.Count; k++)
             {
+                var acceptance = report.Recipes[k];
                 var t = watch.Elapsed.TotalMilliseconds;
                 var r0 = weights.Materializer.Rebuilds;
                 var l0 = cache.Loads;
-                cache.Acquire(acceptance.WeightsId).Dispose();
+                foreach (var id in acceptance.Recipe.Inputs().Append(acceptance.WeightsId).Where(id => !held.ContainsKey(id)))
+                {
+                    held[id] = cache.Acquire(id);
+                }
+                foreach (var id in held.Keys.Where(id => lastUse[id] <= k).ToList())
+                {
+                    held.Remove(id, out var lease);
+                    lease!.Dispose();
+                }
                 each.Add((watch.Elapsed.TotalMilliseconds - t, weights.Materializer.Rebuilds - r0, cache.Loads - l0));
             }
             // Steady state: once the cache is full, evicted sets are reused as rebuild buffers; before that every rebuild
@@ -68,6 +87,10 @@ internal static class StoreBenchmark
             watch.Stop();
             var replayMs = watch.Elapsed.TotalMilliseconds / count;
             var rebuilds = weights.Materializer.Rebuilds - loadsBefore;
+            foreach (var lease in held.Values)
+            {
+                lease.Dispose();
+            }
             cache.Trim();
             var inputs = report.Recipes[0].Recipe.ParentWeights.Length + 1;
             var moved = (inputs + 2) * modelBytes;
