@@ -52,35 +52,15 @@ internal static class StoreBenchmark
             // member is rebuilt once, each starting member loaded once. A small unheld cache keeps freed sets as buffers.
             var lag = resolved.Config.Settings.Lag;
             var cache = new ResidentWeights(weights.Materializer, CPU, maxBytes: 2 * modelBytes);
-            var lastUse = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (var k = 0; k < report.Recipes.Count; k++)
-            {
-                foreach (var id in report.Recipes[k].Recipe.Inputs().Append(report.Recipes[k].WeightsId))
-                {
-                    lastUse[id] = k;
-                }
-            }
-            var held = new Dictionary<string, WeightLease>(StringComparer.Ordinal);
             var loadsBefore = weights.Materializer.Rebuilds;
             var watch = Stopwatch.StartNew();
             var each = new List<(double Ms, long Rebuilds, long Loads)>();
-            for (var k = 0; k < report.Recipes.Count; k++)
+            var (t, r0, l0) = (0.0, weights.Materializer.Rebuilds, cache.Loads);
+            var held = ReplayPlan.Run(cache, report.Recipes, [], k =>
             {
-                var acceptance = report.Recipes[k];
-                var t = watch.Elapsed.TotalMilliseconds;
-                var r0 = weights.Materializer.Rebuilds;
-                var l0 = cache.Loads;
-                foreach (var id in acceptance.Recipe.Inputs().Append(acceptance.WeightsId).Where(id => !held.ContainsKey(id)))
-                {
-                    held[id] = cache.Acquire(id);
-                }
-                foreach (var id in held.Keys.Where(id => lastUse[id] <= k).ToList())
-                {
-                    held.Remove(id, out var lease);
-                    lease!.Dispose();
-                }
                 each.Add((watch.Elapsed.TotalMilliseconds - t, weights.Materializer.Rebuilds - r0, cache.Loads - l0));
-            }
+                (t, r0, l0) = (watch.Elapsed.TotalMilliseconds, weights.Materializer.Rebuilds, cache.Loads);
+            });
             // Steady state: once the cache is full, evicted sets are reused as rebuild buffers; before that every rebuild
             // touches fresh memory, and first-touch page faults (slow in a VM) dominate.
             var steady = each.Skip(members + lag + 4).ToList();

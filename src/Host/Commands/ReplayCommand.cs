@@ -71,7 +71,9 @@ internal static class ReplayCommand
         var resolved = ResolvedRun.Resolve(RunConfiguration.Load(run.ConfigPath));
         var weights = RunWeights.OpenForReading(run, resolved, report, CPU, useSnapshots: !fromRecipes);
         Directory.CreateDirectory(output);
-        var leases = slots.Select(weights.Resident.Acquire).ToList();
+        // Every acceptance up to the version, in order, each set held until its last use: a rebuild from recipes is linear.
+        var held = ReplayPlan.Run(weights.Resident, [.. report.Recipes.Where(a => a.Version <= target)], slots);
+        var leases = slots.Select(id => held[id]).ToList();
         try
         {
             if (fused)
@@ -95,7 +97,10 @@ internal static class ReplayCommand
         }
         finally
         {
-            leases.ForEach(l => l.Dispose());
+            foreach (var lease in held.Values)
+            {
+                lease.Dispose();
+            }
         }
     }
 
