@@ -1,6 +1,4 @@
 using EvolverActors.Actors.Lineage;
-using EvolverActors.Tensors;
-using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Operators;
 using EvolverActors.Tensors.Weights;
 using TorchSharp;
@@ -58,7 +56,7 @@ public sealed class WeightMaterializer : IWeightSource
         }
         if (_checkpoints.TryGetValue(id, out var checkpoint))
         {
-            return LoadCheckpoint(id, checkpoint, device);
+            return WeightFileException.Load(id, checkpoint, device);
         }
         if (Book.TryGet(id, out var recipe, out var hash))
         {
@@ -66,22 +64,6 @@ public sealed class WeightMaterializer : IWeightSource
         }
         throw new WeightFileException(id, Snapshots?.Directory ?? "(no snapshots)",
             "is neither a starting member, nor in a population snapshot, nor the child of a recipe this node knows");
-    }
-
-    private static WeightSet LoadCheckpoint(string id, string path, Device device)
-    {
-        try
-        {
-            return Checkpoint.Load(path, device);
-        }
-        catch (CheckpointFormatException e)
-        {
-            throw new WeightFileException(id, path, e.Problem, e);
-        }
-        catch (IOException e)
-        {
-            throw new WeightFileException(id, path, $"cannot be read ({e.Message})", e);
-        }
     }
 
     public void Return(WeightSet weights)

@@ -66,18 +66,7 @@ public sealed class WeightStore
         {
             throw new WeightFileException(id, path, "no such file in the weight store");
         }
-        try
-        {
-            return Checkpoint.Load(path, device);
-        }
-        catch (CheckpointFormatException e)
-        {
-            throw new WeightFileException(id, path, e.Problem, e);
-        }
-        catch (IOException e)
-        {
-            throw new WeightFileException(id, path, $"cannot be read ({e.Message})", e);
-        }
+        return WeightFileException.Load(id, path, device);
     }
 
     /// <summary>Bytes of the stored file (0 when absent).</summary>
@@ -154,4 +143,21 @@ public sealed class WeightFileException : EvolverException
     public string Problem { get; }
 
     private static string Format(string id, string path, string problem) => $"weights '{id}' ({path}): {problem}";
+
+    /// <summary>Loads the checkpoint at <paramref name="path"/> as weights <paramref name="id"/>; a malformed or unreadable file is this exception.</summary>
+    public static WeightSet Load(string id, string path, Device? device)
+    {
+        try
+        {
+            return Checkpoint.Load(path, device);
+        }
+        catch (CheckpointFormatException e)
+        {
+            throw new WeightFileException(id, path, e.Problem, e);
+        }
+        catch (IOException e)
+        {
+            throw new WeightFileException(id, path, $"cannot be read ({e.Message})", e);
+        }
+    }
 }

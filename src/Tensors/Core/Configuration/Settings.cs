@@ -110,18 +110,7 @@ public sealed class Settings
         {
             return null;
         }
-        (string Suffix, long Factor)[] units =
-        [
-            ("KIB", 1L << 10), ("MIB", 1L << 20), ("GIB", 1L << 30), ("TIB", 1L << 40),
-            ("KB", 1_000L), ("MB", 1_000_000L), ("GB", 1_000_000_000L), ("TB", 1_000_000_000_000L), ("B", 1L),
-        ];
-        var upper = text.Trim().ToUpperInvariant();
-        var (suffix, factor) = units.FirstOrDefault(u => upper.EndsWith(u.Suffix, StringComparison.Ordinal), (Suffix: "", Factor: 1L));
-        if (!double.TryParse(upper[..^suffix.Length].Trim(), NumberStyles.Float, CultureInfo.InvariantCulture, out var value) || value <= 0 || !double.IsFinite(value))
-        {
-            throw Problem(key, $"= '{text}' is not a size: use e.g. 4GB, 500MB, 2GiB or a byte count");
-        }
-        return (long)Math.Min(long.MaxValue, value * factor);
+        return ByteSizes.TryParse(text) ?? throw Problem(key, $"= '{text}' is not a size: use e.g. 4GB, 500MB, 2GiB or a byte count");
     }
 
     public bool Bool(string key, bool fallback) => OptionalText(key)?.ToLowerInvariant() switch
