@@ -21,6 +21,14 @@ public interface IWeightSource
     /// tensors are page-fault bound); the default disposes it.
     /// </summary>
     void Return(WeightSet weights) => weights.Dispose();
+
+    /// <summary>
+    /// Makes weights <paramref name="id"/> obtainable again without rebuilding them once they leave memory (under a
+    /// memory budget: written to the run's snapshot store, to be mapped back); the default keeps nothing.
+    /// </summary>
+    void Keep(string id, WeightSet weights)
+    {
+    }
 }
 
 /// <summary>The weight store as a source: every id is a file (older runs, tests).</summary>

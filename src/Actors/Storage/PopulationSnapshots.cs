@@ -18,7 +18,8 @@ public sealed record SnapshotManifest(long Decided, long Version, string[] Membe
 /// it. Loads are verified against the recorded hash (a file that does not match is passed over, so the weights are
 /// rebuilt instead). Superseded snapshots are collected when a new one is complete: the newest two are kept, so a
 /// reader that started from the previous manifest still finds its files; within this process a load and a collection
-/// never overlap. Thread-safe.
+/// never overlap. Under a memory budget a member's weights are also written here when it adopts them (<see cref="Spill"/>),
+/// so that they can leave memory and be mapped back from their file; the next snapshot then only names them. Thread-safe.
 /// </summary>
 public sealed class PopulationSnapshots
 {
@@ -30,6 +31,8 @@ public sealed class PopulationSnapshots
     private readonly WeightStore _files;
     private readonly Dictionary<string, string> _hashes = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];
+    private readonly HashSet<string> _verified = new(StringComparer.Ordinal);
+    private readonly HashSet<string> _spilled = new(StringComparer.Ordinal);
     private long _bytesWritten;
 
     public PopulationSnapshots(string directory)
@@ -73,8 +76,12 @@ public sealed class PopulationSnapshots
         }
     }
 
-    /// <summary>Weights <paramref name="id"/> from a snapshot, verified; null when no snapshot keeps them (or its file is damaged).</summary>
-    public WeightSet? TryLoad(string id, Device device)
+    /// <summary>
+    /// Weights <paramref name="id"/> from a snapshot, verified; null when no snapshot keeps them (or its file is damaged).
+    /// <paramref name="mapped"/>: map the file in place (CPU, read-only) instead of reading it; a file is verified once per
+    /// process (it is content-addressed and written atomically, so it cannot change under a reader that verified it).
+    /// </summary>
+    public WeightSet? TryLoad(string id, Device device, bool mapped = false)
     {
         lock (_gate)
         {
@@ -85,16 +92,21 @@ public sealed class PopulationSnapshots
             WeightSet weights;
             try
             {
-                weights = _files.Load(id, device);
+                weights = _files.Load(id, device, mapped);
             }
             catch (WeightFileException e)
             {
                 _problems.Add(e.Message);
                 return null;
             }
+            if (mapped && weights.IsMapped && _verified.Contains(id))
+            {
+                return weights;
+            }
             var actual = WeightHash.Of(weights);
             if (actual == expected)
             {
+                _verified.Add(id);
                 return weights;
             }
             weights.Dispose();
@@ -105,11 +117,42 @@ public sealed class PopulationSnapshots
     }
 
     /// <summary>
+    /// Writes the file of weights <paramref name="id"/> (content hash <paramref name="hash"/>, measured when null) unless it
+    /// is kept already, so that they can be mapped back after leaving memory. A spilled file survives collection until the
+    /// next snapshot, which keeps it if the population still needs it.
+    /// </summary>
+    public void Spill(string id, WeightSet weights, string? hash = null)
+    {
+        lock (_gate)
+        {
+            if (_hashes.ContainsKey(id) && _files.Contains(id))
+            {
+                _spilled.Add(id);
+                return;
+            }
+        }
+        hash ??= WeightHash.Of(weights);
+        _files.Write(id, weights, new Dictionary<string, string> { ["evolver.content-hash"] = hash });
+        Interlocked.Add(ref _bytesWritten, _files.SizeOf(id));
+        lock (_gate)
+        {
+            _hashes[id] = hash;
+            _verified.Add(id);
+            _spilled.Add(id);
+        }
+    }
+
+    /// <summary>
     /// Writes a snapshot: the file of every id in <paramref name="keep"/> not stored yet (obtained through
     /// <paramref name="acquire"/>), then the manifest, atomically; then collects what no kept snapshot needs.
     /// </summary>
     public SnapshotManifest Write(long decided, long version, IReadOnlyList<string> members, IReadOnlyCollection<string> keep, Func<string, WeightLease> acquire)
     {
+        List<string> spilledBefore;
+        lock (_gate)
+        {
+            spilledBefore = [.. _spilled];
+        }
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var id in keep.Distinct(StringComparer.Ordinal))
         {
@@ -135,11 +178,16 @@ public sealed class PopulationSnapshots
         }
         var manifest = new SnapshotManifest(decided, version, [.. members], hashes);
         StoragePaths.WriteTextAtomically(ManifestPath(decided), JsonSerializer.Serialize(manifest, Json));
+        lock (_gate)
+        {
+            // The new manifest names those spilled files the population still needs; the others may go now.
+            _spilled.ExceptWith(spilledBefore);
+        }
         Collect();
         return manifest;
     }
 
-    /// <summary>Deletes manifests older than the newest two, and weight files none of those two keeps.</summary>
+    /// <summary>Deletes manifests older than the newest two, and weight files none of those two keeps (nor spilled since).</summary>
     private void Collect()
     {
         lock (_gate)
@@ -151,10 +199,12 @@ public sealed class PopulationSnapshots
             }
             var needed = manifests.TakeLast(Kept).Select(ReadManifest).OfType<SnapshotManifest>()
                 .SelectMany(m => m.Hashes.Keys).ToHashSet(StringComparer.Ordinal);
+            needed.UnionWith(_spilled);
             foreach (var id in _files.Ids().Where(id => !needed.Contains(id)).ToList())
             {
                 File.Delete(_files.PathOf(id));
                 _hashes.Remove(id);
+                _verified.Remove(id);
             }
             StoragePaths.SyncDirectory(Directory);
         }

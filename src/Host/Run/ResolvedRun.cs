@@ -51,6 +51,7 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
             Tensors.Checkpoints.Checkpoint.RequireFinite(member);
         }
         FitnessFactory.RequireStatistics(Config.Settings, Population);
+        MemoryBudget.CacheBytes(Config.Settings, Population, Config.Source);
     }
 
     /// <summary>A worker or command evaluator's program must exist (a path, or a name found on PATH), before anything starts.</summary>
@@ -73,7 +74,7 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
 
     /// <summary>Each evaluator's fitness, by device.</summary>
     public Func<Device, IPopulationFitness> Fitness(Action<string>? log = null) => Config.Simulation is { } simulation
-        ? SimulationSettings.Factory(simulation)
+        ? SimulationSettings.Factory(simulation, Config.Settings)
         : FitnessFactory.Create(Config, Population, Task, Data, log);
 
     /// <summary>What the run is (settings that change results, and the members by content hash), checked on resume.</summary>

@@ -31,6 +31,11 @@ internal static class RunLauncher
     {
         var runId = request.RunId;
         var settings = request.Config.Settings;
+        if (settings.MaxResidentBytes > 0)
+        {
+            // Under a memory budget freed tensors must go back to the system, not stay in the C heap (docs/architecture.md §3).
+            Tensors.Native.NativeHeap.ReturnLargeBlocksOnFree();
+        }
         var run = RunDirectory.Open(request.RunsRoot, runId);
         if (run.CurrentStatus() is { State: "finished" } finished)
         {

@@ -52,6 +52,16 @@ internal sealed class MutantPlan
     public IReadOnlyList<WeightSet> Sources { get; }
     public float[] Coefficients { get; }
 
+    /// <summary>Lets the pages of tensor t of the target and every source leave the resident set if they are memory-mapped.</summary>
+    public void ReleasePages(int t)
+    {
+        Target.ReleasePages(t);
+        foreach (var source in Sources)
+        {
+            source.ReleasePages(t);
+        }
+    }
+
     /// <summary>True when tensor t of the child, target and all sources can go through the fused CPU kernel:
     /// contiguous CPU tensors of one dtype among float32, float16 and bfloat16, and at most four sources.</summary>
     public bool FusedEligible(Tensor child, int t) =>

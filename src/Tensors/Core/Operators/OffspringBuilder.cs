@@ -76,6 +76,7 @@ public static unsafe class OffspringBuilder
             if (!includedSet.Contains(t))
             {
                 child[t].copy_(target[t]);
+                plan.ReleasePages(t);
             }
         }
         if (included.Length == 0)
@@ -100,6 +101,7 @@ public static unsafe class OffspringBuilder
             foreach (var t in included)
             {
                 ElementBinomial(child[t], plan, t, settings.CR, seed, path);
+                plan.ReleasePages(t); // memory-mapped parents are streamed: one tensor's pages resident at a time
             }
             if (settings.GuaranteeJRand)
             {
@@ -118,6 +120,7 @@ public static unsafe class OffspringBuilder
             var unit = units[i];
             var takeMutant = unit == forced || CounterRng.Uniform(key, (uint)unit) < settings.CR;
             CopyUnit(child, plan, included[i], takeMutant);
+            plan.ReleasePages(included[i]);
         }
     }
 
@@ -168,6 +171,7 @@ public static unsafe class OffspringBuilder
             for (var i = 0; i < included.Length; i++)
             {
                 CopyUnit(child, plan, included[i], InRun(units![i]));
+                plan.ReleasePages(included[i]);
             }
             return;
         }
@@ -188,6 +192,7 @@ public static unsafe class OffspringBuilder
                 }
             }
             offset += n;
+            plan.ReleasePages(t);
         }
     }
 

@@ -23,6 +23,7 @@ public static class WeightHash
         // The one-shot XxHash128.Hash is used for the bulk bytes: it is vectorized from the first call, where the
         // streaming Append path runs slowly until the JIT has recompiled it.
         var summary = new List<byte>();
+        var index = 0;
         foreach (var (name, tensor) in weights.Entries())
         {
             summary.AddRange(Encoding.UTF8.GetBytes($"{name}\0{tensor.dtype}\0{string.Join(',', tensor.shape)}\0"));
@@ -34,6 +35,7 @@ public static class WeightHash
             {
                 summary.AddRange(XxHash128.Hash(new ReadOnlySpan<byte>(data + offset, (int)Math.Min(Piece, bytes - offset))));
             }
+            weights.ReleasePages(index++);
         }
         return Convert.ToHexStringLower(XxHash128.Hash([.. summary]));
     }
