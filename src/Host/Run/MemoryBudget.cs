@@ -31,8 +31,9 @@ internal static class MemoryBudget
         var needed = (candidates + 1) * model;
         if (settings.MaxResidentBytes < needed)
         {
+            var what = candidates > 0 ? $"one merged-mode candidate per evaluator ({candidates}) and one offspring" : "one offspring";
             throw new EvolverException($"{source}: evolver.run.memory.max-resident = {ByteSize.Format(settings.MaxResidentBytes)} is too small for models of "
-                + $"{ByteSize.Format(model)}: {(candidates > 0 ? $"{candidates} merged-mode evaluator candidate(s) and " : "")}one offspring need {ByteSize.Format(needed)}");
+                + $"{ByteSize.Format(model)}: it must hold {what}, {ByteSize.Format(needed)}");
         }
         return settings.MaxResidentBytes - (candidates * model);
     }
