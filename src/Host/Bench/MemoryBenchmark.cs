@@ -37,15 +37,16 @@ internal static class MemoryBenchmark
             var populationBytes = members * modelBytes;
             log.WriteLine($"wrote {members} bfloat16 members of {ByteSize.Format(modelBytes)} ({specs.Count} tensors; {ByteSize.Format(populationBytes)} in all) in {watch.Elapsed.TotalSeconds:F0} s under {zoo}");
 
-            // Merged average, every offspring accepted (max-evaluations counts the population's own score too); a lag of 1
-            // keeps the populations a breeder may still breed from, which the run keeps on disk, few.
+            // Merged average, every offspring accepted (max-evaluations counts the population's own score too). Members a
+            // breeder may still breed from stay on disk (spilled when adopted): a lag of 1 and frequent snapshots keep them
+            // few, so the run's disk stays near N + 4 models beside the population's own files.
             var config = SyntheticZoo.Config(Path.Combine(root, "memory.conf"), zoo, "steady-state", evaluators: 1, accepted + 1, "always", 0,
                 string.Create(CultureInfo.InvariantCulture, $$"""
                 fitness { mode = merged, merge-method = average }
                 breeding { queue = 1, lag = 1 }
                 simulation.reads-weights = true
                 memory.max-resident = {{budgetBytes}}
-                persistence.population-snapshot-every = 5
+                persistence.population-snapshot-every = 2
                 """));
             var runs = Path.Combine(root, "runs");
             var (peakMb, seconds) = MergeMemoryBenchmark.Child(["run", "--config", config, "--run-id", "memory", "--runs", runs]);
