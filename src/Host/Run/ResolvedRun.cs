@@ -44,9 +44,10 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
     /// What a new run must not start with, found by reading every member and statistics file once: NaN or infinite
     /// weights, and merge statistics that are missing or not statistics of the method's kind for this population.
     /// </summary>
-    public void RequireStartable()
+    /// <param name="checkMembers">False where the members are known to be the ones checked before (a resumed run's, by content hash).</param>
+    public void RequireStartable(bool checkMembers = true)
     {
-        foreach (var member in Population.Members)
+        foreach (var member in checkMembers ? Population.Members : [])
         {
             Tensors.Checkpoints.Checkpoint.RequireFinite(member);
         }

@@ -43,11 +43,17 @@ internal static class RunLauncher
             return (0, runId);
         }
 
+        // libtorch's native load is the longest single step before the actors start: it runs beside the checks below,
+        // which touch no tensor until they wait for it (docs/architecture.md, "Start-up").
+        var torchLoaded = Task.Run(() => InitializeDeviceType(TorchSharp.DeviceType.CPU));
+
         // Everything that can be wrong with the input is found before the run directory is touched.
         var resolved = ResolvedRun.Resolve(request.Config);
-        resolved.RequireStartable();
         var population = resolved.Population;
         var fingerprint = resolved.Fingerprint();
+        await torchLoaded.ConfigureAwait(false);
+        // A run resumed on the members it recorded (same content hashes) had every byte of them checked when it started.
+        resolved.RequireStartable(checkMembers: !run.StartedFrom(fingerprint));
 
         using var runLock = run.AcquireLock();
         // Under the lock, before anything is written: a started run whose journal lost its events is refused (not
