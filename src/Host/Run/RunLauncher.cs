@@ -43,9 +43,15 @@ internal static class RunLauncher
             return (0, runId);
         }
 
-        // libtorch's native load is the longest single step before the actors start: it runs beside the checks below,
-        // which touch no tensor until they wait for it (docs/architecture.md, "Start-up").
+        // libtorch's native load is the longest single step before the actors start: it runs beside the checks below
+        // (for a simulated population, whose checks touch no tensor until they wait for it; docs/architecture.md, "Start-up").
         var torchLoaded = Task.Run(() => InitializeDeviceType(TorchSharp.DeviceType.CPU));
+
+        if (request.Config.Simulation is null)
+        {
+            // A task's data and its model check are tensors, and TorchSharp's native loader must finish first.
+            await torchLoaded.ConfigureAwait(false);
+        }
 
         // Everything that can be wrong with the input is found before the run directory is touched.
         var resolved = ResolvedRun.Resolve(request.Config);
