@@ -66,9 +66,20 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
             {
                 _runtime.Book.Remove(m.OffspringId); // never a parent: its recipe is not needed any more
             }
+            else if (Budgeted && _leases.TryGetValue(m.OffspringId, out var accepted))
+            {
+                KeepAccepted(accepted);
+            }
             Perform(_machine.OnDecided(m));
         });
-        Receive<OffspringTaken>(m => Perform([new ReleaseOffspring(m.OffspringId)]));
+        Receive<OffspringTaken>(m =>
+        {
+            // Under a budget the child stays held until decided, so an accepted one is spilled before the next is built.
+            if (!Budgeted)
+            {
+                Perform([new ReleaseOffspring(m.OffspringId)]);
+            }
+        });
         Receive<RetryBuild>(_ => BuildWhenRoom());
         Receive<StopBreeding>(m =>
         {
@@ -127,6 +138,24 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
         }
     }
 
+    private bool Budgeted => _runtime.Settings.MaxResidentBytes > 0;
+
+    /// <summary>
+    /// Writes an accepted child to the snapshot store before letting it go (what its member would do when adopting it),
+    /// here, in order, so that the next child is never built while this one still needs memory (docs/architecture.md §3).
+    /// </summary>
+    private void KeepAccepted(WeightLease accepted)
+    {
+        try
+        {
+            _runtime.Resident.Keep(accepted);
+        }
+        catch (Exception e) when (e is Tensors.EvolverException or IOException)
+        {
+            _log.Warning("accepted offspring {0} could not be written to the snapshot store ({1}); its member will try again", accepted.Id, e.Message);
+        }
+    }
+
     /// <summary>Builds the offspring that waited for room in the cache, once there is room (evaluators free theirs as they finish).</summary>
     private void BuildWhenRoom()
     {
@@ -146,6 +175,10 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
         var leases = recipe.Inputs().Select(_runtime.Resident.Acquire).ToList();
         try
         {
+            if (Budgeted)
+            {
+                _runtime.Resident.MakeRoomFor(_childBytes);
+            }
             var child = _buffers.Take(leases[0].Weights);
             try
             {

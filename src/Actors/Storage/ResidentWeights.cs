@@ -155,6 +155,24 @@ public sealed class ResidentWeights
     }
 
     /// <summary>
+    /// Evicts unheld sets, least recently used first, until a new set of <paramref name="bytes"/> fits the budget beside
+    /// what is resident (before allocating it, so that the old and the new never need memory together).
+    /// </summary>
+    public void MakeRoomFor(long bytes)
+    {
+        if (MaxBytes == 0)
+        {
+            return;
+        }
+        List<Entry> evicted;
+        lock (_gate)
+        {
+            evicted = EvictOverBudget(-bytes);
+        }
+        evicted.ForEach(Free);
+    }
+
+    /// <summary>
     /// Whether a new set of <paramref name="bytes"/> fits the budget next to the sets in use (always, without a budget or
     /// when nothing is in use: one set at a time must be possible). Unheld sets do not count: they make room.
     /// </summary>

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Commands;
 using EvolverActors.Tensors;
+using EvolverActors.Tensors.Checkpoints;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Host.Bench;
@@ -16,7 +17,7 @@ namespace EvolverActors.Host.Bench;
 /// </summary>
 internal static class MemoryBenchmark
 {
-    public static JsonObject Run(double modelGb, int members, long budgetBytes, int accepted, int tensorMb, string? scratch, TextWriter log)
+    public static JsonObject Run(double modelGb, int members, long budgetBytes, int accepted, int tensorMb, string? scratch, string? existingZoo, TextWriter log)
     {
         if (modelGb <= 0 || members < 2 || accepted < 1 || tensorMb <= 0 || budgetBytes <= 0)
         {
@@ -26,16 +27,24 @@ internal static class MemoryBenchmark
         try
         {
             var specs = MergeMemoryBenchmark.Layout((long)(modelGb * 1000), tensorMb, ScalarType.BFloat16);
-            var modelBytes = specs.Sum(Tensors.Checkpoints.SafetensorsWriter.DataBytes);
-            var zoo = Path.Combine(root, "zoo");
+            var modelBytes = specs.Sum(SafetensorsWriter.DataBytes);
+            var zoo = existingZoo is null ? Path.Combine(root, "zoo") : Path.GetFullPath(existingZoo);
             var watch = Stopwatch.StartNew();
-            for (var k = 0; k < members; k++)
+            Directory.CreateDirectory(root);
+            if (existingZoo is null)
             {
-                MergeMemoryBenchmark.WriteModel(Path.Combine(zoo, SyntheticZoo.ModelPath(k)), specs, seed: 1000 + k);
+                for (var k = 0; k < members; k++)
+                {
+                    MergeMemoryBenchmark.WriteModel(Path.Combine(zoo, SyntheticZoo.ModelPath(k)), specs, seed: 1000 + k);
+                }
+                SyntheticZoo.WriteManifest(zoo, members);
             }
-            SyntheticZoo.WriteManifest(zoo, members);
+            else if (!File.Exists(Path.Combine(zoo, SyntheticZoo.ModelPath(members - 1), Checkpoint.SingleFileName)))
+            {
+                throw new EvolverException($"bench memory: --zoo {zoo} is not a population this bench wrote with --members {members}");
+            }
             var populationBytes = members * modelBytes;
-            log.WriteLine($"wrote {members} bfloat16 members of {ByteSize.Format(modelBytes)} ({specs.Count} tensors; {ByteSize.Format(populationBytes)} in all) in {watch.Elapsed.TotalSeconds:F0} s under {zoo}");
+            log.WriteLine($"{(existingZoo is null ? "wrote" : "reused")} {members} bfloat16 members of {ByteSize.Format(modelBytes)} ({specs.Count} tensors; {ByteSize.Format(populationBytes)} in all) in {watch.Elapsed.TotalSeconds:F0} s under {zoo}");
 
             // Merged average, every offspring accepted (max-evaluations counts the population's own score too). Members a
             // breeder may still breed from stay on disk (spilled when adopted): a lag of 1 and frequent snapshots keep them

@@ -45,15 +45,16 @@ internal static class BenchCommand
         var accepted = new Option<int>("--accepted") { Description = "accepted offspring (every offspring is accepted)", DefaultValueFactory = _ => 30 };
         var tensorMb = new Option<int>("--tensor-mb") { Description = "size of each tensor in MB", DefaultValueFactory = _ => 64 };
         var scratch = new Option<string?>("--scratch") { Description = "directory for the population and the run (default: the temp directory); removed afterwards" };
+        var zoo = new Option<string?>("--zoo") { Description = "reuse a population an earlier `bench memory` wrote (kept; the same --model-gb, --members and --tensor-mb)" };
         var command = new Command("memory", "peak RSS of a merged-mode run whose population does not fit its memory.max-resident");
-        foreach (var option in new Option[] { modelGb, members, budget, accepted, tensorMb, scratch })
+        foreach (var option in new Option[] { modelGb, members, budget, accepted, tensorMb, scratch, zoo })
         {
             command.Options.Add(option);
         }
         command.SetAction(result => Cli.Guard(() =>
         {
             var json = MemoryBenchmark.Run(result.GetValue(modelGb), result.GetValue(members), ByteSize.Parse(result.GetValue(budget)!, "--budget"),
-                result.GetValue(accepted), result.GetValue(tensorMb), result.GetValue(scratch), Console.Out);
+                result.GetValue(accepted), result.GetValue(tensorMb), result.GetValue(scratch), result.GetValue(zoo), Console.Out);
             Console.WriteLine(json.ToJsonString());
             return 0;
         }));
