@@ -68,7 +68,7 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
             }
             else if (Budgeted && _leases.TryGetValue(m.OffspringId, out var accepted))
             {
-                KeepAccepted(accepted);
+                KeepAccepted(accepted, m.Ledger.Version);
             }
             Perform(_machine.OnDecided(m));
         });
@@ -144,11 +144,11 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
     /// Writes an accepted child to the snapshot store before letting it go (what its member would do when adopting it),
     /// here, in order, so that the next child is never built while this one still needs memory (docs/architecture.md §3).
     /// </summary>
-    private void KeepAccepted(WeightLease accepted)
+    private void KeepAccepted(WeightLease accepted, long version)
     {
         try
         {
-            _runtime.Resident.Keep(accepted);
+            _runtime.Resident.Keep(accepted, version);
         }
         catch (Exception e) when (e is Tensors.EvolverException or IOException)
         {

@@ -51,7 +51,7 @@ public sealed class MemberActor : ReceiveActor
             try
             {
                 // Written to the snapshot store (once), so the cache may let them go and map them back later.
-                _runtime.Resident.Keep(lease);
+                _runtime.Resident.Keep(lease, command.Version);
             }
             catch (Exception e) when (e is Tensors.EvolverException or IOException)
             {

@@ -25,8 +25,9 @@ public interface IWeightSource
     /// <summary>
     /// Makes weights <paramref name="id"/> obtainable again without rebuilding them once they leave memory (under a
     /// memory budget: written to the run's snapshot store, to be mapped back); the default keeps nothing.
+    /// <paramref name="version"/> is the population version that adopted them.
     /// </summary>
-    void Keep(string id, WeightSet weights)
+    void Keep(string id, WeightSet weights, long version)
     {
     }
 }

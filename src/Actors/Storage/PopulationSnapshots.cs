@@ -32,7 +32,7 @@ public sealed class PopulationSnapshots
     private readonly Dictionary<string, string> _hashes = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];
     private readonly HashSet<string> _verified = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _spilled = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _spilled = new(StringComparer.Ordinal); // id → population version that adopted it
     private long _bytesWritten;
 
     public PopulationSnapshots(string directory)
@@ -118,16 +118,17 @@ public sealed class PopulationSnapshots
 
     /// <summary>
     /// Writes the file of weights <paramref name="id"/> (content hash <paramref name="hash"/>, measured when null) unless it
-    /// is kept already, so that they can be mapped back after leaving memory. A spilled file survives collection until the
-    /// next snapshot, which keeps it if the population still needs it.
+    /// is kept already, so that they can be mapped back after leaving memory. A spilled file survives collection until a
+    /// snapshot of population version <paramref name="version"/> (the one that adopted it) or later, which keeps it if
+    /// the population still needs it: a snapshot of an earlier version, written meanwhile, cannot know it.
     /// </summary>
-    public void Spill(string id, WeightSet weights, string? hash = null)
+    public void Spill(string id, WeightSet weights, long version, string? hash = null)
     {
         lock (_gate)
         {
             if (_hashes.ContainsKey(id) && _files.Contains(id))
             {
-                _spilled.Add(id);
+                _spilled[id] = Math.Max(version, _spilled.GetValueOrDefault(id, version));
                 return;
             }
         }
@@ -138,7 +139,7 @@ public sealed class PopulationSnapshots
         {
             _hashes[id] = hash;
             _verified.Add(id);
-            _spilled.Add(id);
+            _spilled[id] = version;
         }
     }
 
@@ -148,11 +149,6 @@ public sealed class PopulationSnapshots
     /// </summary>
     public SnapshotManifest Write(long decided, long version, IReadOnlyList<string> members, IReadOnlyCollection<string> keep, Func<string, WeightLease> acquire)
     {
-        List<string> spilledBefore;
-        lock (_gate)
-        {
-            spilledBefore = [.. _spilled];
-        }
         var hashes = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var id in keep.Distinct(StringComparer.Ordinal))
         {
@@ -180,8 +176,11 @@ public sealed class PopulationSnapshots
         StoragePaths.WriteTextAtomically(ManifestPath(decided), JsonSerializer.Serialize(manifest, Json));
         lock (_gate)
         {
-            // The new manifest names those spilled files the population still needs; the others may go now.
-            _spilled.ExceptWith(spilledBefore);
+            // The new manifest names the spilled files its population still needs; the others adopted by then may go now.
+            foreach (var covered in _spilled.Where(s => s.Value <= version).Select(s => s.Key).ToList())
+            {
+                _spilled.Remove(covered);
+            }
         }
         Collect();
         return manifest;
@@ -199,7 +198,7 @@ public sealed class PopulationSnapshots
             }
             var needed = manifests.TakeLast(Kept).Select(ReadManifest).OfType<SnapshotManifest>()
                 .SelectMany(m => m.Hashes.Keys).ToHashSet(StringComparer.Ordinal);
-            needed.UnionWith(_spilled);
+            needed.UnionWith(_spilled.Keys);
             foreach (var id in _files.Ids().Where(id => !needed.Contains(id)).ToList())
             {
                 File.Delete(_files.PathOf(id));

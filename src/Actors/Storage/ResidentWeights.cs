@@ -193,10 +193,10 @@ public sealed class ResidentWeights
     /// Asks the source to keep the leased weights obtainable once they leave memory (a member under a memory budget
     /// adopting them: see <see cref="IWeightSource.Keep"/>).
     /// </summary>
-    public void Keep(WeightLease lease)
+    public void Keep(WeightLease lease, long version)
     {
         ArgumentNullException.ThrowIfNull(lease);
-        Source.Keep(lease.Id, lease.Weights);
+        Source.Keep(lease.Id, lease.Weights, version);
     }
 
     /// <summary>One more lease on an entry that a live lease keeps resident.</summary>

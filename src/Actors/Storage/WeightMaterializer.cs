@@ -73,11 +73,11 @@ public sealed class WeightMaterializer : IWeightSource
             "is neither a starting member, nor in a population snapshot, nor the child of a recipe this node knows");
     }
 
-    public void Keep(string id, WeightSet weights)
+    public void Keep(string id, WeightSet weights, long version)
     {
         if (Mapped && Snapshots is not null && !weights.IsMapped)
         {
-            Snapshots.Spill(id, weights, Book.TryGet(id, out _, out var hash) ? hash : null);
+            Snapshots.Spill(id, weights, version, Book.TryGet(id, out _, out var hash) ? hash : null);
         }
     }
 

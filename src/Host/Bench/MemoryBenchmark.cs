@@ -58,7 +58,15 @@ internal static class MemoryBenchmark
                 persistence.population-snapshot-every = 2
                 """));
             var runs = Path.Combine(root, "runs");
-            var (peakMb, seconds) = MergeMemoryBenchmark.Child(["run", "--config", config, "--run-id", "memory", "--runs", runs]);
+            double peakMb, seconds;
+            try
+            {
+                (peakMb, seconds) = MergeMemoryBenchmark.Child(["run", "--config", config, "--run-id", "memory", "--runs", runs], "memory");
+            }
+            catch (EvolverException e) when (RunDirectory.Open(runs, "memory").ReadStatus()?.Reason is { } reason)
+            {
+                throw new EvolverException($"{e.Message} ({reason})");
+            }
             var status = RunDirectory.Open(runs, "memory").ReadStatus() ?? throw new EvolverException("bench memory: the run wrote no status");
             var peakGb = peakMb * 1024 * 1024 / 1e9;
             log.WriteLine($"{status.Accepted} offspring accepted in merged/average mode on {members} x {ByteSize.Format(modelBytes)} under memory.max-resident = "

@@ -111,7 +111,7 @@ internal static class MergeMemoryBenchmark
     }
 
     /// <summary>Runs this executable with <paramref name="args"/>; its peak RSS in MB (sampled every 10 ms) and wall seconds.</summary>
-    internal static (double PeakMb, double Seconds) Child(IReadOnlyList<string> args)
+    internal static (double PeakMb, double Seconds) Child(IReadOnlyList<string> args, string bench = "merge-memory")
     {
         var self = Environment.ProcessPath ?? throw new EvolverException("cannot find the evolver executable");
         var info = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -138,7 +138,7 @@ internal static class MergeMemoryBenchmark
         var seconds = watch.Elapsed.TotalSeconds;
         if (process.ExitCode != 0)
         {
-            throw new EvolverException($"bench merge-memory: 'evolver {string.Join(' ', args)}' exited with {process.ExitCode}: {error.Result.Trim()}");
+            throw new EvolverException($"bench {bench}: 'evolver {string.Join(' ', args)}' exited with {process.ExitCode}: {error.Result.Trim()}");
         }
         _ = output.Result;
         if (peakKb == 0)

@@ -32,10 +32,12 @@ public sealed class PopulationSnapshotSpillTests : IDisposable
         var snapshots = new PopulationSnapshots(_dir.File("snapshots"));
         using var kept = InFileOrder(1f);
         using var dropped = InFileOrder(2f);
-        snapshots.Spill("o-kept", kept);
-        snapshots.Spill("o-dropped", dropped);
-        snapshots.Spill("o-dropped", dropped); // again: nothing written twice
-        Assert.Equal(2, Directory.GetFiles(snapshots.Directory, "*.safetensors").Length);
+        snapshots.Spill("o-kept", kept, version: 3);
+        snapshots.Spill("o-dropped", dropped, version: 4);
+        snapshots.Spill("o-dropped", dropped, version: 4); // again: nothing written twice
+        using var late = InFileOrder(4f);
+        snapshots.Spill("o-late", late, version: 6);
+        Assert.Equal(3, Directory.GetFiles(snapshots.Directory, "*.safetensors").Length);
 
         using (var mapped = snapshots.TryLoad("o-kept", CPU, mapped: true))
         {
@@ -44,11 +46,12 @@ public sealed class PopulationSnapshotSpillTests : IDisposable
             Assert.Equal(WeightHash.Of(kept), WeightHash.Of(mapped));
         }
 
-        // A snapshot written meanwhile by others (an unrelated id) does not collect the spills made before it unless
-        // they are not needed: the first keeps o-kept; o-dropped is not in it and goes.
+        // A snapshot of version 5 keeps o-kept; o-dropped, adopted by version 4 and not in it, goes; o-late, adopted by
+        // version 6 (after the population the snapshot was taken of), stays for a later snapshot to decide.
         snapshots.Write(decided: 5, version: 5, members: ["o-kept"], keep: ["o-kept"], acquire: _ => throw new InvalidOperationException("o-kept is stored"));
         Assert.True(snapshots.Contains("o-kept"));
         Assert.False(snapshots.Contains("o-dropped"));
+        Assert.True(snapshots.Contains("o-late"));
         Assert.Null(snapshots.TryLoad("o-dropped", CPU, mapped: true));
     }
 
@@ -57,7 +60,7 @@ public sealed class PopulationSnapshotSpillTests : IDisposable
     {
         var snapshots = new PopulationSnapshots(_dir.File("snapshots"));
         using var weights = InFileOrder(3f);
-        snapshots.Spill("o-x", weights);
+        snapshots.Spill("o-x", weights, version: 1);
         snapshots.Write(decided: 1, version: 1, members: ["o-x"], keep: ["o-x"], acquire: _ => throw new InvalidOperationException("o-x is stored"));
         var path = Directory.GetFiles(snapshots.Directory, "*.safetensors").Single();
         var bytes = File.ReadAllBytes(path);
