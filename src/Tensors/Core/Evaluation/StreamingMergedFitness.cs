@@ -94,7 +94,10 @@ public sealed class StreamingMergedFitness : IPopulationFitness
     /// <summary>The one candidate buffer, in memory of its own (never a mapped set), made at first use.</summary>
     private WeightSet Candidate() => _candidate ??= _core.Slots[0].Weights.EmptyLike();
 
-    /// <summary>X(<paramref name="models"/>) into <paramref name="destination"/>, one tensor at a time.</summary>
+    /// <summary>
+    /// X(<paramref name="models"/>) into <paramref name="destination"/>, one tensor at a time (a merger other than the
+    /// average needs every member's tensor at once: N tensors of mapped pages are resident while it merges one).
+    /// </summary>
     private WeightSet MergeInto(WeightSet destination, IReadOnlyList<WeightSet> models)
     {
         using var merger = _method is AverageMerge ? null : _method.Begin(_inputs.Base is not null, destination.Device);
@@ -143,6 +146,7 @@ public sealed class StreamingMergedFitness : IPopulationFitness
         foreach (var model in models)
         {
             sum.add_(model[index], share);
+            model.ReleasePages(index); // one member's tensor resident at a time, not N of them
         }
         destination.copy_(sum);
     }
