@@ -135,7 +135,7 @@ public sealed class StreamingMergedFitness : IPopulationFitness
             return;
         }
         var numel = destination.numel();
-        if (_accumulator is null || _accumulator.numel() < numel || _accumulator.device != destination.device)
+        if (_accumulator is null || _accumulator.numel() < numel || _accumulator.device_type != destination.device_type || _accumulator.device_index != destination.device_index)
         {
             _accumulator?.Dispose();
             _accumulator = empty(numel, ScalarType.Float32, destination.device);
