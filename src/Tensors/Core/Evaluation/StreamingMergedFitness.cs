@@ -112,6 +112,10 @@ public sealed class StreamingMergedFitness : IPopulationFitness
             }
             else
             {
+                foreach (var model in models)
+                {
+                    model.PrefetchPages(i);
+                }
                 destination[i].copy_(merger.Merge(TensorGroup.Of(models, _inputs, name), _inputs.Exclude));
             }
             foreach (var model in models)
@@ -145,7 +149,8 @@ public sealed class StreamingMergedFitness : IPopulationFitness
         var share = 1.0 / models.Count;
         foreach (var model in models)
         {
-            sum.add_(model[index], share);
+            model.PrefetchPages(index);
+            MergeSupport.Accumulate(sum, model[index], share);
             model.ReleasePages(index); // one member's tensor resident at a time, not N of them
         }
         destination.copy_(sum);

@@ -52,6 +52,16 @@ internal sealed class MutantPlan
     public IReadOnlyList<WeightSet> Sources { get; }
     public float[] Coefficients { get; }
 
+    /// <summary>Maps tensor t of the target and every source in before it is read, if they are memory-mapped.</summary>
+    public void PrefetchPages(int t)
+    {
+        Target.PrefetchPages(t);
+        foreach (var source in Sources)
+        {
+            source.PrefetchPages(t);
+        }
+    }
+
     /// <summary>Lets the pages of tensor t of the target and every source leave the resident set if they are memory-mapped.</summary>
     public void ReleasePages(int t)
     {

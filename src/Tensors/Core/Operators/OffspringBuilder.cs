@@ -100,6 +100,7 @@ public static unsafe class OffspringBuilder
         {
             foreach (var t in included)
             {
+                plan.PrefetchPages(t);
                 ElementBinomial(child[t], plan, t, settings.CR, seed, path);
                 plan.ReleasePages(t); // memory-mapped parents are streamed: one tensor's pages resident at a time
             }

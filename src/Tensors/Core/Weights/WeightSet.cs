@@ -85,6 +85,19 @@ public sealed class WeightSet : IDisposable
         }
     }
 
+    /// <summary>
+    /// Maps mapped tensor <paramref name="index"/>'s pages in before a streaming pass reads all of it (one call instead of
+    /// a page fault per 64 kB); a no-op for a tensor held in memory. Pair it with <see cref="ReleasePages(int)"/>.
+    /// </summary>
+    public unsafe void PrefetchPages(int index)
+    {
+        if (_mapped?[index] == true && !_disposed)
+        {
+            var tensor = _tensors[index];
+            Native.PageAdvice.PopulatePages(Native.TensorMemory.BytePointer(tensor), tensor.numel() * tensor.element_size());
+        }
+    }
+
     /// <summary>Lets every mapped tensor's pages leave the resident set (after a whole-set read, e.g. scoring).</summary>
     public void ReleasePages()
     {
