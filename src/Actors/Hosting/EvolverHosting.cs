@@ -46,6 +46,12 @@ public static class EvolverHosting
         akka.remote.log-remote-lifecycle-events = off
         akka.coordinated-shutdown.run-by-clr-shutdown-hook = off
         akka.persistence.journal.sql.auto-initialize = on
+        # Start-up: the node is Up, finds the steward singleton and registers its shard region in a fraction of a
+        # second; the defaults poll every 1-2 s, which was most of a resume's time (docs/architecture.md, "Start-up").
+        akka.cluster.periodic-tasks-initial-delay = 100ms
+        akka.cluster.leader-actions-interval = 250ms
+        akka.cluster.singleton-proxy.singleton-identification-interval = 100ms
+        akka.cluster.sharding.retry-interval = 250ms
         """;
 
     /// <summary>A free TCP port on loopback for this node's remoting.</summary>
