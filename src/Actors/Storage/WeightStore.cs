@@ -145,11 +145,20 @@ public sealed class WeightFileException : EvolverException
     private static string Format(string id, string path, string problem) => $"weights '{id}' ({path}): {problem}";
 
     /// <summary>Loads the checkpoint at <paramref name="path"/> as weights <paramref name="id"/>; a malformed or unreadable file is this exception.</summary>
-    public static WeightSet Load(string id, string path, Device? device)
+    public static WeightSet Load(string id, string path, Device? device) => Mapped(id, path, () => Checkpoint.Load(path, device));
+
+    /// <summary>As <see cref="Load"/>, on the CPU, into the buffer <paramref name="buffer"/> gives for the checkpoint's layout.</summary>
+    public static WeightSet LoadInto(string id, string path, Func<WeightLayout, WeightSet> buffer) =>
+        Mapped(id, path, () => Checkpoint.LoadInto(path, buffer));
+
+    /// <summary>The layout of the checkpoint at <paramref name="path"/> (headers only); a malformed or unreadable file is this exception.</summary>
+    public static WeightLayout ReadLayout(string id, string path) => Mapped(id, path, () => Checkpoint.ReadLayout(path));
+
+    private static T Mapped<T>(string id, string path, Func<T> load)
     {
         try
         {
-            return Checkpoint.Load(path, device);
+            return load();
         }
         catch (CheckpointFormatException e)
         {
