@@ -12,17 +12,22 @@ namespace EvolverActors.Actors.Breeding;
 /// from which population, retries and re-issues are the pure <see cref="BreederMachine"/>'s; this actor draws each
 /// recipe (<see cref="RecipeDrawer"/>), builds the child with the deterministic kernel, keeps it resident until an
 /// evaluator has scored it (after that it is a cache entry like any other, rebuilt from its recipe if needed and evicted),
-/// and sends messages.
+/// and sends messages. Under a memory budget it builds only when the node's cache has room for another child next to
+/// those in use (docs/architecture.md §3), so offspring built ahead never push a node over <c>memory.max-resident</c>.
 /// </summary>
-public sealed class BreederActor : ReceiveActor
+public sealed class BreederActor : ReceiveActor, IWithTimers
 {
     private readonly ILoggingAdapter _log = Context.GetLogger();
+
+    public ITimerScheduler Timers { get; set; } = null!;
     private readonly EvolverRuntime _runtime;
     private readonly IActorRef _steward;
     private readonly MutationOperator _operator;
     private readonly BreederMachine _machine;
     private readonly Dictionary<string, WeightLease> _leases = new(StringComparer.Ordinal);
-    private readonly OffspringBuffers _buffers = new();
+    private readonly OffspringBuffers _buffers;
+    private BuildOffspring? _waitingForRoom;
+    private long _childBytes;
 
     public BreederActor(IActorRef steward)
     {
@@ -30,6 +35,8 @@ public sealed class BreederActor : ReceiveActor
         _steward = steward;
         _operator = OperatorRegistry.Get(_runtime.Settings.Operator, _runtime.Settings.OperatorParameters);
         _machine = new BreederMachine(_runtime.Settings, _runtime.Slots);
+        // Spare buffers live outside the cache's accounting, so a node under a memory budget keeps none.
+        _buffers = new OffspringBuffers(_runtime.Settings.MaxResidentBytes > 0 ? 0 : 8);
 
         Receive<BreedFrom>(m => Perform(_machine.Start(m)));
         Receive<LedgerChanged>(m =>
@@ -59,9 +66,21 @@ public sealed class BreederActor : ReceiveActor
             {
                 _runtime.Book.Remove(m.OffspringId); // never a parent: its recipe is not needed any more
             }
+            else if (Budgeted && _leases.TryGetValue(m.OffspringId, out var accepted))
+            {
+                KeepAccepted(accepted, m.Ledger.Version);
+            }
             Perform(_machine.OnDecided(m));
         });
-        Receive<OffspringTaken>(m => Perform([new ReleaseOffspring(m.OffspringId)]));
+        Receive<OffspringTaken>(m =>
+        {
+            // Under a budget the child stays held until decided, so an accepted one is spilled before the next is built.
+            if (!Budgeted)
+            {
+                Perform([new ReleaseOffspring(m.OffspringId)]);
+            }
+        });
+        Receive<RetryBuild>(_ => BuildWhenRoom());
         Receive<StopBreeding>(m =>
         {
             _machine.Stop();
@@ -90,6 +109,10 @@ public sealed class BreederActor : ReceiveActor
         {
             switch (effect)
             {
+                case BuildOffspring b when !_runtime.Resident.HasRoomFor(_childBytes):
+                    _waitingForRoom = b; // the machine builds one at a time: nothing else is issued meanwhile
+                    Timers.StartSingleTimer(RetryBuild.Instance, RetryBuild.Instance, TimeSpan.FromMilliseconds(20));
+                    break;
                 case BuildOffspring b:
                     foreach (var next in _machine.Built(Build(b)))
                     {
@@ -115,6 +138,34 @@ public sealed class BreederActor : ReceiveActor
         }
     }
 
+    private bool Budgeted => _runtime.Settings.MaxResidentBytes > 0;
+
+    /// <summary>
+    /// Writes an accepted child to the snapshot store before letting it go (what its member would do when adopting it),
+    /// here, in order, so that the next child is never built while this one still needs memory (docs/architecture.md §3).
+    /// </summary>
+    private void KeepAccepted(WeightLease accepted, long version)
+    {
+        try
+        {
+            _runtime.Resident.Keep(accepted, version);
+        }
+        catch (Exception e) when (e is Tensors.EvolverException or IOException)
+        {
+            _log.Warning("accepted offspring {0} could not be written to the snapshot store ({1}); its member will try again", accepted.Id, e.Message);
+        }
+    }
+
+    /// <summary>Builds the offspring that waited for room in the cache, once there is room (evaluators free theirs as they finish).</summary>
+    private void BuildWhenRoom()
+    {
+        if (_waitingForRoom is { } b && !_machine.Stopped)
+        {
+            _waitingForRoom = null;
+            Perform([b]);
+        }
+    }
+
     /// <summary>Draws offspring n's recipe and builds it into a reused buffer; it stays resident (leased) until decided.</summary>
     private OffspringInfo Build(BuildOffspring b)
     {
@@ -124,6 +175,10 @@ public sealed class BreederActor : ReceiveActor
         var leases = recipe.Inputs().Select(_runtime.Resident.Acquire).ToList();
         try
         {
+            if (Budgeted)
+            {
+                _runtime.Resident.MakeRoomFor(_childBytes);
+            }
             var child = _buffers.Take(leases[0].Weights);
             try
             {
@@ -134,6 +189,7 @@ public sealed class BreederActor : ReceiveActor
                 child.Dispose();
                 throw;
             }
+            _childBytes = child.OwnedBytes;
             _leases[id] = _runtime.Resident.Register(id, child, _buffers.Return);
         }
         finally
@@ -151,5 +207,11 @@ public sealed class BreederActor : ReceiveActor
         }
         _leases.Clear();
         _buffers.Close();
+    }
+
+    /// <summary>Looks again whether an offspring that waits for room in the cache can be built.</summary>
+    private sealed class RetryBuild
+    {
+        public static readonly RetryBuild Instance = new();
     }
 }

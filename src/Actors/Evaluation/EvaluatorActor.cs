@@ -204,6 +204,10 @@ public sealed class EvaluatorActor : ReceiveActor
             _breeder.Tell(new OffspringFailed(info, $"{_name}: {error}"));
             return false;
         }
+        finally
+        {
+            LetPopulationGoIfBudgeted();
+        }
     }
 
     /// <summary>Counts a failed score and logs it (one line: the first line of the error).</summary>
@@ -233,7 +237,7 @@ public sealed class EvaluatorActor : ReceiveActor
     /// <summary>Brings the fitness to <paramref name="ledger"/>'s population, holding leases on its weights while it uses them.</summary>
     private void Sync(LedgerView ledger)
     {
-        if (_fitness!.Version == ledger.Version)
+        if (_fitness!.Version == ledger.Version && _population.Count > 0)
         {
             return;
         }
@@ -249,6 +253,21 @@ public sealed class EvaluatorActor : ReceiveActor
         }
         var old = _population;
         _population = leases;
+        old.ForEach(l => l.Dispose());
+    }
+
+    /// <summary>
+    /// Under a memory budget the population's weights are let go after each use, so that adopted offspring can leave memory
+    /// (they are mapped back from their files at the next Sync; docs/architecture.md §3). Without one they stay held.
+    /// </summary>
+    private void LetPopulationGoIfBudgeted()
+    {
+        if (_runtime.Settings.MaxResidentBytes <= 0)
+        {
+            return;
+        }
+        var old = _population;
+        _population = [];
         old.ForEach(l => l.Dispose());
     }
 
@@ -275,6 +294,10 @@ public sealed class EvaluatorActor : ReceiveActor
             var error = Failed("the initial population", e);
             _steward.Tell(new PopulationScoreFailed(requested, _name, Self, $"{_name}: {error}"));
             RetireIfDue();
+        }
+        finally
+        {
+            LetPopulationGoIfBudgeted();
         }
     }
 

@@ -48,6 +48,17 @@ public sealed class MemberActor : ReceiveActor
         (_weightsId, _version) = (command.WeightsId, command.Version);
         if (_runtime.Settings.MaxResidentBytes > 0)
         {
+            try
+            {
+                // Written to the snapshot store (once), so the cache may let them go and map them back later.
+                _runtime.Resident.Keep(lease, command.Version);
+            }
+            catch (Exception e) when (e is Tensors.EvolverException or IOException)
+            {
+                lease.Dispose();
+                Sender.Tell(new AdoptionFailed(_slot, command.WeightsId, e.Message));
+                return;
+            }
             lease.Dispose(); // obtained (so it can be had) and left to the cache
             _lease = null;
         }

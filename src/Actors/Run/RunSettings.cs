@@ -94,8 +94,12 @@ public sealed record RunSettings
     /// <summary>Bytes of weights a node keeps resident beyond what is in use (0: unbounded; members pin their weights).</summary>
     public long MaxResidentBytes { get; init; }
 
-    /// <summary>How many recent populations the ledger keeps for breeders (what offspring may still be bred from).</summary>
-    public int ViewWindow(int slots) => Math.Max(Lag, slots) + 1;
+    /// <summary>
+    /// How many recent populations the ledger keeps for breeders (what offspring may still be bred from, see
+    /// <see cref="BreedBase"/>): an undecided offspring n > decided is bred from decision n − Lag in steady state, from its
+    /// generation's start (at most N back) in generational. Their weights are kept by snapshots, so no more than needed.
+    /// </summary>
+    public int ViewWindow(int slots) => (Schedule == Schedule.Generational ? Math.Max(Lag, slots) : Lag) + 1;
 
     /// <summary>The decision count whose population offspring <paramref name="sequence"/> is bred from (docs/architecture.md §2).</summary>
     public long BreedBase(long sequence, int slots) => Schedule == Schedule.Generational

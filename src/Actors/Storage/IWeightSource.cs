@@ -21,6 +21,15 @@ public interface IWeightSource
     /// tensors are page-fault bound); the default disposes it.
     /// </summary>
     void Return(WeightSet weights) => weights.Dispose();
+
+    /// <summary>
+    /// Makes weights <paramref name="id"/> obtainable again without rebuilding them once they leave memory (under a
+    /// memory budget: written to the run's snapshot store, to be mapped back); the default keeps nothing.
+    /// <paramref name="version"/> is the population version that adopted them.
+    /// </summary>
+    void Keep(string id, WeightSet weights, long version)
+    {
+    }
 }
 
 /// <summary>The weight store as a source: every id is a file (older runs, tests).</summary>

@@ -18,7 +18,8 @@ public sealed record SnapshotManifest(long Decided, long Version, string[] Membe
 /// it. Loads are verified against the recorded hash (a file that does not match is passed over, so the weights are
 /// rebuilt instead). Superseded snapshots are collected when a new one is complete: the newest two are kept, so a
 /// reader that started from the previous manifest still finds its files; within this process a load and a collection
-/// never overlap. Thread-safe.
+/// never overlap. Under a memory budget a member's weights are also written here when it adopts them (<see cref="Spill"/>),
+/// so that they can leave memory and be mapped back from their file; the next snapshot then only names them. Thread-safe.
 /// </summary>
 public sealed class PopulationSnapshots
 {
@@ -30,6 +31,8 @@ public sealed class PopulationSnapshots
     private readonly WeightStore _files;
     private readonly Dictionary<string, string> _hashes = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];
+    private readonly HashSet<string> _verified = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, long> _spilled = new(StringComparer.Ordinal); // id → population version that adopted it
     private long _bytesWritten;
 
     public PopulationSnapshots(string directory)
@@ -73,8 +76,12 @@ public sealed class PopulationSnapshots
         }
     }
 
-    /// <summary>Weights <paramref name="id"/> from a snapshot, verified; null when no snapshot keeps them (or its file is damaged).</summary>
-    public WeightSet? TryLoad(string id, Device device)
+    /// <summary>
+    /// Weights <paramref name="id"/> from a snapshot, verified; null when no snapshot keeps them (or its file is damaged).
+    /// <paramref name="mapped"/>: map the file in place (CPU, read-only) instead of reading it; a file is verified once per
+    /// process (it is content-addressed and written atomically, so it cannot change under a reader that verified it).
+    /// </summary>
+    public WeightSet? TryLoad(string id, Device device, bool mapped = false)
     {
         lock (_gate)
         {
@@ -85,22 +92,54 @@ public sealed class PopulationSnapshots
             WeightSet weights;
             try
             {
-                weights = _files.Load(id, device);
+                weights = _files.Load(id, device, mapped);
             }
             catch (WeightFileException e)
             {
                 _problems.Add(e.Message);
                 return null;
             }
+            if (mapped && weights.IsMapped && _verified.Contains(id))
+            {
+                return weights;
+            }
             var actual = WeightHash.Of(weights);
             if (actual == expected)
             {
+                _verified.Add(id);
                 return weights;
             }
             weights.Dispose();
             _problems.Add($"weights '{id}' ({_files.PathOf(id)}): content hash {actual} differs from the snapshot's {expected}; rebuilt from the recipe instead");
             _hashes.Remove(id);
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Writes the file of weights <paramref name="id"/> (content hash <paramref name="hash"/>, measured when null) unless it
+    /// is kept already, so that they can be mapped back after leaving memory. A spilled file survives collection until a
+    /// snapshot of population version <paramref name="version"/> (the one that adopted it) or later, which keeps it if
+    /// the population still needs it: a snapshot of an earlier version, written meanwhile, cannot know it.
+    /// </summary>
+    public void Spill(string id, WeightSet weights, long version, string? hash = null)
+    {
+        lock (_gate)
+        {
+            if (_hashes.ContainsKey(id) && _files.Contains(id))
+            {
+                _spilled[id] = Math.Max(version, _spilled.GetValueOrDefault(id, version));
+                return;
+            }
+        }
+        hash ??= WeightHash.Of(weights);
+        _files.Write(id, weights, new Dictionary<string, string> { ["evolver.content-hash"] = hash });
+        Interlocked.Add(ref _bytesWritten, _files.SizeOf(id));
+        lock (_gate)
+        {
+            _hashes[id] = hash;
+            _verified.Add(id);
+            _spilled[id] = version;
         }
     }
 
@@ -135,11 +174,19 @@ public sealed class PopulationSnapshots
         }
         var manifest = new SnapshotManifest(decided, version, [.. members], hashes);
         StoragePaths.WriteTextAtomically(ManifestPath(decided), JsonSerializer.Serialize(manifest, Json));
+        lock (_gate)
+        {
+            // The new manifest names the spilled files its population still needs; the others adopted by then may go now.
+            foreach (var covered in _spilled.Where(s => s.Value <= version).Select(s => s.Key).ToList())
+            {
+                _spilled.Remove(covered);
+            }
+        }
         Collect();
         return manifest;
     }
 
-    /// <summary>Deletes manifests older than the newest two, and weight files none of those two keeps.</summary>
+    /// <summary>Deletes manifests older than the newest two, and weight files none of those two keeps (nor spilled since).</summary>
     private void Collect()
     {
         lock (_gate)
@@ -151,10 +198,12 @@ public sealed class PopulationSnapshots
             }
             var needed = manifests.TakeLast(Kept).Select(ReadManifest).OfType<SnapshotManifest>()
                 .SelectMany(m => m.Hashes.Keys).ToHashSet(StringComparer.Ordinal);
+            needed.UnionWith(_spilled.Keys);
             foreach (var id in _files.Ids().Where(id => !needed.Contains(id)).ToList())
             {
                 File.Delete(_files.PathOf(id));
                 _hashes.Remove(id);
+                _verified.Remove(id);
             }
             StoragePaths.SyncDirectory(Directory);
         }

@@ -1,4 +1,3 @@
-using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Weights;
 using static TorchSharp.torch;
 
@@ -9,7 +8,8 @@ namespace EvolverActors.Actors.Storage;
 /// <see cref="WeightLease"/>s: a set is obtained from its <see cref="IWeightSource"/> (a snapshot, a checkpoint, or a
 /// rebuild from its recipe) by the first acquirer (concurrent acquirers of one id wait for that single load), and
 /// stays while any lease holds it. Sets nobody holds stay cached, least recently used first out, while the cache is
-/// within <see cref="MaxBytes"/> (0: nothing is kept unheld, as a member pins its own weights then).
+/// within <see cref="MaxBytes"/> (0: nothing is kept unheld, as a member pins its own weights then). Memory-mapped sets
+/// count only the bytes they hold in memory of their own.
 /// Thread-safe. Leases are never used by two threads at once, but may be disposed on any thread.
 /// </summary>
 public sealed class ResidentWeights
@@ -145,7 +145,58 @@ public sealed class ResidentWeights
             return Acquire(id);
         }
         Interlocked.Add(ref _residentBytes, entry.Bytes);
+        List<Entry> evicted;
+        lock (_gate)
+        {
+            evicted = EvictOverBudget();
+        }
+        evicted.ForEach(Free);
         return new WeightLease(this, id, weights);
+    }
+
+    /// <summary>
+    /// Evicts unheld sets, least recently used first, until a new set of <paramref name="bytes"/> fits the budget beside
+    /// what is resident (before allocating it, so that the old and the new never need memory together).
+    /// </summary>
+    public void MakeRoomFor(long bytes)
+    {
+        if (MaxBytes == 0)
+        {
+            return;
+        }
+        List<Entry> evicted;
+        lock (_gate)
+        {
+            evicted = EvictOverBudget(-bytes);
+        }
+        evicted.ForEach(Free);
+    }
+
+    /// <summary>
+    /// Whether a new set of <paramref name="bytes"/> fits the budget next to the sets in use (always, without a budget or
+    /// when nothing is in use: one set at a time must be possible). Unheld sets do not count: they make room.
+    /// </summary>
+    public bool HasRoomFor(long bytes)
+    {
+        if (MaxBytes == 0)
+        {
+            return true;
+        }
+        lock (_gate)
+        {
+            var held = _entries.Values.Where(e => e.Leases > 0 && e.Weights is not null).Sum(e => e.Bytes);
+            return held == 0 || held + bytes <= MaxBytes;
+        }
+    }
+
+    /// <summary>
+    /// Asks the source to keep the leased weights obtainable once they leave memory (a member under a memory budget
+    /// adopting them: see <see cref="IWeightSource.Keep"/>).
+    /// </summary>
+    public void Keep(WeightLease lease, long version)
+    {
+        ArgumentNullException.ThrowIfNull(lease);
+        Source.Keep(lease.Id, lease.Weights, version);
     }
 
     /// <summary>One more lease on an entry that a live lease keeps resident.</summary>
@@ -210,20 +261,31 @@ public sealed class ResidentWeights
                 _entries.Remove(entry.Id);
                 evicted.Add(entry);
             }
-            // Held sets are never evicted; unheld ones go, oldest first, until the cache fits its budget.
-            while (_unheld.First is { } oldest && Interlocked.Read(ref _residentBytes) - evicted.Sum(e => e.Bytes) > MaxBytes)
-            {
-                _unheld.RemoveFirst();
-                oldest.Value.UnheldNode = null;
-                _entries.Remove(oldest.Value.Id);
-                evicted.Add(oldest.Value);
-            }
+            evicted.AddRange(EvictOverBudget(evicted.Sum(e => e.Bytes)));
         }
         // No lease is left on these, so nobody can reach them any more (nor be loading them).
         foreach (var gone in evicted)
         {
             Free(gone);
         }
+    }
+
+    /// <summary>
+    /// Held sets are never evicted; unheld ones go, oldest first, until the cache fits its budget (<paramref name="leaving"/>:
+    /// bytes already on their way out). Under the lock; the caller frees what it returns, outside it.
+    /// </summary>
+    private List<Entry> EvictOverBudget(long leaving = 0)
+    {
+        var evicted = new List<Entry>();
+        while (_unheld.First is { } oldest && Interlocked.Read(ref _residentBytes) - leaving > MaxBytes)
+        {
+            _unheld.RemoveFirst();
+            oldest.Value.UnheldNode = null;
+            _entries.Remove(oldest.Value.Id);
+            evicted.Add(oldest.Value);
+            leaving += oldest.Value.Bytes;
+        }
+        return evicted;
     }
 
     private void Free(Entry entry)
@@ -277,7 +339,7 @@ public sealed class ResidentWeights
 
         public void SetLoaded(WeightSet weights)
         {
-            Bytes = weights.Layout.Specs.Sum(SafetensorsWriter.DataBytes);
+            Bytes = weights.OwnedBytes; // a memory-mapped set's pages are the file's, not this cache's
             _weights = weights;
         }
     }

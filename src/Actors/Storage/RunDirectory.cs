@@ -110,6 +110,22 @@ public sealed partial class RunDirectory
         return false;
     }
 
+    /// <summary>
+    /// Whether the run has started on exactly <paramref name="current"/> (its recorded fingerprint has no difference from
+    /// it); false also where run.json cannot be read (<see cref="CreateOrVerify"/> then says why).
+    /// </summary>
+    public bool StartedFrom(RunFingerprint current)
+    {
+        try
+        {
+            return ReadFingerprint() is { } recorded && recorded.FirstDifference(current) is null;
+        }
+        catch (EvolverException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Keeps a copy of the config text the run was started or resumed with.</summary>
     public void WriteConfig(string text) => StoragePaths.WriteTextAtomically(ConfigPath, text);
 

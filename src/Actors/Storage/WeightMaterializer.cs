@@ -11,6 +11,8 @@ namespace EvolverActors.Actors.Storage;
 /// its recorded hash), a weight file of an older run, a starting checkpoint (referenced in place, by content hash),
 /// and last a rebuild from the recipe in the journal, whose parents come through the cache in turn. A rebuild runs
 /// the CPU reference kernel and is checked against the content hash the run measured when it scored the child.
+/// When <see cref="Mapped"/> (a node under a memory budget), files are mapped in place rather than read, no spare
+/// buffers are kept, and <see cref="Keep"/> writes adopted weights to the snapshot store so they can leave memory.
 /// </summary>
 public sealed class WeightMaterializer : IWeightSource
 {
@@ -28,9 +30,11 @@ public sealed class WeightMaterializer : IWeightSource
     /// <param name="operators">The run's operator of a name (with the run's operator parameters).</param>
     /// <param name="snapshots">The run's population snapshots (null: none).</param>
     /// <param name="legacy">The weight store of a run made before recipes (null: none).</param>
+    /// <param name="mapped">Map files in place on the CPU, keep no spare buffers, and spill adopted weights (a memory budget).</param>
     public WeightMaterializer(IReadOnlyDictionary<string, string> checkpoints, RecipeBook book, Func<string, MutationOperator> operators,
-        PopulationSnapshots? snapshots = null, WeightStore? legacy = null)
+        PopulationSnapshots? snapshots = null, WeightStore? legacy = null, bool mapped = false)
     {
+        Mapped = mapped;
         _checkpoints = checkpoints;
         Book = book;
         _operators = operators;
@@ -42,12 +46,15 @@ public sealed class WeightMaterializer : IWeightSource
     public PopulationSnapshots? Snapshots { get; }
     public WeightStore? Legacy { get; }
 
+    /// <summary>Whether files are memory-mapped in place on the CPU (a node under <c>memory.max-resident</c>).</summary>
+    public bool Mapped { get; }
+
     /// <summary>Children rebuilt from recipes so far.</summary>
     public long Rebuilds => Interlocked.Read(ref _rebuilds);
 
     public WeightSet Load(string id, Device device, Func<string, WeightLease> acquire)
     {
-        if (Snapshots?.TryLoad(id, device) is { } snapshot)
+        if (Snapshots?.TryLoad(id, device, Mapped) is { } snapshot)
         {
             return snapshot;
         }
@@ -57,10 +64,10 @@ public sealed class WeightMaterializer : IWeightSource
         }
         if (_checkpoints.TryGetValue(id, out var checkpoint))
         {
-            // On the CPU a starting member is read straight into a (reused or huge-page) buffer.
-            return device.type == DeviceType.CPU
-                ? WeightFileException.LoadInto(id, checkpoint, Buffer)
-                : WeightFileException.Load(id, checkpoint, device);
+            // Mapped in place under a memory budget; otherwise, on the CPU, read straight into a (reused or huge-page) buffer.
+            return Mapped || device.type != DeviceType.CPU
+                ? WeightFileException.Load(id, checkpoint, device, Mapped)
+                : WeightFileException.LoadInto(id, checkpoint, Buffer);
         }
         if (Book.TryGet(id, out var recipe, out var hash))
         {
@@ -99,9 +106,17 @@ public sealed class WeightMaterializer : IWeightSource
         return allocated;
     }
 
+    public void Keep(string id, WeightSet weights, long version)
+    {
+        if (Mapped && Snapshots is not null && !weights.IsMapped)
+        {
+            Snapshots.Spill(id, weights, version, Book.TryGet(id, out _, out var hash) ? hash : null);
+        }
+    }
+
     public void Return(WeightSet weights)
     {
-        if (_spare.Count < Volatile.Read(ref _spareCapacity) && OnCpu(weights))
+        if (!Mapped && !weights.IsMapped && _spare.Count < Volatile.Read(ref _spareCapacity) && OnCpu(weights))
         {
             _spare.Enqueue(weights);
             return;

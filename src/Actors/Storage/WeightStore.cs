@@ -1,6 +1,7 @@
 using EvolverActors.Tensors;
 using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Weights;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Actors.Storage;
@@ -59,14 +60,14 @@ public sealed class WeightStore
     /// Loads weights <paramref name="id"/> onto <paramref name="device"/> (CPU when null). A missing,
     /// truncated or malformed file throws <see cref="WeightFileException"/> naming the id and the file.
     /// </summary>
-    public WeightSet Load(string id, Device? device = null)
+    public WeightSet Load(string id, Device? device = null, bool mapped = false)
     {
         var path = PathOf(id);
         if (!File.Exists(path))
         {
             throw new WeightFileException(id, path, "no such file in the weight store");
         }
-        return WeightFileException.Load(id, path, device);
+        return WeightFileException.Load(id, path, device, mapped);
     }
 
     /// <summary>Bytes of the stored file (0 when absent).</summary>
@@ -144,17 +145,21 @@ public sealed class WeightFileException : EvolverException
 
     private static string Format(string id, string path, string problem) => $"weights '{id}' ({path}): {problem}";
 
-    /// <summary>Loads the checkpoint at <paramref name="path"/> as weights <paramref name="id"/>; a malformed or unreadable file is this exception.</summary>
-    public static WeightSet Load(string id, string path, Device? device) => Mapped(id, path, () => Checkpoint.Load(path, device));
+    /// <summary>
+    /// Loads the checkpoint at <paramref name="path"/> as weights <paramref name="id"/>; a malformed or unreadable file is
+    /// this exception. <paramref name="mapped"/>: on the CPU, map the file in place instead of reading it (read-only weights).
+    /// </summary>
+    public static WeightSet Load(string id, string path, Device? device, bool mapped = false) =>
+        Guarded(id, path, () => mapped && (device is null || device.type == DeviceType.CPU) ? MappedCheckpoint.Open(path) : Checkpoint.Load(path, device));
 
     /// <summary>As <see cref="Load"/>, on the CPU, into the buffer <paramref name="buffer"/> gives for the checkpoint's layout.</summary>
     public static WeightSet LoadInto(string id, string path, Func<WeightLayout, WeightSet> buffer) =>
-        Mapped(id, path, () => Checkpoint.LoadInto(path, buffer));
+        Guarded(id, path, () => Checkpoint.LoadInto(path, buffer));
 
     /// <summary>The layout of the checkpoint at <paramref name="path"/> (headers only); a malformed or unreadable file is this exception.</summary>
-    public static WeightLayout ReadLayout(string id, string path) => Mapped(id, path, () => Checkpoint.ReadLayout(path));
+    public static WeightLayout ReadLayout(string id, string path) => Guarded(id, path, () => Checkpoint.ReadLayout(path));
 
-    private static T Mapped<T>(string id, string path, Func<T> load)
+    private static T Guarded<T>(string id, string path, Func<T> load)
     {
         try
         {

@@ -80,37 +80,38 @@ internal static class MergeMemoryBenchmark
         }
     }
 
-    /// <summary>float32 tensors [rows, 1000] of <paramref name="tensorMb"/> MB each (the last one smaller) adding up to <paramref name="modelMb"/> MB.</summary>
-    private static List<TensorSpec> Layout(int modelMb, int tensorMb)
+    /// <summary>Tensors [rows, 1000] of <paramref name="tensorMb"/> MB each (the last one smaller) adding up to <paramref name="modelMb"/> MB.</summary>
+    internal static List<TensorSpec> Layout(long modelMb, int tensorMb, ScalarType dtype = ScalarType.Float32)
     {
-        var rowsPerTensor = Math.Max(1, tensorMb * BytesPerMb / (Columns * sizeof(float)));
-        var rows = Math.Max(1, modelMb * BytesPerMb / (Columns * sizeof(float)));
+        var size = DTypes.SizeOf(dtype);
+        var rowsPerTensor = Math.Max(1, tensorMb * BytesPerMb / (Columns * size));
+        var rows = Math.Max(1, modelMb * BytesPerMb / (Columns * size));
         var specs = new List<TensorSpec>();
         for (var i = 0; rows > 0; i++)
         {
             var take = Math.Min(rows, rowsPerTensor);
-            specs.Add(new TensorSpec(string.Create(CultureInfo.InvariantCulture, $"layers.{i}.weight"), [take, Columns], ScalarType.Float32));
+            specs.Add(new TensorSpec(string.Create(CultureInfo.InvariantCulture, $"layers.{i}.weight"), [take, Columns], dtype));
             rows -= take;
         }
         return specs;
     }
 
     /// <summary>A model of random normal tensors, written tensor by tensor (never whole in memory).</summary>
-    private static string WriteModel(string directory, IReadOnlyList<TensorSpec> specs, long seed)
+    internal static string WriteModel(string directory, IReadOnlyList<TensorSpec> specs, long seed)
     {
         using var generator = new Generator((ulong)seed);
         using var writer = new CheckpointWriter(directory, specs, new Dictionary<string, string> { ["format"] = "pt" }, durable: false);
         foreach (var spec in specs)
         {
             using var scope = NewDisposeScope();
-            writer.Write(spec.Name, randn(spec.Shape, generator: generator));
+            writer.Write(spec.Name, randn(spec.Shape, generator: generator).to(spec.DType));
         }
         writer.Commit();
         return directory;
     }
 
     /// <summary>Runs this executable with <paramref name="args"/>; its peak RSS in MB (sampled every 10 ms) and wall seconds.</summary>
-    private static (double PeakMb, double Seconds) Child(IReadOnlyList<string> args)
+    internal static (double PeakMb, double Seconds) Child(IReadOnlyList<string> args, string bench = "merge-memory")
     {
         var self = Environment.ProcessPath ?? throw new EvolverException("cannot find the evolver executable");
         var info = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -137,7 +138,7 @@ internal static class MergeMemoryBenchmark
         var seconds = watch.Elapsed.TotalSeconds;
         if (process.ExitCode != 0)
         {
-            throw new EvolverException($"bench merge-memory: 'evolver {string.Join(' ', args)}' exited with {process.ExitCode}: {error.Result.Trim()}");
+            throw new EvolverException($"bench {bench}: 'evolver {string.Join(' ', args)}' exited with {process.ExitCode}: {error.Result.Trim()}");
         }
         _ = output.Result;
         if (peakKb == 0)

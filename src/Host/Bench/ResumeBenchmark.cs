@@ -6,7 +6,7 @@ using EvolverActors.Tensors;
 namespace EvolverActors.Host.Bench;
 
 /// <summary>
-/// `evolver bench resume`: a real `evolver run` process makes about 1 000 accepted events and is killed (-9); a new
+/// `evolver bench resume`: a real `evolver run` process makes N (1 000) accepted events and is killed (-9); a new
 /// process resumes the run, and the figure is the time from its start to its first new evaluation (seen in the
 /// run's status file, which the steward writes after each decision).
 /// </summary>
@@ -24,18 +24,30 @@ internal static class ResumeBenchmark
 
             using (var first = Start(config, runs))
             {
-                var made = WaitFor(run, s => s.Accepted >= events, first, TimeSpan.FromMinutes(10), $"making {events} accepted events");
-                first.Kill(entireProcessTree: true);
-                first.WaitForExit();
-                log.WriteLine($"first process killed after {made.Accepted} accepted events ({made.Evaluations} evaluations)");
+                try
+                {
+                    var made = WaitFor(run, s => s.Accepted >= events, first, MakingTimeout(events), $"making {events} accepted events");
+                    log.WriteLine($"first process killed after {made.Accepted} accepted events ({made.Evaluations} evaluations)");
+                }
+                finally
+                {
+                    Kill(first);
+                }
             }
             var before = run.ReadStatus()!;
             var watch = Stopwatch.StartNew();
             using var second = Start(config, runs);
-            var resumed = WaitFor(run, s => s.Pid == second.Id && s.Evaluations > before.Evaluations, second, TimeSpan.FromMinutes(2), "resuming");
-            var resumeMs = watch.Elapsed.TotalMilliseconds;
-            second.Kill(entireProcessTree: true);
-            second.WaitForExit();
+            RunStatusView resumed;
+            double resumeMs;
+            try
+            {
+                resumed = WaitFor(run, s => s.Pid == second.Id && s.Evaluations > before.Evaluations, second, TimeSpan.FromMinutes(2), "resuming");
+                resumeMs = watch.Elapsed.TotalMilliseconds;
+            }
+            finally
+            {
+                Kill(second);
+            }
             log.WriteLine($"resumed a run of {before.Accepted} accepted events: first new evaluation {resumeMs:F0} ms after process start (evaluation {resumed.Evaluations})");
             return new JsonObject { ["bench"] = "resume", ["events"] = before.Accepted, ["resume_ms"] = Math.Round(resumeMs) };
         }
@@ -43,6 +55,19 @@ internal static class ResumeBenchmark
         {
             Directory.Delete(root, recursive: true);
         }
+    }
+
+    /// <summary>Time allowed to make the events: a run here makes a few hundred a second, so 100 000 need minutes.</summary>
+    private static TimeSpan MakingTimeout(int events) => TimeSpan.FromMinutes(10) + TimeSpan.FromMilliseconds(20.0 * events);
+
+    /// <summary>SIGKILL (what the benchmark measures recovery from); also on a failure, so no run is left behind.</summary>
+    private static void Kill(Process process)
+    {
+        if (!process.HasExited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+        process.WaitForExit();
     }
 
     /// <summary>Starts this same executable as `evolver run` on the config.</summary>

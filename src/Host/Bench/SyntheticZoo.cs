@@ -8,14 +8,21 @@ internal static class SyntheticZoo
 {
     public static string Write(string directory, int members, long parameters)
     {
-        var models = new List<ZooModel>();
         for (var k = 0; k < members; k++)
         {
             using var weights = OpsBenchmark.SyntheticModel(parameters, seed: 1000 + k);
-            var path = Path.Combine("models", $"model-{k}");
-            Checkpoint.Save(Path.Combine(directory, path), weights);
-            models.Add(new ZooModel($"model-{k}", path, 0, 0, 0, null, "synthetic"));
+            Checkpoint.Save(Path.Combine(directory, ModelPath(k)), weights);
         }
+        return WriteManifest(directory, members);
+    }
+
+    /// <summary>Where member <paramref name="k"/>'s checkpoint goes, relative to the zoo.</summary>
+    public static string ModelPath(int k) => Path.Combine("models", $"model-{k}");
+
+    /// <summary>The zoo manifest of <paramref name="members"/> checkpoints written at <see cref="ModelPath"/>.</summary>
+    public static string WriteManifest(string directory, int members)
+    {
+        var models = Enumerable.Range(0, members).Select(k => new ZooModel($"model-{k}", ModelPath(k), 0, 0, 0, null, "synthetic")).ToList();
         var none = new SplitScores(0, 0, 0);
         new ZooManifest("synthetic", Run.SimulationSettings.Task, "none", "none", 0, "none", new Dictionary<string, System.Text.Json.JsonElement>(),
             models, none, none, 0).Save(directory);

@@ -33,7 +33,32 @@ internal static class BenchCommand
         bench.Subcommands.Add(Evaluator());
         bench.Subcommands.Add(MergeMemory());
         bench.Subcommands.Add(Store());
+        bench.Subcommands.Add(Memory());
         return bench;
+    }
+
+    private static Command Memory()
+    {
+        var modelGb = new Option<double>("--model-gb") { Description = "size of each synthetic bfloat16 member in GB", DefaultValueFactory = _ => 1.5 };
+        var members = new Option<int>("--members") { Description = "population size", DefaultValueFactory = _ => 8 };
+        var budget = new Option<string>("--budget") { Description = "memory.max-resident of the run (4GB, 500MB, bytes)", DefaultValueFactory = _ => "4GB" };
+        var accepted = new Option<int>("--accepted") { Description = "accepted offspring (every offspring is accepted)", DefaultValueFactory = _ => 30 };
+        var tensorMb = new Option<int>("--tensor-mb") { Description = "size of each tensor in MB", DefaultValueFactory = _ => 64 };
+        var scratch = new Option<string?>("--scratch") { Description = "directory for the population and the run (default: the temp directory); removed afterwards" };
+        var zoo = new Option<string?>("--zoo") { Description = "reuse a population an earlier `bench memory` wrote (kept; the same --model-gb, --members and --tensor-mb)" };
+        var command = new Command("memory", "peak RSS of a merged-mode run whose population does not fit its memory.max-resident");
+        foreach (var option in new Option[] { modelGb, members, budget, accepted, tensorMb, scratch, zoo })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var json = MemoryBenchmark.Run(result.GetValue(modelGb), result.GetValue(members), ByteSize.Parse(result.GetValue(budget)!, "--budget"),
+                result.GetValue(accepted), result.GetValue(tensorMb), result.GetValue(scratch), result.GetValue(zoo), Console.Out);
+            Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        return command;
     }
 
     private static Command Store()

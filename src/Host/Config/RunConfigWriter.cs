@@ -88,6 +88,7 @@ internal static class RunConfigWriter
             w.Value("sigma", Number(simulation.Sigma));
             w.Value("scoring", simulation.Scoring.ToString().ToLowerInvariant());
             w.Value("seed", Int(simulation.Seed));
+            w.Value("reads-weights", simulation.ReadsWeights ? "true" : "false");
             w.Close();
         }
     }

@@ -116,7 +116,7 @@ internal static class FitnessFactory
                 RegMeanMerge.MethodName => new MergeInputs { Grams = LoadAll(population, StatisticsKind.Gram, device, statistics) },
                 _ => MergeInputs.None,
             };
-            return new OwningFitness(new MergedFitness(scorer, settings.MergeMethod, settings.MergeParameters, inputs), statistics);
+            return new OwningFitness(Merged(settings, scorer, inputs), statistics);
         }
         catch
         {
@@ -124,6 +124,15 @@ internal static class FitnessFactory
             throw;
         }
     }
+
+    /// <summary>
+    /// Merged fitness: a resident incremental merge, or under <c>memory.max-resident</c> one merged from the memory-mapped
+    /// members per candidate, tensor by tensor (docs/architecture.md §3).
+    /// </summary>
+    public static IPopulationFitness Merged(RunSettings settings, ICandidateScorer scorer, MergeInputs inputs) =>
+        settings.MaxResidentBytes > 0
+            ? new StreamingMergedFitness(scorer, settings.MergeMethod, settings.MergeParameters, inputs)
+            : new MergedFitness(scorer, settings.MergeMethod, settings.MergeParameters, inputs);
 
     /// <summary>
     /// Refuses, before a run directory is touched, merged-mode statistics that are missing or are not statistics of

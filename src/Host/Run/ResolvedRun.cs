@@ -44,13 +44,15 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
     /// What a new run must not start with, found by reading every member and statistics file once: NaN or infinite
     /// weights, and merge statistics that are missing or not statistics of the method's kind for this population.
     /// </summary>
-    public void RequireStartable()
+    /// <param name="checkMembers">False where the members are known to be the ones checked before (a resumed run's, by content hash).</param>
+    public void RequireStartable(bool checkMembers = true)
     {
-        foreach (var member in Population.Members)
+        foreach (var member in checkMembers ? Population.Members : [])
         {
             Tensors.Checkpoints.Checkpoint.RequireFinite(member);
         }
         FitnessFactory.RequireStatistics(Config.Settings, Population);
+        MemoryBudget.CacheBytes(Config.Settings, Population, Config.Source);
     }
 
     /// <summary>A worker or command evaluator's program must exist (a path, or a name found on PATH), before anything starts.</summary>
@@ -73,7 +75,7 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
 
     /// <summary>Each evaluator's fitness, by device.</summary>
     public Func<Device, IPopulationFitness> Fitness(Action<string>? log = null) => Config.Simulation is { } simulation
-        ? SimulationSettings.Factory(simulation)
+        ? SimulationSettings.Factory(simulation, Config.Settings)
         : FitnessFactory.Create(Config, Population, Task, Data, log);
 
     /// <summary>What the run is (settings that change results, and the members by content hash), checked on resume.</summary>

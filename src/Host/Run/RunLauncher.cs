@@ -31,6 +31,11 @@ internal static class RunLauncher
     {
         var runId = request.RunId;
         var settings = request.Config.Settings;
+        if (settings.MaxResidentBytes > 0)
+        {
+            // Under a memory budget freed tensors must go back to the system, not stay in the C heap (docs/architecture.md §3).
+            Tensors.Native.NativeHeap.ReturnLargeBlocksOnFree();
+        }
         var run = RunDirectory.Open(request.RunsRoot, runId);
         if (run.CurrentStatus() is { State: "finished" } finished)
         {
@@ -38,11 +43,23 @@ internal static class RunLauncher
             return (0, runId);
         }
 
+        // libtorch's native load is the longest single step before the actors start: it runs beside the checks below
+        // (for a simulated population, whose checks touch no tensor until they wait for it; docs/architecture.md, "Start-up").
+        var torchLoaded = Task.Run(() => InitializeDeviceType(TorchSharp.DeviceType.CPU));
+
+        if (request.Config.Simulation is null)
+        {
+            // A task's data and its model check are tensors, and TorchSharp's native loader must finish first.
+            await torchLoaded.ConfigureAwait(false);
+        }
+
         // Everything that can be wrong with the input is found before the run directory is touched.
         var resolved = ResolvedRun.Resolve(request.Config);
-        resolved.RequireStartable();
         var population = resolved.Population;
         var fingerprint = resolved.Fingerprint();
+        await torchLoaded.ConfigureAwait(false);
+        // A run resumed on the members it recorded (same content hashes) had every byte of them checked when it started.
+        resolved.RequireStartable(checkMembers: !run.StartedFrom(fingerprint));
 
         using var runLock = run.AcquireLock();
         // Under the lock, before anything is written: a started run whose journal lost its events is refused (not

@@ -3,6 +3,7 @@ using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Operators;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Host.Run;
@@ -34,8 +35,12 @@ internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string
         var book = new RecipeBook();
         var snapshots = new PopulationSnapshots(Path.Combine(run.Root, SnapshotsDirectoryName));
         var legacy = Directory.Exists(run.WeightsPath) ? run.Weights : null;
-        var materializer = new WeightMaterializer(checkpoints, book, name => OperatorRegistry.Get(name, settings.OperatorParameters), useSnapshots ? snapshots : null, legacy);
-        return new RunWeights(new ResidentWeights(materializer, device, settings.MaxResidentBytes), initial, book, snapshots, materializer);
+        // Under a memory budget members and snapshots are mapped in place and the cache gets what the candidates leave.
+        var budgeted = settings.MaxResidentBytes > 0 && device.type == DeviceType.CPU;
+        var materializer = new WeightMaterializer(checkpoints, book, name => OperatorRegistry.Get(name, settings.OperatorParameters), useSnapshots ? snapshots : null, legacy,
+            mapped: budgeted);
+        var cacheBytes = MemoryBudget.CacheBytes(settings, population, run.ConfigPath);
+        return new RunWeights(new ResidentWeights(materializer, device, cacheBytes), initial, book, snapshots, materializer);
     }
 
     /// <summary>

@@ -6,8 +6,9 @@ namespace EvolverActors.Host.Run;
 
 /// <summary>
 /// The pseudo-task <c>simulated</c>: evaluators that sleep a log-normal time and invent a score
-/// (<c>evolver.run.simulation { median-ms, sigma, scoring = never|always|random, seed }</c>). The service
-/// benchmarks run the real actors, journal and weight store with it.
+/// (<c>evolver.run.simulation { median-ms, sigma, scoring = never|always|random, seed, reads-weights }</c>). The service
+/// benchmarks run the real actors, journal and weight store with it; with <c>reads-weights = true</c> the run's own
+/// fitness mode (merged candidates included) scores through a scorer that reads every candidate.
 /// </summary>
 internal static class SimulationSettings
 {
@@ -22,11 +23,23 @@ internal static class SimulationSettings
             ["always"] = SimulatedScoring.Always,
             ["random"] = SimulatedScoring.Random,
         }),
-        c.Int("seed", 1));
+        c.Int("seed", 1),
+        c.Bool("reads-weights", false));
 
-    public static Func<Device, IPopulationFitness> Factory(SimulationOptions options)
+    public static Func<Device, IPopulationFitness> Factory(SimulationOptions options, Actors.Run.RunSettings settings)
     {
         var index = 0;
-        return _ => new SimulatedFitness(options, SimulationStats.Shared, Interlocked.Increment(ref index));
+        return _ =>
+        {
+            var evaluator = Interlocked.Increment(ref index);
+            if (!options.ReadsWeights)
+            {
+                return new SimulatedFitness(options, SimulationStats.Shared, evaluator);
+            }
+            var scorer = new SimulatedScorer(options, SimulationStats.Shared, evaluator);
+            return settings.Mode == Actors.Run.FitnessMode.Individual
+                ? new IndividualFitness(scorer)
+                : FitnessFactory.Merged(settings, scorer, Tensors.Merging.MergeInputs.None);
+        };
     }
 }

@@ -26,7 +26,7 @@ public sealed class RunCommandErrorTests : IDisposable
         Assert.Equal(Cli.UserError, code);
         Assert.StartsWith("error: ", error, StringComparison.Ordinal);
         Assert.Single(error.TrimEnd().Split('\n'));
-        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.True(error.Contains(expected, StringComparison.Ordinal), error);
         Assert.False(Directory.Exists(Path.Combine(runs, "run")), "a refused run must leave no run directory behind");
     }
 
@@ -39,6 +39,10 @@ public sealed class RunCommandErrorTests : IDisposable
     [Fact]
     public void Merge_method_without_incremental_update_is_refused() =>
         AssertRefused(Config(Zoo(), "fitness { mode = merged, merge-method = ties }"), "merge-method = 'ties' has no incremental update");
+
+    [Fact]
+    public void A_memory_budget_smaller_than_a_model_is_refused() =>
+        AssertRefused(Config(Zoo(), "memory.max-resident = 1000"), "evolver.run.memory.max-resident = 1.0 KB is too small for models of 4.0 KB: it must hold one offspring, 4.0 KB");
 
     [Fact]
     public void Missing_zoo_is_refused() => AssertRefused(Config(_dir.File("nowhere")), "no zoo here");

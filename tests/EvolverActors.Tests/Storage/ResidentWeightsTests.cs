@@ -125,6 +125,34 @@ public sealed class ResidentWeightsTests : IDisposable
     }
 
     [Fact]
+    public void Under_a_budget_a_new_set_pushes_unheld_ones_out_and_room_counts_only_sets_in_use()
+    {
+        var cache = new ResidentWeights(new StoreSource(_store), CPU, maxBytes: 2 * StorageFixtures.TinyBytes);
+        using var held = cache.Register("held", StorageFixtures.Tiny(1f));
+        cache.Register("old", StorageFixtures.Tiny(2f)).Dispose();
+        Assert.True(cache.HasRoomFor(StorageFixtures.TinyBytes), "one set in use and one unheld: the unheld one makes room");
+        using var second = cache.Register("new", StorageFixtures.Tiny(3f));
+        Assert.False(cache.IsResident("old"), "registering over the budget evicts the unheld set at once");
+        Assert.False(cache.HasRoomFor(StorageFixtures.TinyBytes), "two sets in use fill the budget");
+        Assert.True(new ResidentWeights(new StoreSource(_store), CPU).HasRoomFor(long.MaxValue), "no budget: always room");
+    }
+
+    [Fact]
+    public void A_memory_mapped_set_counts_none_of_its_file_bytes()
+    {
+        var cache = new ResidentWeights(new MappedStoreSource(_store), CPU, maxBytes: 1);
+        using var lease = cache.Acquire("parent");
+        Assert.True(lease.Weights.IsMapped);
+        Assert.Equal(0, cache.ResidentBytes);
+        Assert.Equal(5f, StorageFixtures.Floats(lease.Weights, "layer.weight")[0]);
+    }
+
+    private sealed class MappedStoreSource(WeightStore store) : IWeightSource
+    {
+        public WeightSet Load(string id, Device device, Func<string, WeightLease> acquire) => store.Load(id, device, mapped: true);
+    }
+
+    [Fact]
     public void A_missing_id_throws_and_leaves_nothing_behind()
     {
         var e = Assert.Throws<WeightFileException>(() => _resident.Acquire("ghost"));

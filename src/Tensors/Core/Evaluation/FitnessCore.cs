@@ -111,6 +111,7 @@ internal sealed class FitnessCore : IDisposable
             if (!_memberScores.TryGetValue(id, out var score))
             {
                 score = DevScore(weights);
+                weights.ReleasePages(); // a memory-mapped member's pages go back once it is scored
                 _memberScores[id] = score;
             }
             scores[i] = score;

@@ -11,8 +11,13 @@ public enum SimulatedScoring
     Random,
 }
 
-/// <summary>Settings of the simulated evaluator used by the scheduling, overhead and resume benchmarks.</summary>
-public sealed record SimulationOptions(double MedianMs = 50, double Sigma = 0.5, SimulatedScoring Scoring = SimulatedScoring.Random, int Seed = 1);
+/// <summary>
+/// Settings of the simulated evaluator used by the service benchmarks. <paramref name="ReadsWeights"/>: the run's real
+/// fitness mode scores through a <see cref="SimulatedScorer"/>, which reads every candidate it is given (merged mode then
+/// builds real merged candidates); otherwise a <see cref="SimulatedFitness"/> scores without looking at weights.
+/// </summary>
+public sealed record SimulationOptions(double MedianMs = 50, double Sigma = 0.5, SimulatedScoring Scoring = SimulatedScoring.Random, int Seed = 1,
+    bool ReadsWeights = false);
 
 /// <summary>Busy time and evaluation window shared by all simulated evaluators of a process (thread-safe).</summary>
 public sealed class SimulationStats
@@ -60,8 +65,7 @@ public sealed class SimulationStats
 /// </summary>
 public sealed class SimulatedFitness(SimulationOptions options, SimulationStats stats, int evaluatorIndex) : IPopulationFitness
 {
-    private static long _improving;
-    private readonly Random _rng = new(options.Seed * 7919 + evaluatorIndex);
+    private readonly SimulatedOutcome _outcome = new(options, stats, evaluatorIndex);
     private IReadOnlyList<(string Id, WeightSet Weights)> _slots = [];
 
     public string Mode => PopulationFitness.Individual;
@@ -69,7 +73,30 @@ public sealed class SimulatedFitness(SimulationOptions options, SimulationStats 
 
     public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots) => (Version, _slots) = (version, [.. slots]);
 
-    public double ScoreCandidate(int slot, WeightSet child)
+    public double ScoreCandidate(int slot, WeightSet child) => _outcome.Next();
+
+    public double ScorePopulation() => 0;
+
+    public IReadOnlyList<double> ScoreMembers() => [.. _slots.Select(_ => 0.0)];
+
+    public IReadOnlyCollection<string> Splits { get; } = [PopulationFitness.DevSplit];
+
+    public double Report(WeightSet weights, string split) => double.NaN;
+
+    public WeightSet Fused() => _slots.Count > 0 ? _slots[0].Weights.Clone() : throw new InvalidOperationException("not synced");
+
+    public void Dispose()
+    {
+    }
+}
+
+/// <summary>The simulated evaluation itself: a log-normal wait, recorded in the stats, then a score by the options' rule.</summary>
+internal sealed class SimulatedOutcome(SimulationOptions options, SimulationStats stats, int evaluatorIndex)
+{
+    private static long _improving;
+    private readonly Random _rng = new(options.Seed * 7919 + evaluatorIndex);
+
+    public double Next()
     {
         var start = Stopwatch.GetTimestamp();
         if (options.MedianMs > 0)
@@ -86,16 +113,33 @@ public sealed class SimulatedFitness(SimulationOptions options, SimulationStats 
             _ => _rng.NextDouble(),
         };
     }
+}
 
-    public double ScorePopulation() => 0;
+/// <summary>
+/// A cheap scorer for the memory and service benchmarks: it reads every tensor of the weights it scores (one strided
+/// pass over each, as a real evaluator must at least load them), then waits and scores like <see cref="SimulatedFitness"/>.
+/// The read's checksum is kept so the pass cannot be optimized away.
+/// </summary>
+public sealed class SimulatedScorer(SimulationOptions options, SimulationStats stats, int evaluatorIndex) : ICandidateScorer
+{
+    private readonly SimulatedOutcome _outcome = new(options, stats, evaluatorIndex);
 
-    public IReadOnlyList<double> ScoreMembers() => [.. _slots.Select(_ => 0.0)];
+    /// <summary>The sum of everything read so far.</summary>
+    public double Checksum { get; private set; }
 
-    public IReadOnlyCollection<string> Splits { get; } = [PopulationFitness.DevSplit];
+    public IReadOnlyCollection<string> SplitNames { get; } = [PopulationFitness.DevSplit];
 
-    public double Report(WeightSet weights, string split) => double.NaN;
-
-    public WeightSet Fused() => _slots.Count > 0 ? _slots[0].Weights.Clone() : throw new InvalidOperationException("not synced");
+    public double Score(WeightSet weights, string split)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        foreach (var (_, tensor) in weights.Entries())
+        {
+            using var scope = TorchSharp.torch.NewDisposeScope();
+            // Every 1024th element: touches every page of a float32 tensor (4 kB), cheap arithmetic.
+            Checksum += tensor.flatten()[TorchSharp.torch.TensorIndex.Slice(null, null, 1024)].to(TorchSharp.torch.ScalarType.Float64).sum().item<double>();
+        }
+        return _outcome.Next();
+    }
 
     public void Dispose()
     {

@@ -70,7 +70,7 @@ public sealed class AverageMerge : IMergeMethod
             }
             foreach (var member in members)
             {
-                sum.add_(member[i], share);
+                MergeSupport.Accumulate(sum, member[i], share);
             }
             if (!direct)
             {

@@ -73,9 +73,22 @@ internal static class MergeSupport
         var share = 1.0 / models.Count;
         foreach (var model in models)
         {
-            sum.add_(model, share);
+            Accumulate(sum, model, share);
         }
         return sum;
+    }
+
+    /// <summary>
+    /// <c>sum += share·model</c> into a float32 sum, each element one fused multiply-add: the fused CPU kernel where it
+    /// applies (no temporaries, any floating dtype), torch's <c>add_</c> elsewhere. Every average goes through this, so a
+    /// streamed merge and a resident one agree bit for bit.
+    /// </summary>
+    public static void Accumulate(Tensor sum, Tensor model, double share)
+    {
+        if (!Native.AccumulateKernel.TryRun(sum, model, (float)share))
+        {
+            sum.add_(model, share);
+        }
     }
 
     /// <summary>

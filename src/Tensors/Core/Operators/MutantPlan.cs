@@ -52,6 +52,29 @@ internal sealed class MutantPlan
     public IReadOnlyList<WeightSet> Sources { get; }
     public float[] Coefficients { get; }
 
+    /// <summary>Whether the target or a source reads a memory-mapped file in place.</summary>
+    public bool IsMapped => Target.IsMapped || Sources.Any(s => s.IsMapped);
+
+    /// <summary>Maps tensor t of the target and every source in before it is read, if they are memory-mapped.</summary>
+    public void PrefetchPages(int t)
+    {
+        Target.PrefetchPages(t);
+        foreach (var source in Sources)
+        {
+            source.PrefetchPages(t);
+        }
+    }
+
+    /// <summary>Lets the pages of tensor t of the target and every source leave the resident set if they are memory-mapped.</summary>
+    public void ReleasePages(int t)
+    {
+        Target.ReleasePages(t);
+        foreach (var source in Sources)
+        {
+            source.ReleasePages(t);
+        }
+    }
+
     /// <summary>True when tensor t of the child, target and all sources can go through the fused CPU kernel:
     /// contiguous CPU tensors of one dtype among float32, float16 and bfloat16, and at most four sources.</summary>
     public bool FusedEligible(Tensor child, int t) =>

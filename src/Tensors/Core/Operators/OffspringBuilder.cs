@@ -76,6 +76,7 @@ public static unsafe class OffspringBuilder
             if (!includedSet.Contains(t))
             {
                 child[t].copy_(target[t]);
+                plan.ReleasePages(t);
             }
         }
         if (included.Length == 0)
@@ -97,10 +98,16 @@ public static unsafe class OffspringBuilder
     {
         if (settings.Granularity == Granularity.Element)
         {
-            // The fused tensors run as one parallel loop over the whole set; the others one by one through torch.
+            // The fused tensors run as one parallel loop over the whole set, the others one by one through torch; but
+            // memory-mapped parents are streamed, one tensor's pages resident at a time, so each tensor runs on its own.
             var fused = new List<FusedCpuKernel.Job>();
+            var streamed = plan.IsMapped;
             foreach (var t in included)
             {
+                if (streamed)
+                {
+                    plan.PrefetchPages(t);
+                }
                 if (FusedJob(child[t], plan, t, settings.CR, seed, path) is { } job)
                 {
                     fused.Add(job);
@@ -108,6 +115,12 @@ public static unsafe class OffspringBuilder
                 else
                 {
                     TorchBinomial(child[t], plan, t, settings.CR, seed, path);
+                }
+                if (streamed)
+                {
+                    FusedCpuKernel.Binomial(fused);
+                    fused.Clear();
+                    plan.ReleasePages(t);
                 }
             }
             FusedCpuKernel.Binomial(fused);
@@ -128,6 +141,7 @@ public static unsafe class OffspringBuilder
             var unit = units[i];
             var takeMutant = unit == forced || CounterRng.Uniform(key, (uint)unit) < settings.CR;
             CopyUnit(child, plan, included[i], takeMutant);
+            plan.ReleasePages(included[i]);
         }
     }
 
@@ -182,6 +196,7 @@ public static unsafe class OffspringBuilder
             for (var i = 0; i < included.Length; i++)
             {
                 CopyUnit(child, plan, included[i], InRun(units![i]));
+                plan.ReleasePages(included[i]);
             }
             return;
         }
@@ -202,6 +217,7 @@ public static unsafe class OffspringBuilder
                 }
             }
             offset += n;
+            plan.ReleasePages(t);
         }
     }
 

@@ -22,9 +22,15 @@ public static class WeightHash
         ArgumentNullException.ThrowIfNull(weights);
         // Tensors are hashed independently and only their digests are combined, in order, so they are hashed in
         // parallel: one core's XxHash128 does not saturate memory bandwidth. The bits do not depend on the schedule.
+        // A memory-mapped tensor's pages go back once it is hashed: a few tensors resident at a time, not the set.
         var tensors = weights.Entries().ToArray();
         var digests = new byte[tensors.Length][];
-        Parallel.For(0, tensors.Length, t => digests[t] = Digests(tensors[t].Tensor));
+        Parallel.For(0, tensors.Length, t =>
+        {
+            weights.PrefetchPages(t);
+            digests[t] = Digests(tensors[t].Tensor);
+            weights.ReleasePages(t);
+        });
         var summary = new List<byte>();
         for (var t = 0; t < tensors.Length; t++)
         {

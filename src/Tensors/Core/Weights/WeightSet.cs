@@ -6,6 +6,9 @@ namespace EvolverActors.Tensors.Weights;
 /// The genome: the named tensors of one model, in a fixed order, on one device.
 /// A weight set is the single owner of its tensors: they are detached from any dispose scope
 /// when adopted and released together by <see cref="Dispose"/>. Nothing else may dispose them.
+/// A set may be memory-mapped (<see cref="AdoptMapped"/>): some or all of its tensors read a file's pages in place;
+/// such a set is read-only, and code that streams over it calls <see cref="ReleasePages(int)"/> after each tensor so
+/// that the pages it read leave the resident set (docs/architecture.md §3).
 /// </summary>
 public sealed class WeightSet : IDisposable
 {
@@ -14,12 +17,14 @@ public sealed class WeightSet : IDisposable
     private readonly string[] _names;
     private readonly Tensor[] _tensors;
     private readonly Dictionary<string, int> _index;
+    private readonly bool[]? _mapped;
     private bool _disposed;
 
-    private WeightSet(string[] names, Tensor[] tensors)
+    private WeightSet(string[] names, Tensor[] tensors, bool[]? mapped = null)
     {
         _names = names;
         _tensors = tensors;
+        _mapped = mapped;
         _index = new Dictionary<string, int>(names.Length, StringComparer.Ordinal);
         for (var i = 0; i < names.Length; i++)
         {
@@ -45,7 +50,66 @@ public sealed class WeightSet : IDisposable
         return new WeightSet([.. list.Select(e => e.Name)], [.. list.Select(e => e.Tensor)]);
     }
 
+    /// <summary>
+    /// Takes ownership of tensors of which those flagged <c>Mapped</c> alias a memory-mapped file
+    /// (read-only: never write into them).
+    /// </summary>
+    public static WeightSet AdoptMapped(IEnumerable<(string Name, Tensor Tensor, bool Mapped)> entries)
+    {
+        var list = entries.ToList();
+        foreach (var (_, tensor, _) in list)
+        {
+            tensor.DetachFromDisposeScope();
+        }
+        return new WeightSet([.. list.Select(e => e.Name)], [.. list.Select(e => e.Tensor)], [.. list.Select(e => e.Mapped)]);
+    }
+
     public int Count => _names.Length;
+
+    /// <summary>Whether any tensor reads a memory-mapped file in place (the set is then read-only).</summary>
+    public bool IsMapped => _mapped?.Any(m => m) == true;
+
+    /// <summary>Bytes of tensor data held in memory of its own (mapped tensors count nothing: their pages are the file's).</summary>
+    public long OwnedBytes => _tensors.Where((_, i) => _mapped?[i] != true).Sum(t => t.numel() * t.element_size());
+
+    /// <summary>
+    /// Lets the pages of mapped tensor <paramref name="index"/> leave the resident set (the next read brings them back from
+    /// the page cache); a no-op for a tensor held in memory. Call it once a streaming pass is done with the tensor.
+    /// </summary>
+    public unsafe void ReleasePages(int index)
+    {
+        if (_mapped?[index] == true && !_disposed)
+        {
+            var tensor = _tensors[index];
+            Native.PageAdvice.DropPages(Native.TensorMemory.BytePointer(tensor), tensor.numel() * tensor.element_size());
+        }
+    }
+
+    /// <summary>
+    /// Maps mapped tensor <paramref name="index"/>'s pages in before a streaming pass reads all of it (one call instead of
+    /// a page fault per 64 kB); a no-op for a tensor held in memory. Pair it with <see cref="ReleasePages(int)"/>.
+    /// </summary>
+    public unsafe void PrefetchPages(int index)
+    {
+        if (_mapped?[index] == true && !_disposed)
+        {
+            var tensor = _tensors[index];
+            Native.PageAdvice.PopulatePages(Native.TensorMemory.BytePointer(tensor), tensor.numel() * tensor.element_size());
+        }
+    }
+
+    /// <summary>Lets every mapped tensor's pages leave the resident set (after a whole-set read, e.g. scoring).</summary>
+    public void ReleasePages()
+    {
+        if (_mapped is null)
+        {
+            return;
+        }
+        for (var i = 0; i < _tensors.Length; i++)
+        {
+            ReleasePages(i);
+        }
+    }
     public IReadOnlyList<string> Names => _names;
     public WeightLayout Layout => WeightLayout.Of(this);
     public long ParameterCount => _tensors.Sum(t => t.numel());
@@ -85,6 +149,7 @@ public sealed class WeightSet : IDisposable
         for (var i = 0; i < _tensors.Length; i++)
         {
             _tensors[i].copy_(source[i]);
+            source.ReleasePages(i);
         }
     }
 
@@ -100,6 +165,7 @@ public sealed class WeightSet : IDisposable
                 using var _ = no_grad();
                 var result = make(_names[i], Alive(_tensors[i]));
                 outputs.Add((_names[i], result.MoveToOuterDisposeScope()));
+                ReleasePages(i);
             }
         }
         catch

@@ -165,6 +165,14 @@ public static class Checkpoint
         {
             return;
         }
+        if (Native.FiniteKernel.AllFinite(tensor) is { } finiteBits)
+        {
+            if (!finiteBits)
+            {
+                throw new EvolverException($"{source}: tensor '{name}' has NaN or infinite values");
+            }
+            return;
+        }
         using var noGrad = no_grad();
         using var flat = tensor.reshape(-1);
         for (long start = 0; start < flat.shape[0]; start += FiniteCheckSlice)

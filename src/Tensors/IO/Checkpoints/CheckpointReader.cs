@@ -60,6 +60,10 @@ public sealed class CheckpointReader : IDisposable
 
     public bool Contains(string name) => _owner.ContainsKey(name);
 
+    /// <summary>The open file that holds tensor <paramref name="name"/>.</summary>
+    public SafetensorsFile FileOf(string name) =>
+        _owner.TryGetValue(name, out var file) ? file : throw new CheckpointFormatException(Path, $"no tensor named '{name}' in this checkpoint");
+
     /// <summary>Reads one tensor into a new CPU tensor; the caller owns it.</summary>
     public Tensor ReadTensor(string name) =>
         _owner.TryGetValue(name, out var file)

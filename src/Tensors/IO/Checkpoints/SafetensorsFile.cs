@@ -96,6 +96,13 @@ public sealed class SafetensorsFile : IDisposable
         }
     }
 
+    /// <summary>Where tensor <paramref name="name"/>'s bytes lie in the file: absolute offset and length.</summary>
+    public (long Offset, long Length) Placement(string name)
+    {
+        var entry = Entry(name);
+        return (_header.DataStart + entry.Begin, entry.Length);
+    }
+
     public void Dispose() => _handle.Dispose();
 
     private HeaderEntry Entry(string name) =>
