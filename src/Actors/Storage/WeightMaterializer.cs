@@ -20,9 +20,10 @@ public sealed class WeightMaterializer : IWeightSource
     private readonly Func<string, MutationOperator> _operators;
     private readonly System.Collections.Concurrent.ConcurrentQueue<WeightSet> _spare = new();
     private long _rebuilds;
+    private int _spareCapacity = DefaultSpareCapacity;
 
-    /// <summary>Spare CPU sets kept for reuse as rebuild buffers (a run's sets all share one layout).</summary>
-    private const int SpareCapacity = 4;
+    /// <summary>Spare CPU sets kept for reuse as rebuild buffers (a run's sets all share one layout), unless reserved.</summary>
+    private const int DefaultSpareCapacity = 4;
 
     /// <param name="checkpoints">The starting members' ids and checkpoint paths (file or directory).</param>
     /// <param name="book">The recipes of the run's offspring.</param>
@@ -63,7 +64,10 @@ public sealed class WeightMaterializer : IWeightSource
         }
         if (_checkpoints.TryGetValue(id, out var checkpoint))
         {
-            return WeightFileException.Load(id, checkpoint, device, Mapped);
+            // Mapped in place under a memory budget; otherwise, on the CPU, read straight into a (reused or huge-page) buffer.
+            return Mapped || device.type != DeviceType.CPU
+                ? WeightFileException.Load(id, checkpoint, device, Mapped)
+                : WeightFileException.LoadInto(id, checkpoint, Buffer);
         }
         if (Book.TryGet(id, out var recipe, out var hash))
         {
@@ -71,6 +75,35 @@ public sealed class WeightMaterializer : IWeightSource
         }
         throw new WeightFileException(id, Snapshots?.Directory ?? "(no snapshots)",
             "is neither a starting member, nor in a population snapshot, nor the child of a recipe this node knows");
+    }
+
+    /// <summary>
+    /// Makes <paramref name="count"/> CPU buffers of the starting members' layout ready, written once so that their pages
+    /// are mapped, and keeps up to that many spare from now on. A replay that knows its working set reserves it before it
+    /// starts: fresh memory is mapped page by page on first touch, which in a VM costs more than a rebuild, and buffers
+    /// given back are kept instead of freed and mapped again (docs/architecture.md §3). Returns the buffers allocated.
+    /// </summary>
+    public int Reserve(int count)
+    {
+        if (_checkpoints.Count == 0)
+        {
+            return 0;
+        }
+        var (id, path) = _checkpoints.First();
+        var layout = WeightFileException.ReadLayout(id, path);
+        Interlocked.Exchange(ref _spareCapacity, Math.Max(DefaultSpareCapacity, count));
+        var allocated = 0;
+        while (_spare.Count < count)
+        {
+            var buffer = WeightBuffers.Allocate(layout);
+            foreach (var (_, tensor) in buffer.Entries())
+            {
+                tensor.zero_();
+            }
+            _spare.Enqueue(buffer);
+            allocated++;
+        }
+        return allocated;
     }
 
     public void Keep(string id, WeightSet weights, long version)
@@ -83,7 +116,7 @@ public sealed class WeightMaterializer : IWeightSource
 
     public void Return(WeightSet weights)
     {
-        if (!Mapped && !weights.IsMapped && _spare.Count < SpareCapacity && OnCpu(weights))
+        if (!Mapped && !weights.IsMapped && _spare.Count < Volatile.Read(ref _spareCapacity) && OnCpu(weights))
         {
             _spare.Enqueue(weights);
             return;
@@ -91,18 +124,21 @@ public sealed class WeightMaterializer : IWeightSource
         weights.Dispose();
     }
 
-    /// <summary>A CPU buffer shaped like <paramref name="like"/>: a spare one whose layout matches, or a new one.</summary>
-    private WeightSet Buffer(WeightSet like)
+    /// <summary>
+    /// A CPU buffer of <paramref name="layout"/>: a spare one of that layout, or a new one whose pages are advised as
+    /// huge pages, since first-touch faults on 4 kB pages cost more than the rebuild itself (docs/architecture.md §3).
+    /// </summary>
+    private WeightSet Buffer(WeightLayout layout)
     {
         while (_spare.TryDequeue(out var spare))
         {
-            if (spare.Layout.Specs.Count == like.Layout.Specs.Count && spare.Layout.Specs.Zip(like.Layout.Specs).All(p => p.Item1.Name == p.Item2.Name && p.Item1.DType == p.Item2.DType && p.Item1.Shape.SequenceEqual(p.Item2.Shape)))
+            if (WeightBuffers.HasLayout(spare, layout))
             {
                 return spare;
             }
             spare.Dispose();
         }
-        return like.EmptyLike(device: CPU);
+        return WeightBuffers.Allocate(layout);
     }
 
     private static bool OnCpu(WeightSet weights) => weights.Count == 0 || weights[0].device_type == DeviceType.CPU;
@@ -118,7 +154,7 @@ public sealed class WeightMaterializer : IWeightSource
                 leases.Add(acquire(input));
             }
             var target = leases[0].Weights;
-            var child = Buffer(target);
+            var child = Buffer(target.Layout);
             try
             {
                 var onCpu = leases.Select(l => OnCpu(l.Weights) ? l.Weights : l.Weights.To(CPU)).ToList();

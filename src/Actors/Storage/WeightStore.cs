@@ -149,11 +149,21 @@ public sealed class WeightFileException : EvolverException
     /// Loads the checkpoint at <paramref name="path"/> as weights <paramref name="id"/>; a malformed or unreadable file is
     /// this exception. <paramref name="mapped"/>: on the CPU, map the file in place instead of reading it (read-only weights).
     /// </summary>
-    public static WeightSet Load(string id, string path, Device? device, bool mapped = false)
+    public static WeightSet Load(string id, string path, Device? device, bool mapped = false) =>
+        Guarded(id, path, () => mapped && (device is null || device.type == DeviceType.CPU) ? MappedCheckpoint.Open(path) : Checkpoint.Load(path, device));
+
+    /// <summary>As <see cref="Load"/>, on the CPU, into the buffer <paramref name="buffer"/> gives for the checkpoint's layout.</summary>
+    public static WeightSet LoadInto(string id, string path, Func<WeightLayout, WeightSet> buffer) =>
+        Guarded(id, path, () => Checkpoint.LoadInto(path, buffer));
+
+    /// <summary>The layout of the checkpoint at <paramref name="path"/> (headers only); a malformed or unreadable file is this exception.</summary>
+    public static WeightLayout ReadLayout(string id, string path) => Guarded(id, path, () => Checkpoint.ReadLayout(path));
+
+    private static T Guarded<T>(string id, string path, Func<T> load)
     {
         try
         {
-            return mapped && (device is null || device.type == DeviceType.CPU) ? MappedCheckpoint.Open(path) : Checkpoint.Load(path, device);
+            return load();
         }
         catch (CheckpointFormatException e)
         {

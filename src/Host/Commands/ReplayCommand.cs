@@ -72,7 +72,14 @@ internal static class ReplayCommand
         var weights = RunWeights.OpenForReading(run, resolved, report, CPU, useSnapshots: !fromRecipes);
         Directory.CreateDirectory(output);
         // Every acceptance up to the version, in order, each set held until its last use: a rebuild from recipes is linear.
-        var held = ReplayPlan.Run(weights.Resident, [.. report.Recipes.Where(a => a.Version <= target)], slots);
+        // From recipes alone every set is a rebuild buffer: the working set is reserved first, so buffers are reused
+        // rather than freed and faulted in again (snapshots load into sets of their own, so nothing is reserved then).
+        var recipes = report.Recipes.Where(a => a.Version <= target).ToList();
+        if (fromRecipes)
+        {
+            weights.Materializer.Reserve(ReplayPlan.PeakHeld(recipes, slots));
+        }
+        var held = ReplayPlan.Run(weights.Resident, recipes, slots);
         var leases = slots.Select(id => held[id]).ToList();
         try
         {

@@ -18,18 +18,7 @@ internal static class ReplayPlan
     public static Dictionary<string, WeightLease> Run(ResidentWeights cache, IReadOnlyList<RecipeAccepted> recipes, IReadOnlyCollection<string> keep,
         Action<int>? step = null)
     {
-        var lastUse = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (var k = 0; k < recipes.Count; k++)
-        {
-            foreach (var id in recipes[k].Recipe.Inputs().Append(recipes[k].WeightsId))
-            {
-                lastUse[id] = k;
-            }
-        }
-        foreach (var id in keep)
-        {
-            lastUse[id] = int.MaxValue;
-        }
+        var lastUse = LastUses(recipes, keep);
         var held = new Dictionary<string, WeightLease>(StringComparer.Ordinal);
         try
         {
@@ -60,5 +49,42 @@ internal static class ReplayPlan
             }
             throw;
         }
+    }
+
+    /// <summary>
+    /// The most weight sets <see cref="Run"/> holds at once (the replay's working set): as many buffers let it run
+    /// without allocating after the first acceptance, when they are reserved up front.
+    /// </summary>
+    public static int PeakHeld(IReadOnlyList<RecipeAccepted> recipes, IReadOnlyCollection<string> keep)
+    {
+        var lastUse = LastUses(recipes, keep);
+        var held = new HashSet<string>(StringComparer.Ordinal);
+        var peak = 0;
+        for (var k = 0; k < recipes.Count; k++)
+        {
+            held.UnionWith(recipes[k].Recipe.Inputs().Append(recipes[k].WeightsId));
+            peak = Math.Max(peak, held.Count);
+            held.RemoveWhere(id => lastUse[id] <= k);
+        }
+        held.UnionWith(keep);
+        return Math.Max(peak, held.Count);
+    }
+
+    /// <summary>Each id's last acceptance as an input or output (<c>int.MaxValue</c> for the ids to keep).</summary>
+    private static Dictionary<string, int> LastUses(IReadOnlyList<RecipeAccepted> recipes, IReadOnlyCollection<string> keep)
+    {
+        var lastUse = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var k = 0; k < recipes.Count; k++)
+        {
+            foreach (var id in recipes[k].Recipe.Inputs().Append(recipes[k].WeightsId))
+            {
+                lastUse[id] = k;
+            }
+        }
+        foreach (var id in keep)
+        {
+            lastUse[id] = int.MaxValue;
+        }
+        return lastUse;
     }
 }

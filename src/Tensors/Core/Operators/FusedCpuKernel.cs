@@ -42,32 +42,59 @@ internal static unsafe class FusedCpuKernel
     /// Sources may alias the target or each other, not the child unless every element takes the same path.
     /// </summary>
     public static void Binomial(ScalarType dtype, void* child, void* target, ReadOnlySpan<nint> sources, ReadOnlySpan<float> coefficients,
-        long length, uint key, int threshold)
+        long length, uint key, int threshold) =>
+        Binomial([new Job(dtype, (nint)child, (nint)target, sources.ToArray(), coefficients.ToArray(), length, key, threshold)]);
+
+    /// <summary>One tensor's work for <see cref="Binomial(IReadOnlyList{Job})"/>: the arguments of the single-tensor call.</summary>
+    internal sealed record Job(ScalarType DType, nint Child, nint Target, nint[] Sources, float[] Coefficients, long Length, uint Key, int Threshold);
+
+    /// <summary>
+    /// Runs several tensors' kernels as one parallel loop over all their chunks, so that the cores share the whole set
+    /// (one join instead of one per tensor, and a core held up by another process does not stall the rest) rather
+    /// than each small tensor. Each element is computed exactly as by the single-tensor call.
+    /// </summary>
+    internal static void Binomial(IReadOnlyList<Job> jobs)
     {
-        if (sources.Length is < 1 or > 4 || sources.Length != coefficients.Length)
+        var args = new KernelArgs[jobs.Count];
+        var firstChunk = new long[jobs.Count + 1];
+        for (var i = 0; i < jobs.Count; i++)
         {
-            throw new ArgumentException("the fused kernel takes 1 to 4 weighted sources");
+            var job = jobs[i];
+            if (job.Sources.Length is < 1 or > 4 || job.Sources.Length != job.Coefficients.Length)
+            {
+                throw new ArgumentException("the fused kernel takes 1 to 4 weighted sources");
+            }
+            if (job.Length > uint.MaxValue)
+            {
+                throw new ArgumentOutOfRangeException(nameof(jobs), "a tensor of more than 2^32 elements must be split by the caller");
+            }
+            if (!Supports(job.DType))
+            {
+                throw new ArgumentException($"the fused kernel takes float32, float16 or bfloat16, not {job.DType}", nameof(jobs));
+            }
+            args[i] = new KernelArgs(job.DType, job.Child, job.Target, job.Sources, job.Coefficients, job.Key,
+                job.Target == 0 ? AlwaysMutant : job.Threshold);
+            firstChunk[i + 1] = firstChunk[i] + ((job.Length + ChunkElements - 1) / ChunkElements);
         }
-        if (length > uint.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(nameof(length), "a tensor of more than 2^32 elements must be split by the caller");
-        }
-        if (!Supports(dtype))
-        {
-            throw new ArgumentException($"the fused kernel takes float32, float16 or bfloat16, not {dtype}", nameof(dtype));
-        }
-        var args = new KernelArgs(dtype, (nint)child, (nint)target, sources.ToArray(), coefficients.ToArray(), key,
-            target is null ? AlwaysMutant : threshold);
-        var chunks = (int)((length + ChunkElements - 1) / ChunkElements);
+        var chunks = firstChunk[^1];
         if (chunks <= 1)
         {
-            RunChunk(args, 0, length);
+            for (var i = 0; i < jobs.Count; i++)
+            {
+                RunChunk(args[i], 0, jobs[i].Length);
+            }
             return;
         }
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = MaxDegreeOfParallelism }, c =>
         {
-            var start = (long)c * ChunkElements;
-            RunChunk(args, start, Math.Min(length, start + ChunkElements));
+            var i = Array.BinarySearch(firstChunk, c);
+            i = i >= 0 ? i : ~i - 1;
+            while (firstChunk[i + 1] <= c)
+            {
+                i++; // skip empty tensors, whose first chunk is the next one's
+            }
+            var start = (c - firstChunk[i]) * ChunkElements;
+            RunChunk(args[i], start, Math.Min(jobs[i].Length, start + ChunkElements));
         });
     }
 
@@ -188,12 +215,61 @@ internal static unsafe class FusedCpuKernel
         float c0, float c1, float c2, float c3, int terms, uint key, int threshold, long first, long count, bool streaming)
     {
         long j = 0;
-        // Peel to a 32-byte aligned child address so the vector loop can use non-temporal stores: the child is
+        // Peel to a vector-aligned child address so the vector loops can use non-temporal stores: the child is
         // written once and not read back soon, so streaming it past the cache saves the read-for-ownership traffic.
-        while (j < count && ((nint)(child + j) & 31) != 0)
+        var alignment = Vector512.IsHardwareAccelerated ? 63 : 31;
+        while (j < count && ((nint)(child + j) & alignment) != 0)
         {
             child[j] = Scalar(target, s0, s1, s2, s3, c0, c1, c2, c3, terms, key, threshold, first, j);
             j++;
+        }
+        if (Vector512.IsHardwareAccelerated)
+        {
+            // The same per-element operations as the 256-bit loop, 16 lanes at a time (half the instructions per byte).
+            var keyW = Vector512.Create(key);
+            var scrambleW = Vector512.Create(CounterRng.IndexScramble);
+            var mix1W = Vector512.Create(CounterRng.Mix1);
+            var mix2W = Vector512.Create(CounterRng.Mix2);
+            var thresholdW = Vector512.Create(threshold);
+            var c0W = Vector512.Create(c0);
+            var c1W = Vector512.Create(c1);
+            var c2W = Vector512.Create(c2);
+            var c3W = Vector512.Create(c3);
+            var indexW = Vector512.Create(0u, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15) + Vector512.Create((uint)(first + j));
+            var stepW = Vector512.Create(16u);
+            for (; j + 16 <= count; j += 16)
+            {
+                var mutant = Vector512.Load(s0 + j) * c0W;
+                mutant = Vector512.FusedMultiplyAdd(Vector512.Load(s1 + j), c1W, mutant);
+                if (terms > 2)
+                {
+                    mutant = Vector512.FusedMultiplyAdd(Vector512.Load(s2 + j), c2W, mutant);
+                    if (terms > 3)
+                    {
+                        mutant = Vector512.FusedMultiplyAdd(Vector512.Load(s3 + j), c3W, mutant);
+                    }
+                }
+                if (target is not null)
+                {
+                    var x = (indexW * scrambleW) ^ keyW;
+                    x ^= Vector512.ShiftRightLogical(x, 16);
+                    x *= mix1W;
+                    x ^= Vector512.ShiftRightLogical(x, 15);
+                    x *= mix2W;
+                    x ^= Vector512.ShiftRightLogical(x, 16);
+                    var take = Vector512.LessThan(Vector512.ShiftRightLogical(x, 8).AsInt32(), thresholdW).AsSingle();
+                    mutant = Vector512.ConditionalSelect(take, mutant, Vector512.Load(target + j));
+                }
+                indexW += stepW;
+                if (streaming)
+                {
+                    Vector512.StoreAlignedNonTemporal(mutant, child + j);
+                }
+                else
+                {
+                    Vector512.StoreAligned(mutant, child + j);
+                }
+            }
         }
         if (Vector256.IsHardwareAccelerated)
         {

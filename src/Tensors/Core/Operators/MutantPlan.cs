@@ -52,6 +52,9 @@ internal sealed class MutantPlan
     public IReadOnlyList<WeightSet> Sources { get; }
     public float[] Coefficients { get; }
 
+    /// <summary>Whether the target or a source reads a memory-mapped file in place.</summary>
+    public bool IsMapped => Target.IsMapped || Sources.Any(s => s.IsMapped);
+
     /// <summary>Maps tensor t of the target and every source in before it is read, if they are memory-mapped.</summary>
     public void PrefetchPages(int t)
     {

@@ -98,12 +98,32 @@ public static unsafe class OffspringBuilder
     {
         if (settings.Granularity == Granularity.Element)
         {
+            // The fused tensors run as one parallel loop over the whole set, the others one by one through torch; but
+            // memory-mapped parents are streamed, one tensor's pages resident at a time, so each tensor runs on its own.
+            var fused = new List<FusedCpuKernel.Job>();
+            var streamed = plan.IsMapped;
             foreach (var t in included)
             {
-                plan.PrefetchPages(t);
-                ElementBinomial(child[t], plan, t, settings.CR, seed, path);
-                plan.ReleasePages(t); // memory-mapped parents are streamed: one tensor's pages resident at a time
+                if (streamed)
+                {
+                    plan.PrefetchPages(t);
+                }
+                if (FusedJob(child[t], plan, t, settings.CR, seed, path) is { } job)
+                {
+                    fused.Add(job);
+                }
+                else
+                {
+                    TorchBinomial(child[t], plan, t, settings.CR, seed, path);
+                }
+                if (streamed)
+                {
+                    FusedCpuKernel.Binomial(fused);
+                    fused.Clear();
+                    plan.ReleasePages(t);
+                }
             }
+            FusedCpuKernel.Binomial(fused);
             if (settings.GuaranteeJRand)
             {
                 var total = included.Sum(t => child[t].numel());
@@ -125,22 +145,26 @@ public static unsafe class OffspringBuilder
         }
     }
 
-    private static void ElementBinomial(Tensor child, MutantPlan plan, int t, double cr, ulong seed, KernelPath path)
+    /// <summary>The fused kernel's work for tensor <paramref name="t"/>, or null where torch's kernels must make it.</summary>
+    private static FusedCpuKernel.Job? FusedJob(Tensor child, MutantPlan plan, int t, double cr, ulong seed, KernelPath path)
     {
         var n = child.numel();
-        if (path == KernelPath.Auto && n <= uint.MaxValue && plan.FusedEligible(child, t))
+        if (path != KernelPath.Auto || n > uint.MaxValue || !plan.FusedEligible(child, t))
         {
-            var key = CounterRng.StreamKey(seed, (ulong)t);
-            Span<nint> sources = stackalloc nint[plan.Sources.Count];
-            for (var k = 0; k < sources.Length; k++)
-            {
-                sources[k] = (nint)TensorMemory.BytePointer(plan.Sources[k][t]);
-            }
-            FusedCpuKernel.Binomial(child.dtype, TensorMemory.BytePointer(child), TensorMemory.BytePointer(plan.Target[t]),
-                sources, plan.Coefficients, n, key, CounterRng.Threshold(cr));
-            return;
+            return null;
         }
+        var sources = new nint[plan.Sources.Count];
+        for (var k = 0; k < sources.Length; k++)
+        {
+            sources[k] = (nint)TensorMemory.BytePointer(plan.Sources[k][t]);
+        }
+        return new FusedCpuKernel.Job(child.dtype, (nint)TensorMemory.BytePointer(child), (nint)TensorMemory.BytePointer(plan.Target[t]),
+            sources, plan.Coefficients, n, CounterRng.StreamKey(seed, (ulong)t), CounterRng.Threshold(cr));
+    }
 
+    private static void TorchBinomial(Tensor child, MutantPlan plan, int t, double cr, ulong seed, KernelPath path)
+    {
+        var n = child.numel();
         // Torch path (CUDA devices, float64, KernelPath.Torch): mutant into the child, then pull the target back in
         // where the mask says "keep". lerp_ with weights exactly 0 or 1 returns either end exactly.
         using var scope = NewDisposeScope();

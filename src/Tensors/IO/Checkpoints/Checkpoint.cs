@@ -56,6 +56,33 @@ public static class Checkpoint
     }
 
     /// <summary>
+    /// Loads a checkpoint on the CPU into the weight set <paramref name="buffer"/> gives for its layout (a reused or
+    /// huge-page buffer, which must have exactly that layout), tensor by tensor (in parallel) with no intermediate copy. The buffer is
+    /// disposed when the load fails.
+    /// </summary>
+    public static WeightSet LoadInto(string path, Func<WeightLayout, WeightSet> buffer)
+    {
+        ArgumentNullException.ThrowIfNull(buffer);
+        using var reader = Open(path);
+        var destination = buffer(reader.Layout);
+        try
+        {
+            if (!WeightBuffers.HasLayout(destination, reader.Layout))
+            {
+                throw new ArgumentException($"{path}: the buffer does not have the checkpoint's layout", nameof(buffer));
+            }
+            // Positional reads, one tensor per task: both cores copy from the page cache.
+            Parallel.ForEach(destination.Entries().ToList(), entry => reader.ReadInto(entry.Name, entry.Tensor));
+            return destination;
+        }
+        catch
+        {
+            destination.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Saves weights as transformers does (through <see cref="CheckpointWriter"/>, which also writes checkpoints
     /// tensor by tensor): <c>model.safetensors</c>, or, when the data exceeds
     /// <paramref name="maxShardBytes"/>, shards <c>model-00001-of-0000N.safetensors</c> filled in weight

@@ -70,6 +70,11 @@ public sealed class CheckpointReader : IDisposable
             ? file.ReadTensor(name)
             : throw new CheckpointFormatException(Path, $"no tensor named '{name}' in this checkpoint");
 
+    /// <summary>Reads one tensor into <paramref name="destination"/>, a contiguous CPU tensor of its shape and dtype.</summary>
+    public void ReadInto(string name, Tensor destination) =>
+        (_owner.TryGetValue(name, out var file) ? file : throw new CheckpointFormatException(Path, $"no tensor named '{name}' in this checkpoint"))
+            .ReadInto(name, destination);
+
     public void Dispose()
     {
         foreach (var file in _files)

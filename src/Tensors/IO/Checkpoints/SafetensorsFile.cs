@@ -59,22 +59,40 @@ public sealed class SafetensorsFile : IDisposable
     public TensorSpec GetSpec(string name) => Entry(name).Spec;
 
     /// <summary>Reads one tensor into a new contiguous CPU tensor; the caller owns (and disposes) it.</summary>
-    public unsafe Tensor ReadTensor(string name)
+    public Tensor ReadTensor(string name)
     {
         var entry = Entry(name);
         var tensor = empty(entry.Spec.Shape, entry.Spec.DType, CPU);
         try
         {
-            if (entry.Length > 0)
-            {
-                RawFile.ReadExactly(_handle, Path, TensorMemory.BytePointer(tensor), entry.Length, _header.DataStart + entry.Begin);
-            }
+            Read(entry, tensor);
             return tensor;
         }
         catch
         {
             tensor.Dispose();
             throw;
+        }
+    }
+
+    /// <summary>Reads one tensor into <paramref name="destination"/>, a contiguous CPU tensor of its shape and dtype.</summary>
+    public void ReadInto(string name, Tensor destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        var entry = Entry(name);
+        if (destination.dtype != entry.Spec.DType || !destination.shape.SequenceEqual(entry.Spec.Shape))
+        {
+            throw new ArgumentException($"tensor '{name}' is {entry.Spec.DType} {entry.Spec.ShapeText}, the destination "
+                + $"{destination.dtype} [{string.Join(", ", destination.shape)}]", nameof(destination));
+        }
+        Read(entry, destination);
+    }
+
+    private unsafe void Read(HeaderEntry entry, Tensor destination)
+    {
+        if (entry.Length > 0)
+        {
+            RawFile.ReadExactly(_handle, Path, TensorMemory.BytePointer(destination), entry.Length, _header.DataStart + entry.Begin);
         }
     }
 
