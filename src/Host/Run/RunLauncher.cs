@@ -45,7 +45,8 @@ internal static class RunLauncher
 
         // libtorch's native load is the longest single step before the actors start: it runs beside the checks below
         // (for a simulated population, whose checks touch no tensor until they wait for it; docs/architecture.md, "Start-up").
-        var torchLoaded = Task.Run(() => InitializeDeviceType(TorchSharp.DeviceType.CPU));
+        var torchLoaded = TorchPreload.Loaded;
+        _ = StartupWarmup.Start();
 
         if (request.Config.Simulation is null)
         {
