@@ -16,6 +16,9 @@ public sealed partial class StewardActor
 
     private bool _snapshotting;
 
+    /// <summary>The sequence number of the steward snapshot saved before the newest one (0: none yet this session).</summary>
+    private long _previousSnapshot;
+
     /// <summary>A CheckBudget is on its way: outcomes offered meanwhile are decided together, in one journal write.</summary>
     private bool _decideScheduled;
 
@@ -102,8 +105,23 @@ public sealed partial class StewardActor
         Command<StopRun>(m => Stop(m.Reason));
         Command<SnapshotWritten>(OnSnapshotWritten);
         // Events are kept after a snapshot: they are the lineage record (snapshots only shorten recovery).
-        Command<SaveSnapshotSuccess>(_ => { });
+        Command<SaveSnapshotSuccess>(OnSnapshotSaved);
         Command<SaveSnapshotFailure>(f => _log.Warning("steward snapshot failed: {0}", f.Cause.Message));
+        Command<DeleteSnapshotsSuccess>(_ => { });
+        Command<DeleteSnapshotsFailure>(f => _log.Warning("collecting old steward snapshots failed: {0}", f.Cause.Message));
+    }
+
+    /// <summary>
+    /// Keeps the newest two steward snapshots (recovery reads the newest; the one before stands in if it cannot be read)
+    /// and deletes the older ones, so the snapshot table stays bounded over a run of days (docs/architecture.md §3).
+    /// </summary>
+    private void OnSnapshotSaved(SaveSnapshotSuccess saved)
+    {
+        if (_previousSnapshot > 0)
+        {
+            DeleteSnapshots(new SnapshotSelectionCriteria(_previousSnapshot - 1));
+        }
+        _previousSnapshot = saved.Metadata.SequenceNr;
     }
 
     private void OnPopulationScored(PopulationScored m)

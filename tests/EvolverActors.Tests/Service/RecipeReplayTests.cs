@@ -20,7 +20,7 @@ public sealed class RecipeReplayTests
     {
         using var fixture = new ServiceFixture(seed: 21);
         var config = fixture.Config("replayed", mode: "merged", schedule: "steady-state", evaluations: 60, evaluators: 2);
-        File.AppendAllText(config, "evolver.run.persistence.population-snapshot-every = 2\n");
+        File.AppendAllText(config, "evolver.run.persistence.population-snapshot-every = 2\nevolver.run.persistence.snapshot-every = 1\n");
         var (exitCode, _) = await RunLauncher.RunAsync(RunRequest.FromFile(config, "replayed", fixture.Runs, TextWriter.Null));
         Assert.Equal(0, exitCode);
         var run = RunDirectory.Open(fixture.Runs, "replayed");
@@ -42,6 +42,16 @@ public sealed class RecipeReplayTests
         var snapshotFiles = Directory.EnumerateFiles(Path.Combine(run.Root, RunWeights.SnapshotsDirectoryName), "*.safetensors").Count();
         Assert.True(snapshotFiles <= 2 * (report.State.SlotWeights.Length + resolved.Config.Settings.ViewWindow(report.State.SlotWeights.Length)),
             $"{snapshotFiles} snapshot files for {report.Recipes.Count} acceptances");
+
+        // Steward snapshots (every acceptance here) are collected: the newest two stay.
+        using (var journal = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={run.JournalPath};Mode=ReadOnly;Pooling=False"))
+        {
+            journal.Open();
+            using var count = journal.CreateCommand();
+            count.CommandText = "select count(*) from snapshot";
+            var kept = (long)count.ExecuteScalar()!;
+            Assert.InRange(kept, 1, 2);
+        }
 
         // `evolver replay` at the last version and at a middle one: from snapshots and from recipes, the same bytes.
         foreach (var version in new[] { report.State.Version, report.State.Version / 2 })
