@@ -117,10 +117,10 @@ public sealed class StreamingMergedFitness : IPopulationFitness
                     model.PrefetchPages(i);
                 }
                 destination[i].copy_(merger.Merge(TensorGroup.Of(models, _inputs, name), _inputs.Exclude));
-            }
-            foreach (var model in models)
-            {
-                model.ReleasePages(i);
+                foreach (var model in models)
+                {
+                    model.ReleasePages(i); // the average released each member's tensor as soon as it was added
+                }
             }
         }
         return destination;
@@ -136,6 +136,7 @@ public sealed class StreamingMergedFitness : IPopulationFitness
         if (!MergeSupport.IsMerged(name, destination, _inputs))
         {
             destination.copy_(models[0][index]);
+            models[0].ReleasePages(index);
             return;
         }
         var numel = destination.numel();

@@ -62,12 +62,12 @@ public static class WeightBuffers
             total += (members[m].Spec.Elements + align - 1) / align * align;
         }
         // One extra huge page of slack, so the views can start on a 2 MB boundary whatever address malloc returns.
-        var slack = HugePages.Size / elementSize;
+        var slack = PageAdvice.HugePageSize / elementSize;
         using var block = empty(total + slack, dtype, CPU);
         var address = (nint)TensorMemory.BytePointer(block);
-        var aligned = (address + (nint)(HugePages.Size - 1)) & ~(nint)(HugePages.Size - 1);
+        var aligned = (address + (nint)(PageAdvice.HugePageSize - 1)) & ~(nint)(PageAdvice.HugePageSize - 1);
         var skip = (aligned - address) / elementSize;
-        HugePages.Advise(aligned, total * elementSize);
+        PageAdvice.AdviseHugePages(aligned, total * elementSize);
         for (var m = 0; m < members.Length; m++)
         {
             var shape = members[m].Spec.Shape;
