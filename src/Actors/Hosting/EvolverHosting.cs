@@ -13,6 +13,7 @@ using EvolverActors.Actors.Population;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Serialization;
 using EvolverActors.Actors.Steward;
+using EvolverActors.Actors.Storage;
 using static TorchSharp.torch;
 
 namespace EvolverActors.Actors.Hosting;
@@ -62,9 +63,9 @@ public static class EvolverHosting
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, string journalPath, int port)
+    public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, JournalConnection journal, int port)
     {
-        var connection = $"Data Source={journalPath}";
+        ArgumentNullException.ThrowIfNull(journal);
         return builder
             .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
@@ -74,7 +75,7 @@ public static class EvolverHosting
                 SeedNodes = [$"akka.tcp://{SystemName}@127.0.0.1:{port}"],
                 Roles = [Role],
             })
-            .WithSqlPersistence(connectionString: connection, providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: true)
+            .WithSqlPersistence(connectionString: journal.ConnectionString, providerName: journal.LinqToDbProvider, autoInitialize: true)
             .WithShardRegion<MemberRegion>("member",
                 entityId => Props.Create(() => new MemberActor(int.Parse(entityId, CultureInfo.InvariantCulture))),
                 new MemberMessageExtractor(),

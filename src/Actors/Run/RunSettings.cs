@@ -82,6 +82,9 @@ public sealed record RunSettings
     public int Patience { get; init; }
     public int SnapshotEvery { get; init; } = 50;
 
+    /// <summary>The journal's PostgreSQL database (<c>persistence.postgresql</c>), or null: <c>journal.db</c> in the run directory.</summary>
+    public Storage.JournalConnection? JournalDatabase { get; init; }
+
     /// <summary>Acceptances between population snapshots (materialized members on disk; they bound a rebuild).</summary>
     public int PopulationSnapshotEvery { get; init; } = 20;
 
@@ -215,6 +218,9 @@ public sealed record RunSettings
             Patience = c.Int("budget.patience", 0, 0),
             SnapshotEvery = c.Int("persistence.snapshot-every", 50, 1, 1_000_000),
             PopulationSnapshotEvery = c.Int("persistence.population-snapshot-every", 20, 1, 1_000_000),
+            JournalDatabase = c.OptionalText("persistence.postgresql") is { } postgres
+                ? Storage.JournalConnection.PostgreSql(postgres, $"{c.Source}: {c.FullKey("persistence.postgresql")}")
+                : null,
             Lag = c.Int("breeding.lag", 32, 0, MaxQueue),
             MaxResidentBytes = c.OptionalBytes("memory.max-resident") ?? 0,
         };

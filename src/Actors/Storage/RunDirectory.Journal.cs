@@ -58,6 +58,12 @@ public sealed partial class RunDirectory
     /// </summary>
     public JournalProbe ProbeJournal()
     {
+        var journal = Journal;
+        return journal.Provider == JournalProvider.PostgreSql ? PostgreSqlJournal.Probe(journal, StewardPersistenceId) : ProbeSqliteJournal();
+    }
+
+    private JournalProbe ProbeSqliteJournal()
+    {
         var file = new FileInfo(JournalPath);
         if (!file.Exists)
         {
@@ -99,6 +105,16 @@ public sealed partial class RunDirectory
     public string? JournalProblem(JournalProbe probe)
     {
         ArgumentNullException.ThrowIfNull(probe);
+        if (Journal is { Provider: JournalProvider.PostgreSql } database)
+        {
+            return probe.Health switch
+            {
+                JournalHealth.Unreadable => $"run '{RunId}': the journal database {database.Display} cannot be read ({probe.Detail})",
+                JournalHealth.NoTables => $"run '{RunId}': the journal database {database.Display} has no journal table (never written)",
+                JournalHealth.NoEvents => $"run '{RunId}': the journal database {database.Display} holds no events of the run ({StewardPersistenceId})",
+                _ => null,
+            };
+        }
         return probe.Health switch
         {
             JournalHealth.Missing => $"run '{RunId}' has no journal at {JournalPath}",
@@ -141,6 +157,19 @@ public sealed partial class RunDirectory
     public void RequireJournalOfStartedRun()
     {
         var probe = ProbeJournal();
+        if (Journal is { Provider: JournalProvider.PostgreSql } database)
+        {
+            if (probe.Health == JournalHealth.Unreadable)
+            {
+                throw new EvolverException($"run '{RunId}': cannot reach the journal database {database.Display} ({probe.Detail})");
+            }
+            if (probe.Health == JournalHealth.Events && StartedEvidence() is null)
+            {
+                throw new EvolverException($"run '{RunId}': the journal database {database.Display} already holds events of a run "
+                    + $"'{RunId}' ({StewardPersistenceId}, up to sequence {probe.HighestSequenceNr}) that this run directory did not start: "
+                    + "use another run id (run ids share one database)");
+            }
+        }
         if (StartedEvidence() is { } evidence && JournalProblem(probe) is { } problem)
         {
             throw new EvolverException($"{problem}, but the run has started ({evidence}): refusing to start it over from "
@@ -150,6 +179,29 @@ public sealed partial class RunDirectory
         {
             RecordStarted();
         }
+    }
+
+    /// <summary>
+    /// For <c>evolver run</c>, under the run lock: makes <paramref name="configured"/> this run's journal. A run keeps the
+    /// journal it started with (moving one between SQLite and PostgreSQL is refused, with one line); a PostgreSQL journal
+    /// is recorded in <c>journal.json</c> so that readers find it.
+    /// </summary>
+    public void UseJournal(JournalConnection configured)
+    {
+        ArgumentNullException.ThrowIfNull(configured);
+        var current = Journal;
+        if (current.Provider == JournalProvider.PostgreSql && configured.Provider == JournalProvider.Sqlite)
+        {
+            throw new EvolverException($"run '{RunId}' keeps its journal in the database {current.Display} ({JournalConnection.LocationFileName}), "
+                + "but its config names none: set evolver.run.persistence.postgresql to resume it");
+        }
+        if (current.Provider == JournalProvider.Sqlite && configured.Provider == JournalProvider.PostgreSql && File.Exists(JournalPath))
+        {
+            throw new EvolverException($"run '{RunId}' keeps its journal in {JournalPath}: a run cannot move its journal to "
+                + $"{configured.Display}; start a new run id for PostgreSQL");
+        }
+        Directory.CreateDirectory(Root);
+        configured.Record(Root);
     }
 
     /// <summary>Writes <c>run.started</c> (once; fsynced): the journal now holds the steward's events.</summary>

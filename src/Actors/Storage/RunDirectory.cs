@@ -5,7 +5,7 @@ namespace EvolverActors.Actors.Storage;
 
 /// <summary>
 /// One run's directory, <c>&lt;runs-root&gt;/&lt;run-id&gt;/</c>: <c>run.json</c> (the fingerprint checked on
-/// resume, and the working directory the run was created in), <c>run.conf</c> (the config text it ran with), <c>journal.db</c> (the SQLite journal),
+/// resume, and the working directory the run was created in), <c>run.conf</c> (the config text it ran with), <c>journal.db</c> (the SQLite journal) or <c>journal.json</c> (naming a PostgreSQL journal),
 /// <c>weights/</c> (its <see cref="WeightStore"/>), <c>status.json</c> (the status view) and
 /// <c>run.lock</c> (the pid of the process running it) and <c>run.started</c> (written once the journal holds the run's
 /// first events). Opening creates nothing, and the readers (status, lineage, export) never write; writers create the
@@ -52,6 +52,9 @@ public sealed partial class RunDirectory
     public string FingerprintPath => Path.Combine(Root, FingerprintFileName);
     public string ConfigPath => Path.Combine(Root, ConfigFileName);
     public string JournalPath => Path.Combine(Root, JournalFileName);
+
+    /// <summary>The run's journal: PostgreSQL when <c>journal.json</c> names one, else <see cref="JournalPath"/> (SQLite).</summary>
+    public JournalConnection Journal => JournalConnection.Of(Root, JournalPath);
     public string WeightsPath => Path.Combine(Root, WeightsDirectoryName);
     public string StatusPath => Path.Combine(Root, StatusFileName);
     public string LockPath => Path.Combine(Root, LockFileName);

@@ -61,6 +61,8 @@ internal static class RunConfigWriter
         w.Close();
         w.Open("persistence");
         w.Value("snapshot-every", Int(s.SnapshotEvery));
+        w.Value("population-snapshot-every", Int(s.PopulationSnapshotEvery));
+        w.Optional("postgresql", s.JournalDatabase?.ConnectionString, "the journal in PostgreSQL (for several nodes), e.g. \"Host=127.0.0.1;Database=evolver;Username=evolver\"");
         w.Close();
         w.Close();
         return w.ToString();

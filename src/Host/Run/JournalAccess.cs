@@ -21,6 +21,12 @@ internal static class JournalAccess
     public static async Task<LedgerReport> ReadLedgerAsync(RunDirectory run)
     {
         var probe = run.ProbeJournal();
+        if (run.Journal is { Provider: JournalProvider.PostgreSql } database)
+        {
+            return run.JournalProblem(probe) is { } unreadable
+                ? throw new JournalUnreadableException(unreadable)
+                : await ReplayAsync(run, database).ConfigureAwait(false);
+        }
         if (probe.Health == JournalHealth.Missing)
         {
             throw new JournalUnreadableException($"run '{run.RunId}' has no journal at {run.JournalPath}: it never started");
@@ -38,7 +44,7 @@ internal static class JournalAccess
             var connection = copy is null
                 ? $"Data Source={run.JournalPath};Mode=ReadOnly;Pooling=False"
                 : $"Data Source={Path.Combine(copy, RunDirectory.JournalFileName)};Pooling=False";
-            var report = await ReplayAsync(run, connection).ConfigureAwait(false);
+            var report = await ReplayAsync(run, new JournalConnection(JournalProvider.Sqlite, connection)).ConfigureAwait(false);
             // The rolled-back copy may hold none (the events were in the unfinished write), or they went meanwhile.
             return report.Events > 0 ? report : throw new JournalUnreadableException(run.JournalProblem(new JournalProbe(JournalHealth.NoEvents))!);
         }
@@ -51,11 +57,11 @@ internal static class JournalAccess
         }
     }
 
-    private static async Task<LedgerReport> ReplayAsync(RunDirectory run, string connection)
+    private static async Task<LedgerReport> ReplayAsync(RunDirectory run, JournalConnection journal)
     {
         using var host = QuietLifetime.BuildHost("evolver-reader", akka => akka
             .AddHocon(EvolverHosting.Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
-            .WithSqlPersistence(connectionString: connection, providerName: LinqToDB.ProviderName.SQLiteMS, autoInitialize: false));
+            .WithSqlPersistence(connectionString: journal.ConnectionString, providerName: journal.LinqToDbProvider, autoInitialize: false));
         await host.StartAsync().ConfigureAwait(false);
         try
         {

@@ -65,6 +65,7 @@ internal static class RunLauncher
         using var runLock = run.AcquireLock();
         // Under the lock, before anything is written: a started run whose journal lost its events is refused (not
         // restarted at version 0), and temp files of writes a crash interrupted are deleted (docs/architecture.md §3).
+        run.UseJournal(settings.JournalDatabase ?? JournalConnection.Sqlite(run.JournalPath));
         run.RequireJournalOfStartedRun();
         if (StoragePaths.DeleteTempFiles(run.Root) is ( > 0 and var tempFiles, var tempBytes))
         {
@@ -98,7 +99,7 @@ internal static class RunLauncher
 
     internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output)
     {
-        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.JournalPath, EvolverHosting.FreePort()));
+        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.Journal, EvolverHosting.FreePort()));
         var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();

@@ -26,8 +26,12 @@ internal sealed class ServiceFixture : IDisposable
     public string TaskFile { get; }
     public string Runs => _dir.File("runs");
 
-    /// <summary>A run config for the fixture's zoo; <paramref name="zoo"/> replaces its absolute path (e.g. "zoo", relative to <see cref="Start"/>'s directory).</summary>
-    public string Config(string name, string mode, string schedule, int evaluations, int evaluators, int seed = 3, string? zoo = null)
+    /// <summary>
+    /// A run config for the fixture's zoo; <paramref name="zoo"/> replaces its absolute path (e.g. "zoo", relative to
+    /// <see cref="Start"/>'s directory), and <paramref name="extra"/> adds lines inside <c>evolver.run</c> (for example a
+    /// PostgreSQL journal).
+    /// </summary>
+    public string Config(string name, string mode, string schedule, int evaluations, int evaluators, int seed = 3, string? zoo = null, string extra = "")
     {
         var devices = string.Join(", ", Enumerable.Repeat("cpu", evaluators));
         var path = _dir.File(name + ".conf");
@@ -41,6 +45,7 @@ internal sealed class ServiceFixture : IDisposable
               evaluators.devices = [{{devices}}]
               budget.max-evaluations = {{evaluations}}
               persistence.snapshot-every = 5
+              {{extra}}
             }
             """);
         return path;
