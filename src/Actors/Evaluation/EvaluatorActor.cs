@@ -45,7 +45,11 @@ public sealed class EvaluatorActor : ReceiveActor
         (_name, _device, _steward, _breeder) = (name, device, steward, breeder);
         _health = new EvaluatorHealth(name, _runtime.Settings.MaxConsecutiveFailures);
 
-        Receive<LedgerChanged>(m => Observe(m.Ledger));
+        Receive<LedgerChanged>(m =>
+        {
+            Learn(m.Recipes);
+            Observe(m.Ledger);
+        });
         Receive<ScorePopulation>(m => ScoreInitial(m.Version));
         Receive<EvaluateOffspring>(m =>
         {
@@ -64,6 +68,10 @@ public sealed class EvaluatorActor : ReceiveActor
         Receive<OffspringDecided>(m =>
         {
             _held.Remove(m.OffspringId);
+            if (m.Decided && !m.Accepted)
+            {
+                _runtime.Book.Remove(m.OffspringId); // never a parent (on a worker node nobody else forgets it)
+            }
             Observe(m.Ledger);
             if (!m.Ledger.Finished)
             {
@@ -116,8 +124,25 @@ public sealed class EvaluatorActor : ReceiveActor
         }
     }
 
+    /// <summary>
+    /// Recipes of accepted offspring from the steward. On the coordinator the book has them already; on a worker node
+    /// they are how this node rebuilds the members it has never seen (docs/architecture.md §4).
+    /// </summary>
+    private void Learn(IReadOnlyList<KnownRecipe>? recipes)
+    {
+        foreach (var known in recipes ?? [])
+        {
+            _runtime.Book.Add(known.WeightsId, known.Recipe, known.ContentHash);
+        }
+    }
+
     private void Evaluate(OffspringInfo info)
     {
+        if (_runtime.WorkerNode && !_runtime.Book.TryGet(info.Id, out _, out _))
+        {
+            // Bred on another node: this node builds the child from its recipe (the breeder's copy stays there).
+            _runtime.Book.Add(info.Id, info.Recipe);
+        }
         WeightLease lease;
         try
         {
@@ -195,6 +220,7 @@ public sealed class EvaluatorActor : ReceiveActor
             var score = _fitness!.ScoreCandidate(info.Target, child.Weights);
             _log.Debug("{0} scored {1} for slot {2}: {3:F4} in {4:F0} ms", _name, info.Id, info.Target, score, watch.Elapsed.TotalMilliseconds);
             _health.Succeeded();
+            _runtime.CountScored();
             _steward.Tell(new OffspringScored(info, score, _fitness.Version, hash, _name, Self));
             return true;
         }

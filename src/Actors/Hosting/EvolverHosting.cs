@@ -33,7 +33,11 @@ public sealed class Breeder;
 public static class EvolverHosting
 {
     public const string SystemName = "evolver";
+    /// <summary>The coordinator's role: it hosts the steward singleton, the members and the breeder.</summary>
     public const string Role = "evolver";
+
+    /// <summary>A worker node's role: evaluators only.</summary>
+    public const string WorkerRole = "worker";
 
     /// <summary>Dispatchers: each evaluator and the breeder get a thread of their own (TorchSharp scopes are thread-static).</summary>
     public const string Hocon = """
@@ -53,6 +57,10 @@ public static class EvolverHosting
         akka.cluster.leader-actions-interval = 250ms
         akka.cluster.singleton-proxy.singleton-identification-interval = 100ms
         akka.cluster.sharding.retry-interval = 250ms
+        # Several nodes (docs/architecture.md §4): the split-brain resolver (keep-majority) downs a node that stayed
+        # unreachable this long; its evaluators' in-flight offspring are re-issued then, and decisions (in issue order)
+        # wait for them meanwhile. 20 s by default; a shorter wait stalls the run less when a worker dies.
+        akka.cluster.split-brain-resolver.stable-after = 10s
         """;
 
     /// <summary>A free TCP port on loopback for this node's remoting.</summary>
@@ -89,14 +97,48 @@ public static class EvolverHosting
                 var steward = registry.Get<StewardProxy>();
                 var breeder = system.ActorOf(Props.Create(() => new BreederActor(steward)).WithDispatcher("evolver.pinned-dispatcher"), "breeder");
                 registry.Register<Breeder>(breeder);
-                for (var i = 0; i < runtime.Settings.Devices.Count; i++)
+                foreach (var (name, props) in EvaluatorProps(runtime, steward, breeder, namePrefix: ""))
                 {
-                    var name = $"evaluator-{i}-{runtime.Settings.Devices[i].Replace(':', '-')}";
-                    var device = ParseDevice(runtime.Settings.Devices[i]);
-                    system.ActorOf(Props.Create(() => new EvaluatorActor(name, device, steward, breeder)).WithDispatcher("evolver.pinned-dispatcher"), name);
+                    system.ActorOf(props, name);
                 }
             });
     }
+
+    /// <summary>
+    /// A worker node (docs/architecture.md §4): joins the cluster of the coordinator at <paramref name="seed"/> and offers
+    /// one evaluator per device of its own; they pull work from the coordinator's breeder and report to the steward
+    /// singleton, and rebuild the weights they score from recipes. It hosts no member, steward or breeder.
+    /// <paramref name="report"/> hears when the evaluators have started.
+    /// </summary>
+    public static AkkaConfigurationBuilder AddEvolverWorker(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, string seed, int port, string nodeName,
+        Action<string> report)
+    {
+        ArgumentNullException.ThrowIfNull(runtime);
+        return builder
+            .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
+            .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
+            .WithRemoting("127.0.0.1", port)
+            .WithClustering(new ClusterOptions { SeedNodes = [seed], Roles = [WorkerRole] })
+            .WithSingletonProxy<StewardProxy>("steward", new ClusterSingletonOptions { Role = Role })
+            .WithActors((system, registry) =>
+            {
+                var steward = registry.Get<StewardProxy>();
+                var evaluators = EvaluatorPropsFor(runtime, steward, namePrefix: nodeName + "-");
+                system.ActorOf(Props.Create(() => new WorkerEvaluators($"{seed}/user/breeder", evaluators, report)), "worker");
+            });
+    }
+
+    /// <summary>One evaluator per configured device (each on its own thread), given the breeder it pulls work from.</summary>
+    internal static List<(string Name, Func<IActorRef, Props> Props)> EvaluatorPropsFor(EvolverRuntime runtime, IActorRef steward, string namePrefix) =>
+        [.. runtime.Settings.Devices.Select((deviceName, i) =>
+        {
+            var name = $"{namePrefix}evaluator-{i}-{deviceName.Replace(':', '-')}";
+            var device = ParseDevice(deviceName);
+            return (name, (Func<IActorRef, Props>)(breeder => Props.Create(() => new EvaluatorActor(name, device, steward, breeder)).WithDispatcher("evolver.pinned-dispatcher")));
+        })];
+
+    private static IEnumerable<(string Name, Props Props)> EvaluatorProps(EvolverRuntime runtime, IActorRef steward, IActorRef breeder, string namePrefix) =>
+        EvaluatorPropsFor(runtime, steward, namePrefix).Select(e => (e.Name, e.Props(breeder)));
 
     /// <summary>
     /// The device an evaluator is bound to. Whether CUDA is present was checked when the run was configured: a

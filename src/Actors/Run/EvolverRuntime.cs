@@ -38,10 +38,24 @@ public sealed class EvolverRuntime : IExtension
     /// <summary>The recipes of accepted offspring (fed by the steward) and of offspring in flight (by the breeder).</summary>
     public RecipeBook Book { get; init; } = new();
 
+    /// <summary>
+    /// A worker node (docs/architecture.md §4): its evaluators build each offspring from the recipe in the work item,
+    /// since the breeder that bred it is on the coordinator. On the coordinator an offspring whose recipe the book no
+    /// longer has was decided already, and is reported as failed rather than built again.
+    /// </summary>
+    public bool WorkerNode { get; init; }
+
     /// <summary>The run's population snapshots; null when the run keeps none (tests).</summary>
     public PopulationSnapshots? Snapshots { get; init; }
 
     public int Slots => InitialWeights.Count;
+
+    private long _scored;
+
+    /// <summary>Offspring this node's evaluators have scored (a worker node reports it when it leaves).</summary>
+    public long Scored => Interlocked.Read(ref _scored);
+
+    internal void CountScored() => Interlocked.Increment(ref _scored);
 
     public static EvolverRuntime Get(ActorSystem system) =>
         system.GetExtension<EvolverRuntime>() ?? throw new InvalidOperationException("EvolverRuntime is not installed in this actor system");

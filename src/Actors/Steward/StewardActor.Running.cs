@@ -46,7 +46,7 @@ public sealed partial class StewardActor
             Context.Watch(m.Evaluator);
             if (Ledger.Initialized)
             {
-                m.Evaluator.Tell(new LedgerChanged(CurrentView()));
+                m.Evaluator.Tell(new LedgerChanged(CurrentView(), KnownRecipes()));
             }
             RequestInitialScore();
         });
@@ -220,7 +220,7 @@ public sealed partial class StewardActor
                     {
                         SnapshotPopulationInBackground();
                     }
-                    Broadcast();
+                    Broadcast(new KnownRecipe(e.WeightsId, e.Recipe, e.ContentHash));
                     break;
                 default:
                     throw new InvalidOperationException($"unknown steward effect {effect.GetType().Name}");

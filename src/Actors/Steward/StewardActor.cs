@@ -139,14 +139,14 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
             return;
         }
         _evaluators.InitialScorer = evaluator;
-        evaluator.Tell(new LedgerChanged(CurrentView()));
+        evaluator.Tell(new LedgerChanged(CurrentView(), KnownRecipes()));
         evaluator.Tell(new ScorePopulation(0));
     }
 
     /// <summary>The population to every evaluator, and where to breed from to every breeder.</summary>
-    private void Broadcast()
+    private void Broadcast(KnownRecipe? accepted = null)
     {
-        var view = new LedgerChanged(CurrentView());
+        var view = new LedgerChanged(CurrentView(), accepted is null ? null : [accepted]);
         foreach (var target in _evaluators.Healthy)
         {
             target.Tell(view);
@@ -156,6 +156,9 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
             breeder.Tell(view);
         }
     }
+
+    /// <summary>Every recipe the ledger keeps (since the older kept population snapshot): what a newly registered evaluator needs.</summary>
+    private List<KnownRecipe> KnownRecipes() => [.. Ledger.Recipes.Select(r => new KnownRecipe(r.Key, r.Value.Recipe, r.Value.ContentHash))];
 
     /// <summary>Where a breeder starts: the first undecided offspring, the budget's last, and the populations it breeds from.</summary>
     private BreedFrom BreedingStart() =>

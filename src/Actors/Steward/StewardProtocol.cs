@@ -67,7 +67,15 @@ public sealed record BreedFrom(long NextSequence, long SequenceLimit, LedgerView
 public sealed record OffspringLost(OffspringInfo Offspring, string Reason) : IEvolverMessage;
 
 /// <summary>Steward → breeders and evaluators: a new version (an acceptance) or the end of the run.</summary>
-public sealed record LedgerChanged(LedgerView Ledger) : IEvolverMessage;
+/// <remarks>
+/// <paramref name="Recipes"/>: recipes of accepted offspring the receiver may not know (all the steward keeps when an
+/// evaluator registers, then each acceptance's own), so that an evaluator on another node can rebuild every member
+/// from the starting checkpoints, snapshots and recipes (docs/architecture.md §4).
+/// </remarks>
+public sealed record LedgerChanged(LedgerView Ledger, IReadOnlyList<KnownRecipe>? Recipes = null) : IEvolverMessage;
+
+/// <summary>An accepted offspring's recipe and the content hash the run measured for it.</summary>
+public sealed record KnownRecipe(string WeightsId, Lineage.Recipe Recipe, string ContentHash) : IEvolverMessage;
 
 /// <summary>Asks the steward for its state; answered with <see cref="RunProgress"/>.</summary>
 public sealed record GetRunProgress : IEvolverMessage

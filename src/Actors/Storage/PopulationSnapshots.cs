@@ -38,11 +38,22 @@ public sealed class PopulationSnapshots
     public PopulationSnapshots(string directory)
     {
         _files = new WeightStore(directory);
+        ReadManifests();
+    }
+
+    /// <summary>
+    /// True on a worker node, whose snapshots are written by the coordinator's process: an id it does not know sends it
+    /// to the directory's manifests again (a snapshot written since) before it gives up (docs/architecture.md §4).
+    /// </summary>
+    public bool WrittenElsewhere { get; init; }
+
+    private void ReadManifests()
+    {
         foreach (var manifest in Manifests())
         {
             foreach (var (id, hash) in manifest.Hashes)
             {
-                _hashes[id] = hash;
+                _hashes.TryAdd(id, hash);
             }
         }
     }
@@ -85,6 +96,10 @@ public sealed class PopulationSnapshots
     {
         lock (_gate)
         {
+            if (WrittenElsewhere && !_hashes.ContainsKey(id))
+            {
+                ReadManifests();
+            }
             if (!_hashes.TryGetValue(id, out var expected) || !_files.Contains(id))
             {
                 return null;

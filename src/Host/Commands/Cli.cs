@@ -17,6 +17,7 @@ internal static class Cli
         DemoCommand.Create(),
         Init.InitCommand.Create(),
         RunCommand.Create(),
+        NodeCommand.Create(),
         ScoreCommand.Create(),
         StatusCommand.Create(),
         LineageCommand.Create(),

@@ -99,10 +99,13 @@ internal static class RunLauncher
 
     internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output)
     {
-        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.Journal, EvolverHosting.FreePort()));
+        var port = EvolverHosting.FreePort();
+        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.Journal, port));
         var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
+        // Worker nodes (`evolver node`) sharing the run directory find the coordinator here (docs/architecture.md §4).
+        run.RecordCoordinator(Akka.Cluster.Cluster.Get(system).SelfAddress.ToString());
         system.ActorOf(Props.Create(() => new EndListener(ended)), "end-listener");
         var steward = host.Services.GetRequiredService<ActorRegistry>().Get<StewardProxy>();
 

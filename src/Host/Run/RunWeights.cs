@@ -22,9 +22,11 @@ internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string
 
     /// <summary>
     /// Opens the weights of <paramref name="run"/>: its starting ids come from the fingerprint's content hashes (an older
-    /// run's ledger names <c>init-N</c> files of its weight store instead, which stay readable).
+    /// run's ledger names <c>init-N</c> files of its weight store instead, which stay readable). A <c>worker</c> node
+    /// reads snapshots that the coordinator's process writes (docs/architecture.md §4).
     /// </summary>
-    public static RunWeights Open(RunDirectory run, RunPopulation population, RunFingerprint fingerprint, RunSettings settings, Device device, bool useSnapshots = true)
+    public static RunWeights Open(RunDirectory run, RunPopulation population, RunFingerprint fingerprint, RunSettings settings, Device device, bool useSnapshots = true,
+        bool worker = false)
     {
         var initial = fingerprint.Members.Select(m => StartingId(m.Sha256)).ToList();
         var checkpoints = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -33,7 +35,7 @@ internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string
             checkpoints.TryAdd(initial[slot], population.Members[slot]);
         }
         var book = new RecipeBook();
-        var snapshots = new PopulationSnapshots(Path.Combine(run.Root, SnapshotsDirectoryName));
+        var snapshots = new PopulationSnapshots(Path.Combine(run.Root, SnapshotsDirectoryName)) { WrittenElsewhere = worker };
         var legacy = Directory.Exists(run.WeightsPath) ? run.Weights : null;
         // Under a memory budget members and snapshots are mapped in place and the cache gets what the candidates leave.
         var budgeted = settings.MaxResidentBytes > 0 && device.type == DeviceType.CPU;

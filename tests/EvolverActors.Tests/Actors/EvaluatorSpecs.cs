@@ -55,9 +55,9 @@ public sealed class EvaluatorSpecs : EvolverSpec
         }
     }
 
-    private (IActorRef Evaluator, FakeFitness Fitness) StartEvaluator(FakeFitness fitness, RunSettings? settings = null)
+    private (IActorRef Evaluator, FakeFitness Fitness) StartEvaluator(FakeFitness fitness, RunSettings? settings = null, bool workerNode = false)
     {
-        Install(settings ?? Settings(), fitness: _ => fitness);
+        Install(settings ?? Settings(), fitness: _ => fitness, workerNode: workerNode);
         var evaluator = Sys.ActorOf(Props.Create(() => new EvaluatorActor("e0", CPU, _steward.Ref, _breeder.Ref)), "evaluator");
         _steward.ExpectMsg<RegisterEvaluator>(r => r.Evaluator.Equals(evaluator) && r.Name == "e0", Wait, "the evaluator registers with the steward");
         _breeder.ExpectMsg<RequestWork>(r => r.Evaluator.Equals(evaluator), Wait, "the evaluator asks the breeder for work at start");
@@ -131,6 +131,27 @@ public sealed class EvaluatorSpecs : EvolverSpec
         Assert.Equal("o-gone", failed.Offspring.Id);
         _breeder.ExpectMsg<RequestWork>(Wait, "after the failure the evaluator asks for more work");
         _steward.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void On_a_worker_node_the_evaluator_builds_an_offspring_from_the_recipe_in_the_work_item_and_learns_accepted_recipes()
+    {
+        var (evaluator, _) = StartEvaluator(new FakeFitness(), workerNode: true);
+        // Bred on the coordinator: this node has neither its weights nor its recipe, only the work item's.
+        var child = Offspring("o-remote", 2);
+        evaluator.Tell(new EvaluateOffspring(child), _breeder.Ref);
+        var scored = _steward.ExpectMsg<OffspringScored>(Wait, "the child rebuilt from its recipe is scored");
+        Assert.Equal("o-remote", scored.Offspring.Id);
+        Assert.True(Book.TryGet("o-remote", out var recipe, out _));
+        Assert.Equal(child.Recipe.Seed, recipe.Seed);
+
+        // Accepted, it is a member the next population names: the steward's broadcast carries its recipe and hash.
+        var accepted = new KnownRecipe("o-remote", child.Recipe, scored.ContentHash);
+        var version1 = new LedgerView(1, ["m0", "m1", "o-remote"], [0, 0, 1], null, false, Decided: 1);
+        evaluator.Tell(new LedgerChanged(version1, [accepted]));
+        Book.Remove("o-remote");
+        evaluator.Tell(new LedgerChanged(version1, [accepted]));
+        AwaitCondition(() => Book.TryGet("o-remote", out _, out var hash) && hash == scored.ContentHash, Wait, "the recipe learned from the broadcast");
     }
 
     [Fact]

@@ -70,7 +70,7 @@ public abstract class EvolverSpec : Akka.TestKit.Xunit.TestKit
     /// Writes <paramref name="slots"/> initial weight sets (<c>m0</c>, <c>m1</c>, …) to the store and installs the
     /// runtime (once per spec, before any actor that reads it starts).
     /// </summary>
-    protected EvolverRuntime Install(RunSettings settings, int slots = 3, Func<Device, IPopulationFitness>? fitness = null)
+    protected EvolverRuntime Install(RunSettings settings, int slots = 3, Func<Device, IPopulationFitness>? fitness = null, bool workerNode = false)
     {
         var initial = new List<string>();
         for (var slot = 0; slot < slots; slot++)
@@ -82,7 +82,7 @@ public abstract class EvolverSpec : Akka.TestKit.Xunit.TestKit
         }
         _runtime = new EvolverRuntime(settings, RunId, Resident,
             fitness ?? (_ => throw new InvalidOperationException("this spec starts no evaluator")), initial)
-        { Book = Book };
+        { Book = Book, WorkerNode = workerNode };
         EvolverRuntime.Install(Sys, _runtime);
         return _runtime;
     }

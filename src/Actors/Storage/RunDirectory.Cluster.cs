@@ -1,0 +1,44 @@
+using System.Text.Json;
+using EvolverActors.Tensors;
+
+namespace EvolverActors.Actors.Storage;
+
+/// <summary>
+/// Where the run's coordinator listens (<c>cluster.json</c>, written by <c>evolver run</c> once its node is up), so that
+/// <c>evolver node</c> on a machine that shares the run directory can join without being told the address.
+/// </summary>
+public sealed partial class RunDirectory
+{
+    public const string ClusterFileName = "cluster.json";
+
+    public string ClusterPath => Path.Combine(Root, ClusterFileName);
+
+    /// <summary>Records the coordinator's cluster address (an Akka address such as <c>akka.tcp://evolver@127.0.0.1:41234</c>).</summary>
+    public void RecordCoordinator(string address) =>
+        StoragePaths.WriteTextAtomically(ClusterPath, JsonSerializer.Serialize(new Dictionary<string, object>
+        {
+            ["coordinator"] = address,
+            ["pid"] = Environment.ProcessId,
+        }, Json) + "\n", durable: false);
+
+    /// <summary>The coordinator's address if its process is alive, else null (one line if the file is damaged).</summary>
+    public string? RunningCoordinator()
+    {
+        var text = ReadText(ClusterPath);
+        if (text is null)
+        {
+            return null;
+        }
+        try
+        {
+            using var document = JsonDocument.Parse(text);
+            var address = document.RootElement.GetProperty("coordinator").GetString();
+            var pid = document.RootElement.GetProperty("pid").GetInt32();
+            return ProcessLiveness.IsAlive(pid) ? address : null;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new EvolverException($"run '{RunId}': {ClusterPath} is damaged ({e.Message.Split('\n')[0]})");
+        }
+    }
+}

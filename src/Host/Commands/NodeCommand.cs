@@ -1,0 +1,30 @@
+using System.CommandLine;
+using EvolverActors.Host.Run;
+
+namespace EvolverActors.Host.Commands;
+
+/// <summary><c>evolver node --config FILE --run-id ID [--join HOST:PORT]</c>: a worker node that joins a running run's cluster.</summary>
+internal static class NodeCommand
+{
+    public static Command Create()
+    {
+        var config = new Option<string>("--config", "-c") { Description = "the run's config (the same population; this node's evaluators.devices)", Required = true };
+        var runId = new Option<string?>("--run-id") { Description = "run id (default: the config file's name)" };
+        var runs = RunCommand.RunsRootOption();
+        var join = new Option<string?>("--join") { Description = "the coordinator's HOST:PORT (default: from the run directory's cluster.json)" };
+        var name = new Option<string?>("--name") { Description = "this node's name in evaluator names (default: node-PORT)" };
+        var command = new Command("node", "join a running run as a worker node that offers evaluators for its devices");
+        foreach (var option in new Option[] { config, runId, runs, join, name })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var path = result.GetValue(config)!;
+            var request = new NodeRequest(path, result.GetValue(runId) ?? Path.GetFileNameWithoutExtension(path), result.GetValue(runs)!,
+                result.GetValue(join), result.GetValue(name), Console.Out);
+            return NodeLauncher.RunAsync(request).GetAwaiter().GetResult();
+        }));
+        return command;
+    }
+}

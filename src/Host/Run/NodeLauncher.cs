@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+using Akka.Actor;
+using Akka.Cluster;
+using EvolverActors.Actors.Hosting;
+using EvolverActors.Actors.Run;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Host.Config;
+using EvolverActors.Tensors;
+using Microsoft.Extensions.DependencyInjection;
+using static TorchSharp.torch;
+
+namespace EvolverActors.Host.Run;
+
+/// <summary>What `evolver node` was asked: the run's config, which run, and the coordinator to join (null: from the run directory).</summary>
+internal sealed record NodeRequest(string ConfigPath, string RunId, string RunsRoot, string? Join, string? Name, TextWriter Output);
+
+/// <summary>
+/// A worker node (docs/architecture.md §4): checks that its population is the run's (content hashes), joins the
+/// coordinator's cluster and offers an evaluator per device of its config. It writes nothing into the run directory
+/// but its evaluators' log, rebuilds the weights it scores from the run's checkpoints, snapshots and recipes, and
+/// exits when the coordinator leaves (the run ended or stopped), when it is removed from the cluster, or on SIGTERM.
+/// </summary>
+internal static class NodeLauncher
+{
+    public static async Task<int> RunAsync(NodeRequest request)
+    {
+        var config = RunConfiguration.Load(request.ConfigPath);
+        var run = RunDirectory.Open(request.RunsRoot, request.RunId);
+        var recorded = run.ReadFingerprint()
+            ?? throw new EvolverException($"run '{request.RunId}' does not exist under {run.RunsRoot}: start it with `evolver run` first");
+        var seed = request.Join is { } join ? JoinAddress(join)
+            : run.RunningCoordinator() ?? throw new EvolverException($"run '{request.RunId}' has no coordinator running ({run.ClusterPath}): "
+                + "start it with `evolver run`, or give --join HOST:PORT");
+
+        await TorchPreload.Loaded.ConfigureAwait(false);
+        var resolved = ResolvedRun.Resolve(config);
+        var fingerprint = resolved.Fingerprint();
+        for (var slot = 0; slot < Math.Max(recorded.Members.Count, fingerprint.Members.Count); slot++)
+        {
+            if (slot >= recorded.Members.Count || slot >= fingerprint.Members.Count || !recorded.Members[slot].SameAs(fingerprint.Members[slot]))
+            {
+                throw new EvolverException($"{config.Source}: the population is not the run's (member {slot} differs from what run '{request.RunId}' recorded)");
+            }
+        }
+        var port = EvolverHosting.FreePort();
+        var name = request.Name ?? $"node-{port}";
+        var log = new LineLog(Path.Combine(run.Root, $"evaluators-{name}.log"));
+        var weights = RunWeights.Open(run, resolved.Population, recorded, config.Settings, CPU, worker: true);
+        var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write), weights.InitialIds)
+        {
+            Book = weights.Book,
+            Snapshots = weights.Snapshots,
+            WorkerNode = true,
+        };
+
+        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolverWorker(runtime, seed, port, name,
+            line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}")));
+        await host.StartAsync().ConfigureAwait(false);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        var cluster = Cluster.Get(system);
+        var ended = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        system.ActorOf(Props.Create(() => new CoordinatorWatch(ended)), "coordinator-watch");
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; ended.TrySetResult("stopped by SIGTERM"); });
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; ended.TrySetResult("stopped by Ctrl-C"); });
+        request.Output.WriteLine($"[{request.RunId}] node {name} at {cluster.SelfAddress} joining {seed} with {config.Settings.Devices.Count} evaluators ({string.Join(", ", config.Settings.Devices)})");
+
+        var why = await ended.Task.ConfigureAwait(false);
+        request.Output.WriteLine($"[{request.RunId}] node {name}: {why}; its evaluators scored {runtime.Scored} offspring");
+        await host.StopAsync().ConfigureAwait(false); // leaves the cluster: the steward and the breeder see its evaluators go
+        return 0;
+    }
+
+    /// <summary><c>host:port</c> of the coordinator's remoting, as an Akka address.</summary>
+    private static string JoinAddress(string join)
+    {
+        var colon = join.LastIndexOf(':');
+        return colon > 0 && int.TryParse(join[(colon + 1)..], out var port) && port is > 0 and < 65536
+            ? $"akka.tcp://{EvolverHosting.SystemName}@{join[..colon]}:{port}"
+            : throw new EvolverException($"--join: '{join}' is not HOST:PORT (the coordinator's address, in its run directory's {RunDirectory.ClusterFileName})");
+    }
+
+    /// <summary>Ends the node when the coordinator leaves the cluster or this node is removed from it.</summary>
+    private sealed class CoordinatorWatch : ReceiveActor
+    {
+        public CoordinatorWatch(TaskCompletionSource<string> ended)
+        {
+            var cluster = Cluster.Get(Context.System);
+            Receive<ClusterEvent.MemberRemoved>(m =>
+            {
+                if (m.Member.Address.Equals(cluster.SelfAddress))
+                {
+                    ended.TrySetResult("removed from the cluster");
+                }
+                else if (m.Member.HasRole(EvolverHosting.Role))
+                {
+                    ended.TrySetResult("the coordinator left the cluster (the run ended or stopped)");
+                }
+            });
+            Receive<ClusterEvent.IMemberEvent>(_ => { });
+            Receive<ClusterEvent.CurrentClusterState>(_ => { });
+        }
+
+        protected override void PreStart() =>
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+
+        protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
+    }
+}
