@@ -85,23 +85,23 @@ internal static class NodeLauncher
         public CoordinatorWatch(TaskCompletionSource<string> ended)
         {
             var cluster = Cluster.Get(Context.System);
-            Receive<ClusterEvent.MemberRemoved>(m =>
+            // The coordinator leaving (Leaving, Exiting) ends the node at once, before its connection closes under it.
+            Receive<ClusterEvent.IMemberEvent>(m =>
             {
-                if (m.Member.Address.Equals(cluster.SelfAddress))
+                if (m is ClusterEvent.MemberRemoved && m.Member.Address.Equals(cluster.SelfAddress))
                 {
                     ended.TrySetResult("removed from the cluster");
                 }
-                else if (m.Member.HasRole(EvolverHosting.Role))
+                else if (m is ClusterEvent.MemberLeft or ClusterEvent.MemberExited or ClusterEvent.MemberRemoved && m.Member.HasRole(EvolverHosting.Role))
                 {
                     ended.TrySetResult("the coordinator left the cluster (the run ended or stopped)");
                 }
             });
-            Receive<ClusterEvent.IMemberEvent>(_ => { });
             Receive<ClusterEvent.CurrentClusterState>(_ => { });
         }
 
         protected override void PreStart() =>
-            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.MemberRemoved));
+            Cluster.Get(Context.System).Subscribe(Self, ClusterEvent.SubscriptionInitialStateMode.InitialStateAsSnapshot, typeof(ClusterEvent.IMemberEvent));
 
         protected override void PostStop() => Cluster.Get(Context.System).Unsubscribe(Self);
     }
