@@ -34,6 +34,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(MergeMemory());
         bench.Subcommands.Add(Store());
         bench.Subcommands.Add(Memory());
+        bench.Subcommands.Add(Cluster());
         return bench;
     }
 
@@ -140,6 +141,24 @@ internal static class BenchCommand
             var json = OverheadBenchmark.RunAsync(result.GetValue(parameters), result.GetValue(members), result.GetValue(evaluators),
                 result.GetValue(evaluations), Console.Out).GetAwaiter().GetResult();
             Console.WriteLine(json.ToJsonString());
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Cluster()
+    {
+        var evaluators = new Option<int>("--evaluators") { Description = "simulated evaluators per node", DefaultValueFactory = _ => 2 };
+        var evaluations = new Option<long>("--evaluations") { Description = "the budget of each run", DefaultValueFactory = _ => 1500 };
+        var median = new Option<double>("--median-ms") { Description = "median simulated evaluation time (log-normal, sigma 0.5)", DefaultValueFactory = _ => 50 };
+        var command = new Command("cluster", "evaluations/s on 1, 2 and 3 nodes on loopback, and a worker killed with -9 at mid-run");
+        foreach (var option in new Option[] { evaluators, evaluations, median })
+        {
+            command.Options.Add(option);
+        }
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            Console.WriteLine(ClusterBenchmark.Run(result.GetValue(evaluators), result.GetValue(evaluations), result.GetValue(median), Console.Out).ToJsonString());
             return 0;
         }));
         return command;

@@ -68,27 +68,30 @@ public sealed class PostgreSqlJournalTests
     [Fact]
     public void A_password_in_the_connection_string_is_refused_before_anything_is_written()
     {
-        using var fixture = new ServiceFixture();
-        var config = fixture.Config("secret", mode: "individual", schedule: "steady-state", evaluations: 6, evaluators: 1,
-            extra: "persistence.postgresql = \"Host=127.0.0.1;Database=evolver;Username=evolver;Password=hunter2\"");
-        var (code, _, error) = CliRunner.Run("run", "--config", config, "--run-id", "secret", "--runs", fixture.Runs);
-        Assert.Equal(2, code);
+        var (error, runDirectoryMade) = RefusedRun("Host=127.0.0.1;Database=evolver;Username=evolver;Password=hunter2");
         Assert.Contains("persistence.postgresql: holds a password", error, StringComparison.Ordinal);
         Assert.DoesNotContain("hunter2", error, StringComparison.Ordinal);
-        Assert.False(Directory.Exists(Path.Combine(fixture.Runs, "secret")));
+        Assert.False(runDirectoryMade);
     }
 
     [Fact]
     public void An_unreachable_journal_database_is_one_line_and_exit_2()
     {
-        using var fixture = new ServiceFixture();
         // Port 9 (discard) on loopback: nothing listens there, so the connection is refused at once.
-        var config = fixture.Config("nowhere", mode: "individual", schedule: "steady-state", evaluations: 6, evaluators: 1,
-            extra: "persistence.postgresql = \"Host=127.0.0.1;Port=9;Database=evolver;Username=evolver\"");
-        var (code, _, error) = CliRunner.Run("run", "--config", config, "--run-id", "nowhere", "--runs", fixture.Runs);
-        Assert.Equal(2, code);
+        var (error, _) = RefusedRun("Host=127.0.0.1;Port=9;Database=evolver;Username=evolver");
         Assert.Contains("cannot reach the journal database postgresql://evolver@127.0.0.1:9/evolver", error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
+    }
+
+    /// <summary>`evolver run` with a journal in <paramref name="connection"/>: exit status 2, its stderr, and whether the run directory exists.</summary>
+    private static (string Error, bool RunDirectoryMade) RefusedRun(string connection)
+    {
+        using var fixture = new ServiceFixture();
+        var config = fixture.Config("refused", mode: "individual", schedule: "steady-state", evaluations: 6, evaluators: 1,
+            extra: $"persistence.postgresql = \"{connection}\"");
+        var (code, _, error) = CliRunner.Run("run", "--config", config, "--run-id", "refused", "--runs", fixture.Runs);
+        Assert.Equal(2, code);
+        return (error, Directory.Exists(Path.Combine(fixture.Runs, "refused")));
     }
 
     /// <summary>Run ids share one database across test runs: each test takes a fresh one.</summary>
