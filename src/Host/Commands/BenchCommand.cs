@@ -149,7 +149,7 @@ internal static class BenchCommand
     private static Command Cluster()
     {
         var evaluators = new Option<int>("--evaluators") { Description = "simulated evaluators per node", DefaultValueFactory = _ => 2 };
-        var evaluations = new Option<long>("--evaluations") { Description = "the budget of each run", DefaultValueFactory = _ => 1500 };
+        var evaluations = new Option<long>("--evaluations") { Description = "the budget of each run", DefaultValueFactory = _ => 3000 };
         var median = new Option<double>("--median-ms") { Description = "median simulated evaluation time (log-normal, sigma 0.5)", DefaultValueFactory = _ => 50 };
         var command = new Command("cluster", "evaluations/s on 1, 2 and 3 nodes on loopback, and a worker killed with -9 at mid-run");
         foreach (var option in new Option[] { evaluators, evaluations, median })
