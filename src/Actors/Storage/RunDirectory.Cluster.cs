@@ -21,6 +21,9 @@ public sealed partial class RunDirectory
             ["pid"] = Environment.ProcessId,
         }, Json) + "\n", durable: false);
 
+    /// <summary>Removes <c>cluster.json</c> when the coordinator stops (a killed one leaves it; its dead pid tells).</summary>
+    public void ForgetCoordinator() => File.Delete(ClusterPath);
+
     /// <summary>The coordinator's address if its process is alive, else null (one line if the file is damaged).</summary>
     public string? RunningCoordinator()
     {

@@ -22,6 +22,9 @@ internal sealed record NodeRequest(string ConfigPath, string RunId, string RunsR
 /// </summary>
 internal static class NodeLauncher
 {
+    /// <summary>How long a node tries to join its coordinator before it gives up (one line, exit status 2).</summary>
+    private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(30);
+
     public static async Task<int> RunAsync(NodeRequest request)
     {
         var config = RunConfiguration.Load(request.ConfigPath);
@@ -58,6 +61,15 @@ internal static class NodeLauncher
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);
+        // Akka retries a join forever; a node that cannot reach its coordinator says so and exits instead of hanging.
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        cluster.RegisterOnMemberUp(() => up.TrySetResult());
+        if (await Task.WhenAny(up.Task, Task.Delay(JoinTimeout)).ConfigureAwait(false) != up.Task)
+        {
+            await host.StopAsync().ConfigureAwait(false);
+            throw new EvolverException($"node {name}: could not join the coordinator at {seed} within {JoinTimeout.TotalSeconds:F0} s "
+                + "(is the run still running, and is that its address?)");
+        }
         var ended = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         system.ActorOf(Props.Create(() => new CoordinatorWatch(ended)), "coordinator-watch");
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; ended.TrySetResult("stopped by SIGTERM"); });

@@ -129,6 +129,7 @@ internal static class RunLauncher
         var end = await ended.Task.ConfigureAwait(false);
         progress.Finish(end);
         await host.StopAsync().ConfigureAwait(false);
+        run.ForgetCoordinator();
         return end.ExitCode;
     }
 

@@ -58,6 +58,23 @@ public sealed partial class WorkerNodeTests
         Assert.Contains("w1-evaluator-", cluster.Output(coordinator), StringComparison.Ordinal); // "evaluator w1-… is gone: N offspring re-issued"
     }
 
+    [Fact]
+    public async Task A_node_without_a_coordinator_to_join_says_so_and_exits_2_instead_of_waiting_forever()
+    {
+        using var cluster = new LoopbackCluster(budget: 20);
+        await LoopbackCluster.ExitsWith(0, cluster.StartCoordinator(), TimeSpan.FromMinutes(2));
+        Assert.False(File.Exists(cluster.Run.ClusterPath), "a coordinator that stopped forgets its address");
+
+        var (code, _, error) = CliRunner.Run("node", "--config", cluster.WorkerConfig, "--run-id", cluster.RunId, "--runs", cluster.Fixture.Runs);
+        Assert.Equal(2, code);
+        Assert.Contains("has no coordinator running", error, StringComparison.Ordinal);
+
+        // Port 9 on loopback: nothing listens, so the join can never succeed.
+        var stray = cluster.StartNode("--join", "127.0.0.1:9");
+        await LoopbackCluster.ExitsWith(2, stray, TimeSpan.FromMinutes(2));
+        Assert.Contains("could not join the coordinator at akka.tcp://evolver@127.0.0.1:9 within 30 s", cluster.Output(stray), StringComparison.Ordinal);
+    }
+
     /// <summary>A simulated run (log-normal evaluation times, random scores) shared by a coordinator and its workers.</summary>
     private sealed class LoopbackCluster : IDisposable
     {
@@ -93,6 +110,10 @@ public sealed partial class WorkerNodeTests
             }
             return Track(Fixture.Start("node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, "--name", name));
         }
+
+        /// <summary>A worker with more arguments (no wait for the coordinator).</summary>
+        public Process StartNode(params string[] more) =>
+            Track(Fixture.Start(["node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, .. more]));
 
         public string Output(Process process)
         {
