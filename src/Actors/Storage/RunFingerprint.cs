@@ -75,8 +75,10 @@ public sealed record RunFingerprint(
     public static string Sha256OfText(string text) =>
         Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
 
-    private string? FirstPopulationDifference(RunFingerprint current)
+    /// <summary>The first slot whose member differs from <paramref name="current"/>'s, in one phrase; null when the populations are the same.</summary>
+    public string? FirstPopulationDifference(RunFingerprint current)
     {
+        ArgumentNullException.ThrowIfNull(current);
         var was = Members.ToDictionary(m => m.Slot);
         var now = current.Members.ToDictionary(m => m.Slot);
         foreach (var slot in was.Keys.Union(now.Keys).Order())

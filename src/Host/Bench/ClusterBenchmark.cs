@@ -71,8 +71,7 @@ internal static class ClusterBenchmark
     private sealed class LoopbackRun : IDisposable
     {
         private readonly List<Process> _processes = [];
-        private readonly string _coordinatorConfig;
-        private readonly string _workerConfig;
+        private readonly string _config; // every node runs the same config (the same evaluators)
         private readonly string _runs;
         private readonly string _runId;
         private int _workersReady;
@@ -82,8 +81,7 @@ internal static class ClusterBenchmark
             _runId = runId;
             _runs = Path.Combine(root, "runs");
             var config = Path.Combine(root, runId + ".conf");
-            _coordinatorConfig = SyntheticZoo.Config(config, zoo, "steady-state", evaluators, evaluations, "random", medianMs, "breeding.queue = 8");
-            _workerConfig = _coordinatorConfig; // the same evaluators on every node
+            _config = SyntheticZoo.Config(config, zoo, "steady-state", evaluators, evaluations, "random", medianMs, "breeding.queue = 8");
             Directory = RunDirectory.Open(_runs, runId);
         }
 
@@ -92,7 +90,7 @@ internal static class ClusterBenchmark
         /// <summary>Starts the coordinator and <paramref name="nodes"/> − 1 workers, and waits until every worker's evaluators have started.</summary>
         public void Start(int nodes)
         {
-            _processes.Add(Evolver(null, "run", "--config", _coordinatorConfig, "--run-id", _runId, "--runs", _runs));
+            _processes.Add(Evolver(null, "run", "--config", _config, "--run-id", _runId, "--runs", _runs));
             var watch = Stopwatch.StartNew();
             while (Directory.RunningCoordinator() is null)
             {
@@ -106,7 +104,7 @@ internal static class ClusterBenchmark
                     {
                         Interlocked.Increment(ref _workersReady);
                     }
-                }, "node", "--config", _workerConfig, "--run-id", _runId, "--runs", _runs, "--name", $"w{i}"));
+                }, "node", "--config", _config, "--run-id", _runId, "--runs", _runs, "--name", $"w{i}"));
             }
             while (Volatile.Read(ref _workersReady) < nodes - 1)
             {
@@ -163,17 +161,7 @@ internal static class ClusterBenchmark
 
         private static Process Evolver(Action<string>? onLine, params string[] args)
         {
-            var self = Environment.ProcessPath ?? throw new EvolverException("cannot find the evolver executable");
-            var info = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-            if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-            {
-                info.ArgumentList.Add(typeof(ClusterBenchmark).Assembly.Location);
-            }
-            foreach (var arg in args)
-            {
-                info.ArgumentList.Add(arg);
-            }
-            var process = Process.Start(info)!;
+            var process = Process.Start(EvolverChild.StartInfo(args))!;
             process.OutputDataReceived += (_, e) => onLine?.Invoke(e.Data ?? "");
             process.ErrorDataReceived += (_, _) => { };
             process.BeginOutputReadLine();

@@ -113,18 +113,8 @@ internal static class MergeMemoryBenchmark
     /// <summary>Runs this executable with <paramref name="args"/>; its peak RSS in MB (sampled every 10 ms) and wall seconds.</summary>
     internal static (double PeakMb, double Seconds) Child(IReadOnlyList<string> args, string bench = "merge-memory")
     {
-        var self = Environment.ProcessPath ?? throw new EvolverException("cannot find the evolver executable");
-        var info = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            info.ArgumentList.Add(typeof(MergeMemoryBenchmark).Assembly.Location);
-        }
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
         var watch = Stopwatch.StartNew();
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(EvolverChild.StartInfo(args))!;
         var error = process.StandardError.ReadToEndAsync();
         var output = process.StandardOutput.ReadToEndAsync();
         var status = $"/proc/{process.Id}/status";

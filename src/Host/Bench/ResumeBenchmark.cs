@@ -73,17 +73,7 @@ internal static class ResumeBenchmark
     /// <summary>Starts this same executable as `evolver run` on the config.</summary>
     private static Process Start(string config, string runs)
     {
-        var self = Environment.ProcessPath ?? throw new EvolverException("cannot find the evolver executable");
-        var info = new ProcessStartInfo(self) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(self) == "dotnet")
-        {
-            info.ArgumentList.Add(typeof(ResumeBenchmark).Assembly.Location);
-        }
-        foreach (var arg in new[] { "run", "--config", config, "--run-id", "resume", "--runs", runs })
-        {
-            info.ArgumentList.Add(arg);
-        }
-        var process = Process.Start(info)!;
+        var process = Process.Start(EvolverChild.StartInfo(["run", "--config", config, "--run-id", "resume", "--runs", runs]))!;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

@@ -38,12 +38,9 @@ internal static class NodeLauncher
         await TorchPreload.Loaded.ConfigureAwait(false);
         var resolved = ResolvedRun.Resolve(config);
         var fingerprint = resolved.Fingerprint();
-        for (var slot = 0; slot < Math.Max(recorded.Members.Count, fingerprint.Members.Count); slot++)
+        if (recorded.FirstPopulationDifference(fingerprint) is { } difference)
         {
-            if (slot >= recorded.Members.Count || slot >= fingerprint.Members.Count || !recorded.Members[slot].SameAs(fingerprint.Members[slot]))
-            {
-                throw new EvolverException($"{config.Source}: the population is not the run's (member {slot} differs from what run '{request.RunId}' recorded)");
-            }
+            throw new EvolverException($"{config.Source}: the population is not run '{request.RunId}''s ({difference})");
         }
         var port = EvolverHosting.FreePort();
         var name = request.Name ?? $"node-{port}";
