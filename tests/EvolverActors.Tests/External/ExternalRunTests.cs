@@ -1,6 +1,7 @@
 using System.Text.Json;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tests.Checkpoints;
+using EvolverActors.Tests.Evaluation;
 using Xunit;
 
 namespace EvolverActors.Tests.External;
@@ -110,10 +111,8 @@ public sealed class ExternalRunTests : IDisposable
     public void An_http_evaluator_gets_each_request_by_post_and_the_run_completes()
     {
         var models = ExternalFixtures.Population(_dir, count: 3);
-        var port = Random.Shared.Next(20000, 40000);
-        using var listener = new System.Net.HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
+        var (started, port) = LoopbackHttpListener.Start();
+        using var listener = started;
         var requests = 0;
         using var stop = new CancellationTokenSource();
         var server = Task.Run(async () =>

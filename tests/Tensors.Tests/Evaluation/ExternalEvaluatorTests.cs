@@ -66,10 +66,8 @@ public sealed class ExternalEvaluatorTests : IDisposable
     [InlineData(200, "{\"score\": 0.25}", 3000, "did not answer within 0.5 s")]
     public async Task Http_endpoint_replies_are_checked(int status, string body, int delayMs, string? expected)
     {
-        var port = Random.Shared.Next(20000, 40000);
-        using var listener = new HttpListener();
-        listener.Prefixes.Add($"http://127.0.0.1:{port}/");
-        listener.Start();
+        var (started, port) = LoopbackHttpListener.Start();
+        using var listener = started;
         var server = Task.Run(async () =>
         {
             var context = await listener.GetContextAsync();
