@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
@@ -63,26 +61,19 @@ public static class EvolverHosting
         akka.cluster.split-brain-resolver.stable-after = 10s
         """;
 
-    /// <summary>A free TCP port on loopback for this node's remoting.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, JournalConnection journal, int port)
+    /// <summary>
+    /// The coordinator. Remoting binds a port the kernel picks (a port probed free and bound later can be taken in
+    /// between by another process); the node then joins itself, which makes it a cluster of one that workers join.
+    /// </summary>
+    public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, JournalConnection journal)
     {
         ArgumentNullException.ThrowIfNull(journal);
         return builder
             .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
-            .WithRemoting("127.0.0.1", port)
-            .WithClustering(new ClusterOptions
-            {
-                SeedNodes = [$"akka.tcp://{SystemName}@127.0.0.1:{port}"],
-                Roles = [Role],
-            })
+            .WithRemoting("127.0.0.1", 0)
+            .WithClustering(new ClusterOptions { Roles = [Role] })
+            .AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress))
             .WithSqlPersistence(connectionString: journal.ConnectionString, providerName: journal.LinqToDbProvider, autoInitialize: true)
             .WithShardRegion<MemberRegion>("member",
                 entityId => Props.Create(() => new MemberActor(int.Parse(entityId, CultureInfo.InvariantCulture))),
@@ -110,14 +101,14 @@ public static class EvolverHosting
     /// singleton, and rebuild the weights they score from recipes. It hosts no member, steward or breeder.
     /// <paramref name="report"/> hears when the evaluators have started.
     /// </summary>
-    public static AkkaConfigurationBuilder AddEvolverWorker(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, string seed, int port, string nodeName,
+    public static AkkaConfigurationBuilder AddEvolverWorker(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, string seed, string nodeName,
         Action<string> report)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         return builder
             .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
-            .WithRemoting("127.0.0.1", port)
+            .WithRemoting("127.0.0.1", 0)
             .WithClustering(new ClusterOptions { SeedNodes = [seed], Roles = [WorkerRole] })
             .WithSingletonProxy<StewardProxy>("steward", new ClusterSingletonOptions { Role = Role })
             .WithActors((system, registry) =>

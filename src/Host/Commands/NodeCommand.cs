@@ -12,7 +12,7 @@ internal static class NodeCommand
         var runId = new Option<string?>("--run-id") { Description = "run id (default: the config file's name)" };
         var runs = RunCommand.RunsRootOption();
         var join = new Option<string?>("--join") { Description = "the coordinator's HOST:PORT (default: from the run directory's cluster.json)" };
-        var name = new Option<string?>("--name") { Description = "this node's name in evaluator names (default: node-PORT)" };
+        var name = new Option<string?>("--name") { Description = "this node's name in evaluator and log file names (default: HOSTNAME-PID)" };
         var command = new Command("node", "join a running run as a worker node that offers evaluators for its devices");
         foreach (var option in new Option[] { config, runId, runs, join, name })
         {

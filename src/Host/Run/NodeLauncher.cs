@@ -42,8 +42,7 @@ internal static class NodeLauncher
         {
             throw new EvolverException($"{config.Source}: the population is not run '{request.RunId}''s ({difference})");
         }
-        var port = EvolverHosting.FreePort();
-        var name = request.Name ?? $"node-{port}";
+        var name = request.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var log = new LineLog(Path.Combine(run.Root, $"evaluators-{name}.log"));
         var weights = RunWeights.Open(run, resolved.Population, recorded, config.Settings, CPU, worker: true);
         var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write), weights.InitialIds)
@@ -53,7 +52,7 @@ internal static class NodeLauncher
             WorkerNode = true,
         };
 
-        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolverWorker(runtime, seed, port, name,
+        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolverWorker(runtime, seed, name,
             line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}")));
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();

@@ -99,8 +99,7 @@ internal static class RunLauncher
 
     internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output)
     {
-        var port = EvolverHosting.FreePort();
-        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.Journal, port));
+        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.Journal));
         var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
