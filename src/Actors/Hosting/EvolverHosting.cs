@@ -74,7 +74,7 @@ public static class EvolverHosting
     {
         ArgumentNullException.ThrowIfNull(journal);
         return builder
-            .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
+            .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon + (Environment.GetEnvironmentVariable("EVOLVER_AKKA_LOGLEVEL") is { } level ? $"\nakka.loglevel = {level}" : ""), HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
             .WithRemoting("127.0.0.1", 0)
             .WithClustering(new ClusterOptions { SeedNodes = seed is null ? [] : [seed], Roles = [Role] })
