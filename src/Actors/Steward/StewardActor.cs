@@ -86,10 +86,11 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
             return;
         }
         var weights = Ledger.Initialized ? Ledger.SlotWeights : [.. _runtime.InitialWeights];
+        var recipes = KnownRecipes();
         for (var slot = 0; slot < weights.Length; slot++)
         {
             _awaitingAdoption.Add(slot);
-            _members.Tell(new AdoptWeights(slot, weights[slot], Ledger.Version));
+            _members.Tell(new AdoptWeights(slot, weights[slot], Ledger.Version, recipes));
         }
     }
 

@@ -91,6 +91,7 @@ internal static class NodeLauncher
         {
             Book = weights.Book,
             Snapshots = weights.Snapshots,
+            WorkerNode = true, // its evaluators also score offspring the other coordinator's breeder bred
         };
         request.Output.WriteLine($"[{request.RunId}] standby coordinator {name} joining {seed}");
         return await RunLauncher.RunNodeAsync(runtime, run, request.Output, (seed, name)).ConfigureAwait(false);
