@@ -101,6 +101,7 @@ public static class EvolverHosting
                 createProxyToo: true)
             .WithActors((system, registry) =>
             {
+                system.ActorOf(Props.Create(() => new SingletonHomeWatch()), "singleton-home-watch");
                 var steward = registry.Get<StewardProxy>();
                 var breeder = registry.Get<Breeder>();
                 foreach (var (name, props) in EvaluatorPropsFor(runtime, steward, namePrefix))
@@ -129,6 +130,7 @@ public static class EvolverHosting
             .WithSingletonProxy<Breeder>("breeder", new ClusterSingletonOptions { Role = Role })
             .WithActors((system, registry) =>
             {
+                system.ActorOf(Props.Create(() => new SingletonHomeWatch()), "singleton-home-watch");
                 var evaluators = EvaluatorPropsFor(runtime, registry.Get<StewardProxy>(), namePrefix: nodeName + "-");
                 var breeder = registry.Get<Breeder>();
                 system.ActorOf(Props.Create(() => new WorkerEvaluators(breeder, evaluators, report)), "worker");
