@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Event;
 using EvolverActors.Actors.Breeding;
+using EvolverActors.Actors.Messages;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
@@ -65,6 +66,16 @@ public sealed class EvaluatorActor : ReceiveActor
                 RetireIfDue();
             }
         });
+        Receive<SingletonsMoved>(_ =>
+        {
+            // The new steward and breeder recovered from the journal and know nothing of this evaluator or of what it
+            // holds: offspring scored for the lost steward are never decided, so they are let go (docs/architecture.md §4).
+            _log.Info("{0}: the steward moved; registering again", _name);
+            _held.Clear();
+            _awaitingWork = false;
+            _steward.Tell(new RegisterEvaluator(Self, _name));
+            RequestWork(force: true);
+        });
         Receive<OffspringDecided>(m =>
         {
             _held.Remove(m.OffspringId);
@@ -96,6 +107,7 @@ public sealed class EvaluatorActor : ReceiveActor
             RetireIfDue();
             return;
         }
+        Context.System.EventStream.Subscribe(Self, typeof(SingletonsMoved));
         _steward.Tell(new RegisterEvaluator(Self, _name));
         RequestWork(force: true);
     }

@@ -62,18 +62,29 @@ public static class EvolverHosting
         """;
 
     /// <summary>
-    /// The coordinator. Remoting binds a port the kernel picks (a port probed free and bound later can be taken in
-    /// between by another process); the node then joins itself, which makes it a cluster of one that workers join.
+    /// A coordinator-capable node: the steward singleton, the members' shard region, the breeder singleton and its own
+    /// evaluators. <paramref name="seed"/> null: it founds the cluster (`evolver run`) by joining itself; else it joins the
+    /// cluster there as a standby (`evolver node --coordinator`), which takes the singletons over when the oldest
+    /// coordinator is lost (docs/architecture.md §4). <paramref name="namePrefix"/> tells its evaluators apart from the
+    /// first coordinator's. Remoting binds a port the kernel picks (a port probed free and bound later can be taken in
+    /// between by another process).
     /// </summary>
-    public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, JournalConnection journal)
+    public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, JournalConnection journal,
+        string? seed = null, string namePrefix = "")
     {
         ArgumentNullException.ThrowIfNull(journal);
         return builder
-            .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
+            .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon + (Environment.GetEnvironmentVariable("EVOLVER_AKKA_LOGLEVEL") is { } level ? $"\nakka.loglevel = {level}" : ""), HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
             .WithRemoting("127.0.0.1", 0)
-            .WithClustering(new ClusterOptions { Roles = [Role] })
-            .AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress))
+            .WithClustering(new ClusterOptions { SeedNodes = seed is null ? [] : [seed], Roles = [Role] })
+            .AddStartup((system, _) =>
+            {
+                if (seed is null)
+                {
+                    Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
+                }
+            })
             .WithSqlPersistence(connectionString: journal.ConnectionString, providerName: journal.LinqToDbProvider, autoInitialize: true)
             .WithShardRegion<MemberRegion>("member",
                 entityId => Props.Create(() => new MemberActor(int.Parse(entityId, CultureInfo.InvariantCulture))),
@@ -83,21 +94,26 @@ public static class EvolverHosting
                 (_, registry, _) => Props.Create(() => new StewardActor(registry.Get<MemberRegion>())),
                 new ClusterSingletonOptions { Role = Role },
                 createProxyToo: true)
+            // A singleton like the steward, so that it moves with it; evaluators reach it through its proxy.
+            .WithSingleton<Breeder>("breeder",
+                (_, registry, _) => Props.Create(() => new BreederActor(registry.Get<StewardProxy>())).WithDispatcher("evolver.pinned-dispatcher"),
+                new ClusterSingletonOptions { Role = Role },
+                createProxyToo: true)
             .WithActors((system, registry) =>
             {
+                system.ActorOf(Props.Create(() => new SingletonHomeWatch()), "singleton-home-watch");
                 var steward = registry.Get<StewardProxy>();
-                var breeder = system.ActorOf(Props.Create(() => new BreederActor(steward)).WithDispatcher("evolver.pinned-dispatcher"), "breeder");
-                registry.Register<Breeder>(breeder);
-                foreach (var (name, props) in EvaluatorProps(runtime, steward, breeder, namePrefix: ""))
+                var breeder = registry.Get<Breeder>();
+                foreach (var (name, props) in EvaluatorPropsFor(runtime, steward, namePrefix))
                 {
-                    system.ActorOf(props, name);
+                    system.ActorOf(props(breeder), name);
                 }
             });
     }
 
     /// <summary>
     /// A worker node (docs/architecture.md §4): joins the cluster of the coordinator at <paramref name="seed"/> and offers
-    /// one evaluator per device of its own; they pull work from the coordinator's breeder and report to the steward
+    /// one evaluator per device of its own; they pull work from the breeder singleton and report to the steward
     /// singleton, and rebuild the weights they score from recipes. It hosts no member, steward or breeder.
     /// <paramref name="report"/> hears when the evaluators have started.
     /// </summary>
@@ -111,11 +127,13 @@ public static class EvolverHosting
             .WithRemoting("127.0.0.1", 0)
             .WithClustering(new ClusterOptions { SeedNodes = [seed], Roles = [WorkerRole] })
             .WithSingletonProxy<StewardProxy>("steward", new ClusterSingletonOptions { Role = Role })
+            .WithSingletonProxy<Breeder>("breeder", new ClusterSingletonOptions { Role = Role })
             .WithActors((system, registry) =>
             {
-                var steward = registry.Get<StewardProxy>();
-                var evaluators = EvaluatorPropsFor(runtime, steward, namePrefix: nodeName + "-");
-                system.ActorOf(Props.Create(() => new WorkerEvaluators($"{seed}/user/breeder", evaluators, report)), "worker");
+                system.ActorOf(Props.Create(() => new SingletonHomeWatch()), "singleton-home-watch");
+                var evaluators = EvaluatorPropsFor(runtime, registry.Get<StewardProxy>(), namePrefix: nodeName + "-");
+                var breeder = registry.Get<Breeder>();
+                system.ActorOf(Props.Create(() => new WorkerEvaluators(breeder, evaluators, report)), "worker");
             });
     }
 
@@ -127,9 +145,6 @@ public static class EvolverHosting
             var device = ParseDevice(deviceName);
             return (name, (Func<IActorRef, Props>)(breeder => Props.Create(() => new EvaluatorActor(name, device, steward, breeder)).WithDispatcher("evolver.pinned-dispatcher")));
         })];
-
-    private static IEnumerable<(string Name, Props Props)> EvaluatorProps(EvolverRuntime runtime, IActorRef steward, IActorRef breeder, string namePrefix) =>
-        EvaluatorPropsFor(runtime, steward, namePrefix).Select(e => (e.Name, e.Props(breeder)));
 
     /// <summary>
     /// The device an evaluator is bound to. Whether CUDA is present was checked when the run was configured: a

@@ -3,39 +3,29 @@ using Akka.Cluster;
 
 namespace EvolverActors.Actors.Hosting;
 
-/// <summary>
-/// Starts a worker node's evaluators (as its children) once the node is Up in the cluster and the coordinator's
-/// breeder answers at its path; until then it asks again every half second.
-/// </summary>
-internal sealed class WorkerEvaluators : ReceiveActor, IWithTimers
+/// <summary>Starts a worker node's evaluators (as its children) once the node is Up in the cluster.</summary>
+internal sealed class WorkerEvaluators : ReceiveActor
 {
-    private const string Retry = "identify-breeder";
-
-    public WorkerEvaluators(string breederPath, IReadOnlyList<(string Name, Func<IActorRef, Props> Props)> evaluators, Action<string> report)
+    private sealed record Up
     {
-        Receive<string>(m => m == Retry, _ => Context.ActorSelection(breederPath).Tell(new Identify(breederPath)));
-        Receive<ActorIdentity>(identity =>
+        public static Up Instance { get; } = new();
+    }
+
+    public WorkerEvaluators(IActorRef breeder, IReadOnlyList<(string Name, Func<IActorRef, Props> Props)> evaluators, Action<string> report)
+    {
+        Receive<Up>(_ =>
         {
-            if (identity.Subject is not { } breeder)
-            {
-                Timers.StartSingleTimer(Retry, Retry, TimeSpan.FromMilliseconds(500));
-                return;
-            }
-            Timers.CancelAll();
             foreach (var (name, props) in evaluators)
             {
                 Context.ActorOf(props(breeder), name);
             }
-            report($"{evaluators.Count} evaluators pull work from {breeder.Path}");
-            Become(() => { });
+            report($"{evaluators.Count} evaluators pull work from the breeder");
         });
     }
-
-    public ITimerScheduler Timers { get; set; } = null!;
 
     protected override void PreStart()
     {
         var self = Self;
-        Cluster.Get(Context.System).RegisterOnMemberUp(() => self.Tell(Retry));
+        Cluster.Get(Context.System).RegisterOnMemberUp(() => self.Tell(Up.Instance));
     }
 }

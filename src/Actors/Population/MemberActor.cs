@@ -34,6 +34,10 @@ public sealed class MemberActor : ReceiveActor
             Sender.Tell(new WeightsAdoptedAck(_slot, _weightsId, _version));
             return;
         }
+        foreach (var known in command.Recipes ?? [])
+        {
+            _runtime.Book.Add(known.WeightsId, known.Recipe, known.ContentHash);
+        }
         WeightLease lease;
         try
         {

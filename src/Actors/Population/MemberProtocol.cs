@@ -9,7 +9,11 @@ public interface IMemberCommand : IEvolverMessage
 }
 
 /// <summary>Steward → member: hold these weights from now on (idempotent: re-sent after recovery).</summary>
-public sealed record AdoptWeights(int Slot, string WeightsId, long Version) : IMemberCommand;
+/// <remarks>
+/// <paramref name="Recipes"/>: recipes the member's node may need to rebuild the weights (a member sharded onto another
+/// coordinator-capable node than the steward's; docs/architecture.md §4).
+/// </remarks>
+public sealed record AdoptWeights(int Slot, string WeightsId, long Version, IReadOnlyList<Steward.KnownRecipe>? Recipes = null) : IMemberCommand;
 
 /// <summary>Member → steward: the weights are adopted (obtained: resident, loaded or rebuilt).</summary>
 public sealed record WeightsAdoptedAck(int Slot, string WeightsId, long Version) : IEvolverMessage;

@@ -210,7 +210,7 @@ public sealed partial class StewardActor
                 case Adopt a:
                     var e = a.Accepted;
                     _runtime.Book.Add(e.WeightsId, e.Recipe, e.ContentHash);
-                    _members.Tell(new AdoptWeights(e.Slot, e.WeightsId, e.Version));
+                    _members.Tell(new AdoptWeights(e.Slot, e.WeightsId, e.Version, [new KnownRecipe(e.WeightsId, e.Recipe, e.ContentHash)]));
                     _log.Info("version {0}: slot {1} := {2} (dev {3:F4}, was {4:F4}; {5})", e.Version, e.Slot, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
                     if (Ledger.Accepted % Settings.SnapshotEvery == 0)
                     {

@@ -89,7 +89,28 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         for (var slot = 0; slot < weights.Length; slot++)
         {
             _awaitingAdoption.Add(slot);
-            _members.Tell(new AdoptWeights(slot, weights[slot], Ledger.Version));
+        }
+        RequestAdoption();
+        // Members are sharding entities: while a lost node's shards move (a failover, docs/architecture.md §4) a message
+        // to them can be dropped, so the steward asks again until every slot has answered (adopting is idempotent).
+        Timers.StartPeriodicTimer(ReAdopt.Instance, ReAdopt.Instance, AdoptionRetry);
+    }
+
+    private static readonly TimeSpan AdoptionRetry = TimeSpan.FromSeconds(3);
+
+    private sealed record ReAdopt
+    {
+        public static ReAdopt Instance { get; } = new();
+    }
+
+    /// <summary>Sends every slot still awaiting adoption its ledger weights (with the recipes a member's node may need).</summary>
+    private void RequestAdoption()
+    {
+        var weights = Ledger.Initialized ? Ledger.SlotWeights : [.. _runtime.InitialWeights];
+        var recipes = KnownRecipes();
+        foreach (var slot in _awaitingAdoption)
+        {
+            _members.Tell(new AdoptWeights(slot, weights[slot], Ledger.Version, recipes));
         }
     }
 
@@ -101,6 +122,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
             _awaitingAdoption.Remove(ack.Slot);
             if (_awaitingAdoption.Count == 0)
             {
+                Timers.Cancel(ReAdopt.Instance);
                 Become(Running);
                 Stash.UnstashAll();
                 Start();
@@ -108,6 +130,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         });
         Command<AdoptionFailed>(failed => End("failed",
             $"slot {failed.Slot}: weights '{failed.WeightsId}' cannot be loaded: {failed.Problem}", 2));
+        Command<ReAdopt>(_ => RequestAdoption());
         Command<StopRun>(m => End("stopped", m.Reason, 0));
         Command<GetRunProgress>(_ => Sender.Tell(Progress()));
         CommandAny(_ => Stash.Stash());

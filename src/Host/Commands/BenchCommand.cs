@@ -151,14 +151,19 @@ internal static class BenchCommand
         var evaluators = new Option<int>("--evaluators") { Description = "simulated evaluators per node", DefaultValueFactory = _ => 2 };
         var evaluations = new Option<long>("--evaluations") { Description = "the budget of each run", DefaultValueFactory = _ => 3000 };
         var median = new Option<double>("--median-ms") { Description = "median simulated evaluation time (log-normal, sigma 0.5)", DefaultValueFactory = _ => 50 };
-        var command = new Command("cluster", "evaluations/s on 1, 2 and 3 nodes on loopback, and a worker killed with -9 at mid-run");
-        foreach (var option in new Option[] { evaluators, evaluations, median })
+        var postgresql = new Option<string?>("--postgresql")
+        {
+            Description = "an Npgsql connection string (no password: PGPASSWORD or ~/.pgpass) for the coordinator-loss phase; without it that phase is skipped",
+        };
+        var command = new Command("cluster", "evaluations/s on 1, 2 and 3 nodes on loopback, a worker killed with -9 at mid-run, and (on PostgreSQL) the coordinator");
+        foreach (var option in new Option[] { evaluators, evaluations, median, postgresql })
         {
             command.Options.Add(option);
         }
         command.SetAction(result => Cli.Guard(() =>
         {
-            Console.WriteLine(ClusterBenchmark.Run(result.GetValue(evaluators), result.GetValue(evaluations), result.GetValue(median), Console.Out).ToJsonString());
+            Console.WriteLine(ClusterBenchmark.Run(result.GetValue(evaluators), result.GetValue(evaluations), result.GetValue(median),
+                result.GetValue(postgresql), Console.Out).ToJsonString());
             return 0;
         }));
         return command;

@@ -13,8 +13,9 @@ internal static class NodeCommand
         var runs = RunCommand.RunsRootOption();
         var join = new Option<string?>("--join") { Description = "the coordinator's HOST:PORT (default: from the run directory's cluster.json)" };
         var name = new Option<string?>("--name") { Description = "this node's name in evaluator and log file names (default: HOSTNAME-PID)" };
+        var standby = new Option<bool>("--coordinator") { Description = "a standby coordinator: takes the steward over if the first coordinator is lost (needs persistence.postgresql)" };
         var command = new Command("node", "join a running run as a worker node that offers evaluators for its devices");
-        foreach (var option in new Option[] { config, runId, runs, join, name })
+        foreach (var option in new Option[] { config, runId, runs, join, name, standby })
         {
             command.Options.Add(option);
         }
@@ -22,7 +23,7 @@ internal static class NodeCommand
         {
             var path = result.GetValue(config)!;
             var request = new NodeRequest(path, result.GetValue(runId) ?? Path.GetFileNameWithoutExtension(path), result.GetValue(runs)!,
-                result.GetValue(join), result.GetValue(name), Console.Out);
+                result.GetValue(join), result.GetValue(name), Console.Out, result.GetValue(standby));
             return NodeLauncher.RunAsync(request).GetAwaiter().GetResult();
         }));
         return command;

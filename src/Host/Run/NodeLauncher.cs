@@ -12,7 +12,7 @@ using static TorchSharp.torch;
 namespace EvolverActors.Host.Run;
 
 /// <summary>What `evolver node` was asked: the run's config, which run, and the coordinator to join (null: from the run directory).</summary>
-internal sealed record NodeRequest(string ConfigPath, string RunId, string RunsRoot, string? Join, string? Name, TextWriter Output);
+internal sealed record NodeRequest(string ConfigPath, string RunId, string RunsRoot, string? Join, string? Name, TextWriter Output, bool Standby = false);
 
 /// <summary>
 /// A worker node (docs/architecture.md §4): checks that its population is the run's (content hashes), joins the
@@ -44,6 +44,10 @@ internal static class NodeLauncher
         }
         var name = request.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var log = new LineLog(Path.Combine(run.Root, $"evaluators-{name}.log"));
+        if (request.Standby)
+        {
+            return await StandbyAsync(request, config, resolved, recorded, run, seed, name, log).ConfigureAwait(false);
+        }
         var weights = RunWeights.Open(run, resolved.Population, recorded, config.Settings, CPU, worker: true);
         var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write), weights.InitialIds)
         {
@@ -57,15 +61,7 @@ internal static class NodeLauncher
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);
-        // Akka retries a join forever; a node that cannot reach its coordinator says so and exits instead of hanging.
-        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        if (await Task.WhenAny(up.Task, Task.Delay(JoinTimeout)).ConfigureAwait(false) != up.Task)
-        {
-            await host.StopAsync().ConfigureAwait(false);
-            throw new EvolverException($"node {name}: could not join the coordinator at {seed} within {JoinTimeout.TotalSeconds:F0} s "
-                + "(is the run still running, and is that its address?)");
-        }
+        await JoinOrGiveUpAsync(host, seed, name).ConfigureAwait(false);
         var ended = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         system.ActorOf(Props.Create(() => new CoordinatorWatch(ended)), "coordinator-watch");
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; ended.TrySetResult("stopped by SIGTERM"); });
@@ -78,6 +74,42 @@ internal static class NodeLauncher
         return 0;
     }
 
+    /// <summary>
+    /// A standby coordinator: the steward, members and breeder as on `evolver run`, joined to the running cluster; it hosts
+    /// the singletons only once the first coordinator is lost, and recovers the run from the PostgreSQL journal then.
+    /// </summary>
+    private static async Task<int> StandbyAsync(NodeRequest request, RunConfiguration config, ResolvedRun resolved, RunFingerprint recorded,
+        RunDirectory run, string seed, string name, LineLog log)
+    {
+        if (run.Journal.Provider != JournalProvider.PostgreSql)
+        {
+            throw new EvolverException($"run '{request.RunId}': a standby coordinator needs the journal in PostgreSQL (persistence.postgresql); "
+                + $"{run.JournalPath} is a file of the first coordinator's machine");
+        }
+        var weights = RunWeights.Open(run, resolved.Population, recorded, config.Settings, CPU, worker: true);
+        var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write), weights.InitialIds, run)
+        {
+            Book = weights.Book,
+            Snapshots = weights.Snapshots,
+            WorkerNode = true, // its evaluators also score offspring the other coordinator's breeder bred
+        };
+        request.Output.WriteLine($"[{request.RunId}] standby coordinator {name} joining {seed}");
+        return await RunLauncher.RunNodeAsync(runtime, run, request.Output, (seed, name)).ConfigureAwait(false);
+    }
+
+    /// <summary>Akka retries a join forever; a node that cannot reach its coordinator says so and exits instead of hanging.</summary>
+    internal static async Task JoinOrGiveUpAsync(Microsoft.Extensions.Hosting.IHost host, string seed, string name)
+    {
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Cluster.Get(host.Services.GetRequiredService<ActorSystem>()).RegisterOnMemberUp(() => up.TrySetResult());
+        if (await Task.WhenAny(up.Task, Task.Delay(JoinTimeout)).ConfigureAwait(false) != up.Task)
+        {
+            await host.StopAsync().ConfigureAwait(false);
+            throw new EvolverException($"node {name}: could not join the coordinator at {seed} within {JoinTimeout.TotalSeconds:F0} s "
+                + "(is the run still running, and is that its address?)");
+        }
+    }
+
     /// <summary><c>host:port</c> of the coordinator's remoting, as an Akka address.</summary>
     private static string JoinAddress(string join)
     {
@@ -87,20 +119,25 @@ internal static class NodeLauncher
             : throw new EvolverException($"--join: '{join}' is not HOST:PORT (the coordinator's address, in its run directory's {RunDirectory.ClusterFileName})");
     }
 
-    /// <summary>Ends the node when the coordinator leaves the cluster or this node is removed from it.</summary>
+    /// <summary>
+    /// Ends the node when no coordinator is left in the cluster (the run ended or stopped; a standby that took over counts
+    /// as one) or when this node is removed from it.
+    /// </summary>
     private sealed class CoordinatorWatch : ReceiveActor
     {
         public CoordinatorWatch(TaskCompletionSource<string> ended)
         {
             var cluster = Cluster.Get(Context.System);
-            // The coordinator leaving (Leaving, Exiting) ends the node at once, before its connection closes under it.
+            // A coordinator leaving (Leaving, Exiting) counts at once, before its connection closes under this node.
             Receive<ClusterEvent.IMemberEvent>(m =>
             {
                 if (m is ClusterEvent.MemberRemoved && m.Member.Address.Equals(cluster.SelfAddress))
                 {
                     ended.TrySetResult("removed from the cluster");
                 }
-                else if (m is ClusterEvent.MemberLeft or ClusterEvent.MemberExited or ClusterEvent.MemberRemoved && m.Member.HasRole(EvolverHosting.Role))
+                else if (m is ClusterEvent.MemberLeft or ClusterEvent.MemberExited or ClusterEvent.MemberRemoved && m.Member.HasRole(EvolverHosting.Role)
+                    && !cluster.State.Members.Any(other => other.HasRole(EvolverHosting.Role) && other.Status == MemberStatus.Up
+                        && !other.Address.Equals(m.Member.Address) && !cluster.State.Unreachable.Contains(other)))
                 {
                     ended.TrySetResult("the coordinator left the cluster (the run ended or stopped)");
                 }

@@ -97,18 +97,44 @@ internal static class RunLauncher
             ? [.. run.Weights.Ids().Where(id => id.StartsWith("init-", StringComparison.Ordinal)).OrderBy(id => int.Parse(id[5..], System.Globalization.CultureInfo.InvariantCulture))]
             : null;
 
-    internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output)
+    /// <param name="runtime">The node's runtime.</param>
+    /// <param name="run">The run directory.</param>
+    /// <param name="output">Where progress goes.</param>
+    /// <param name="standby">
+    /// Null: this node founds the run's cluster (`evolver run`). Else a standby coordinator (`evolver node
+    /// --coordinator`): it joins the cluster at this seed and takes the steward and the breeder over if the first
+    /// coordinator is lost; SIGTERM makes it leave the cluster, not stop the run (docs/architecture.md §4).
+    /// </param>
+    internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output, (string Seed, string Name)? standby = null)
     {
-        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolver(runtime, run.Journal));
+        using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName,
+            akka => akka.AddEvolver(runtime, run.Journal, standby?.Seed, standby is { } s ? s.Name + "-" : ""));
         var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
-        // Worker nodes (`evolver node`) sharing the run directory find the coordinator here (docs/architecture.md §4).
-        run.RecordCoordinator(Akka.Cluster.Cluster.Get(system).SelfAddress.ToString());
+        if (standby is { } joining)
+        {
+            await NodeLauncher.JoinOrGiveUpAsync(host, joining.Seed, joining.Name).ConfigureAwait(false);
+        }
+        else
+        {
+            // Worker nodes (`evolver node`) sharing the run directory find the coordinator here (docs/architecture.md §4).
+            run.RecordCoordinator(Akka.Cluster.Cluster.Get(system).SelfAddress.ToString());
+        }
         system.ActorOf(Props.Create(() => new EndListener(ended)), "end-listener");
         var steward = host.Services.GetRequiredService<ActorRegistry>().Get<StewardProxy>();
 
-        void RequestStop(string why) => steward.Tell(new StopRun(why));
+        void RequestStop(string why)
+        {
+            if (standby is null)
+            {
+                steward.Tell(new StopRun(why));
+            }
+            else
+            {
+                ended.TrySetResult(new RunEnded("left", $"standby {standby.Value.Name} {why}", 0));
+            }
+        }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; RequestStop("stopped by SIGTERM"); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; RequestStop("stopped by Ctrl-C"); });
 
@@ -128,7 +154,10 @@ internal static class RunLauncher
         var end = await ended.Task.ConfigureAwait(false);
         progress.Finish(end);
         await host.StopAsync().ConfigureAwait(false);
-        run.ForgetCoordinator();
+        if (standby is null)
+        {
+            run.ForgetCoordinator();
+        }
         return end.ExitCode;
     }
 

@@ -75,7 +75,7 @@ public abstract class StewardSpecBase : EvolverSpec
     {
         steward.Tell(new OffspringScored(Offspring(id, target, version, sequence), score, version, "hash", "e0", Evaluator.Ref));
         var adopt = Members.ExpectMsg<AdoptWeights>(Wait, $"accepting {id}: slot {target} is told to adopt it");
-        Assert.Equal(new AdoptWeights(target, id, version + 1), adopt);
+        AssertAdopt(target, id, version + 1, adopt);
         Members.Reply(new WeightsAdoptedAck(target, id, version + 1));
         // The new ledger is broadcast first, then the decision.
         Evaluator.ExpectMsg<LedgerChanged>(m => m.Ledger.Version == version + 1, Wait, $"accepting {id}: the evaluator gets version {version + 1}");
@@ -89,4 +89,8 @@ public abstract class StewardSpecBase : EvolverSpec
         var decided = Evaluator.FishForMessage<OffspringDecided>(d => d.OffspringId == id, Wait, $"{phase}: the decision on {id}");
         Assert.False(decided.Accepted, $"{phase}: {id} must be rejected");
     }
+
+    /// <summary>An adoption of <paramref name="id"/> into <paramref name="slot"/> at <paramref name="version"/> (its recipes aside).</summary>
+    protected static void AssertAdopt(int slot, string id, long version, AdoptWeights adopt) =>
+        Assert.Equal((slot, id, version), (adopt.Slot, adopt.WeightsId, adopt.Version));
 }

@@ -20,7 +20,7 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
 
         // The acceptance event is stored first (the ledger says so when the member is told), then the member adopts.
         var adopt = Members.ExpectMsg<AdoptWeights>(Wait, "write-ahead: slot 1 adopting o-1");
-        Assert.Equal(new AdoptWeights(1, "o-1", 1), adopt);
+        AssertAdopt(1, "o-1", 1, adopt);
         var after = Progress(steward, "write-ahead, accepted");
         Assert.Equal((1, 1L), (after.Accepted, after.Version));
         Assert.Equal("o-1", after.Ledger.SlotWeights[1]);
@@ -38,8 +38,8 @@ public sealed class StewardSpecs(ITestOutputHelper output) : StewardSpecBase(out
         Members.ExpectNoMsg(Quiet);
         Assert.Equal(3, Progress(steward, "o-2 waiting").Evaluations); // the initial scores only
         steward.Tell(new OffspringScored(Offspring("o-1", 1, sequence: 0), 0.7, 0, "hash", "e0", Evaluator.Ref));
-        Assert.Equal(new AdoptWeights(1, "o-1", 1), Members.ExpectMsg<AdoptWeights>(Wait, "o-1 decided first"));
-        Assert.Equal(new AdoptWeights(1, "o-2", 2), Members.ExpectMsg<AdoptWeights>(Wait, "then o-2, against o-1's 0.7"));
+        AssertAdopt(1, "o-1", 1, Members.ExpectMsg<AdoptWeights>(Wait, "o-1 decided first"));
+        AssertAdopt(1, "o-2", 2, Members.ExpectMsg<AdoptWeights>(Wait, "then o-2, against o-1's 0.7"));
     }
 
     [Fact]

@@ -14,9 +14,9 @@ public sealed class PostgreSqlJournalTests
     [Fact]
     public async Task A_run_on_PostgreSQL_survives_kill_9_and_its_readers_read_the_database()
     {
-        var database = RequireServer();
+        var database = TestPostgres.RequireServer();
         using var fixture = new ServiceFixture();
-        var runId = UniqueRunId();
+        var runId = TestPostgres.UniqueRunId();
         var config = fixture.Config(runId, mode: "individual", schedule: "steady-state", evaluations: 120, evaluators: 1,
             extra: $"persistence.postgresql = \"{database}\"");
 
@@ -51,9 +51,9 @@ public sealed class PostgreSqlJournalTests
     [Fact]
     public void A_second_run_directory_with_a_run_id_the_database_already_holds_is_refused()
     {
-        var database = RequireServer();
+        var database = TestPostgres.RequireServer();
         using var fixture = new ServiceFixture();
-        var runId = UniqueRunId();
+        var runId = TestPostgres.UniqueRunId();
         var config = fixture.Config(runId, mode: "individual", schedule: "steady-state", evaluations: 6, evaluators: 1,
             extra: $"persistence.postgresql = \"{database}\"");
         Assert.Equal(0, CliRunner.Run("run", "--config", config, "--run-id", runId, "--runs", fixture.Runs).Code);
@@ -92,18 +92,5 @@ public sealed class PostgreSqlJournalTests
         var (code, _, error) = CliRunner.Run("run", "--config", config, "--run-id", "refused", "--runs", fixture.Runs);
         Assert.Equal(2, code);
         return (error, Directory.Exists(Path.Combine(fixture.Runs, "refused")));
-    }
-
-    /// <summary>Run ids share one database across test runs: each test takes a fresh one.</summary>
-    private static string UniqueRunId() => "pg-" + Guid.NewGuid().ToString("N")[..12];
-
-    private static string RequireServer()
-    {
-        var connection = Environment.GetEnvironmentVariable("EVOLVER_TEST_POSTGRES");
-        if (string.IsNullOrEmpty(connection))
-        {
-            Assert.Skip("EVOLVER_TEST_POSTGRES is not set: .ci/run starts PostgreSQL and sets it (see .ci/postgres)");
-        }
-        return connection;
     }
 }

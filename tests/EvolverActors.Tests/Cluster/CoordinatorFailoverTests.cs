@@ -1,0 +1,41 @@
+using EvolverActors.Host.Run;
+using EvolverActors.Tests.Service;
+using Xunit;
+
+namespace EvolverActors.Tests.Cluster;
+
+/// <summary>
+/// The coordinator node lost (docs/architecture.md §4): with the journal in PostgreSQL, a standby coordinator
+/// (`evolver node --coordinator`) takes the steward and breeder singletons over, recovers the run from the journal and
+/// finishes it; nothing accepted before the kill is lost and the lineage goes on from it.
+/// </summary>
+public sealed class CoordinatorFailoverTests
+{
+    private const int Budget = 3000;
+
+    [Fact]
+    public async Task A_coordinator_killed_with_minus_9_hands_the_run_to_a_standby_that_finishes_it()
+    {
+        var database = TestPostgres.RequireServer();
+        using var cluster = new LoopbackCluster(Budget, extra: $"persistence.postgresql = \"{database}\"", runId: TestPostgres.UniqueRunId());
+        var coordinator = cluster.StartCoordinator();
+        var standby = cluster.StartStandby("sb");
+        var worker = cluster.StartWorker("w1");
+        cluster.WaitForOutput(standby, "running:", TimeSpan.FromMinutes(2)); // joined: its progress comes from the steward
+        cluster.WaitForOutput(worker, "evaluators pull work", TimeSpan.FromMinutes(2));
+        cluster.Fixture.WaitForStatus(cluster.RunId, s => s.Evaluations >= Budget / 5, "a fifth of the budget", TimeSpan.FromMinutes(3), coordinator);
+
+        var before = await JournalAccess.ReadLedgerAsync(cluster.Run);
+        coordinator.Kill(entireProcessTree: true);
+
+        await LoopbackCluster.ExitsWith(0, standby, TimeSpan.FromMinutes(4));
+        await LoopbackCluster.ExitsWith(0, worker, TimeSpan.FromMinutes(1));
+        var after = await JournalAccess.ReadLedgerAsync(cluster.Run);
+        Assert.True(after.State.Finished, cluster.Output(standby));
+        Assert.Equal(Budget, after.State.Evaluations);
+        Assert.True(after.Lineage.Count >= before.Lineage.Count, $"{before.Lineage.Count} accepted before the kill, {after.Lineage.Count} after");
+        Assert.Equal(before.Lineage.Select(a => a.WeightsId), after.Lineage.Take(before.Lineage.Count).Select(a => a.WeightsId));
+        Assert.Equal(after.Lineage.Select(a => a.Version), Enumerable.Range(1, after.Lineage.Count).Select(v => (long)v)); // strictly sequential
+        Assert.True(cluster.ScoredBy(worker) > 0, cluster.Output(worker));
+    }
+}

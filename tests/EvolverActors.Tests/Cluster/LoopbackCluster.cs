@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Host.Bench;
+using EvolverActors.Tests.Service;
+using Xunit;
+
+namespace EvolverActors.Tests.Cluster;
+
+/// <summary>A simulated run (log-normal evaluation times, random scores) shared by a coordinator and its workers.</summary>
+internal sealed partial class LoopbackCluster : IDisposable
+{
+    private readonly Dictionary<Process, System.Text.StringBuilder> _output = [];
+
+    /// <param name="budget">Evaluations of the run.</param>
+    /// <param name="extra">More config lines for every node (e.g. the PostgreSQL journal).</param>
+    /// <param name="runId">The run id (runs in a shared PostgreSQL database need unique ones).</param>
+    public LoopbackCluster(int budget, string extra = "", string runId = "cluster")
+    {
+        RunId = runId;
+        Fixture = new ServiceFixture();
+        var root = Path.GetDirectoryName(Fixture.Runs)!;
+        var zoo = SyntheticZoo.Write(Path.Combine(root, "sim-zoo"), members: 6, parameters: 20_000);
+        CoordinatorConfig = SyntheticZoo.Config(Path.Combine(root, "coordinator.conf"), zoo, "steady-state", evaluators: 1, budget, "random", medianMs: 10,
+            extra: "breeding.queue = 8\n" + extra);
+        WorkerConfig = SyntheticZoo.Config(Path.Combine(root, "worker.conf"), zoo, "steady-state", evaluators: 2, budget, "random", medianMs: 10,
+            extra: "breeding.queue = 8\n" + extra);
+    }
+
+    public ServiceFixture Fixture { get; }
+    public string CoordinatorConfig { get; }
+    public string WorkerConfig { get; }
+    public string RunId { get; }
+    public RunDirectory Run => RunDirectory.Open(Fixture.Runs, RunId);
+
+    public Process StartCoordinator() => Track(Fixture.Start("run", "--config", CoordinatorConfig, "--run-id", RunId, "--runs", Fixture.Runs));
+
+    /// <summary>A worker, once the coordinator has recorded its address (the node finds it in the run directory).</summary>
+    public Process StartWorker(string name, params string[] more)
+    {
+        var wait = Stopwatch.StartNew();
+        while (Run.RunningCoordinator() is null)
+        {
+            Assert.True(wait.Elapsed < TimeSpan.FromMinutes(2), "the coordinator never recorded its address");
+            Thread.Sleep(50);
+        }
+        return Track(Fixture.Start(["node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, "--name", name, .. more]));
+    }
+
+    /// <summary>A standby coordinator (`evolver node --coordinator`), once the coordinator has recorded its address.</summary>
+    public Process StartStandby(string name)
+    {
+        return StartWorker(name, "--coordinator");
+    }
+
+    /// <summary>A worker with more arguments (no wait for the coordinator).</summary>
+    public Process StartNode(params string[] more) =>
+        Track(Fixture.Start(["node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, .. more]));
+
+    public string Output(Process process)
+    {
+        lock (_output)
+        {
+            return _output[process].ToString();
+        }
+    }
+
+    /// <summary>Waits until <paramref name="process"/> has printed <paramref name="text"/>.</summary>
+    public void WaitForOutput(Process process, string text, TimeSpan timeout)
+    {
+        var wait = Stopwatch.StartNew();
+        while (!Output(process).Contains(text, StringComparison.Ordinal))
+        {
+            Assert.True(wait.Elapsed < timeout && !process.HasExited, $"waited for \"{text}\": {Output(process)}");
+            Thread.Sleep(50);
+        }
+    }
+
+    /// <summary>What a worker said it scored when it left.</summary>
+    public long ScoredBy(Process worker) =>
+        ScoredLine().Match(Output(worker)) is { Success: true } m ? long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) : -1;
+
+    public static async Task ExitsWith(int code, Process process, TimeSpan timeout)
+    {
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(timeout, TestContext.Current.CancellationToken);
+        Assert.True(process.ExitCode == code, $"exit status {process.ExitCode}, expected {code}");
+    }
+
+    private Process Track(Process process)
+    {
+        var text = new System.Text.StringBuilder();
+        lock (_output)
+        {
+            _output[process] = text;
+        }
+        void Append(object _, DataReceivedEventArgs e)
+        {
+            lock (_output)
+            {
+                text.AppendLine(e.Data);
+            }
+        }
+        process.OutputDataReceived += Append;
+        process.ErrorDataReceived += Append;
+        return process;
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _output.Keys)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+            process.Dispose();
+        }
+        Fixture.Dispose();
+    }
+
+    [GeneratedRegex(@"its evaluators scored (\d+) offspring")]
+    private static partial Regex ScoredLine();
+}
