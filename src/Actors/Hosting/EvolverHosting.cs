@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
@@ -37,6 +38,12 @@ public static class EvolverHosting
     /// <summary>A worker node's role: evaluators only.</summary>
     public const string WorkerRole = "worker";
 
+    /// <summary>The scheme of a node's address: remoting is always TLS (docs/architecture.md §4, "Security").</summary>
+    public const string Protocol = "akka.ssl.tcp";
+
+    /// <summary>What Akka's log messages about a failed TLS handshake say (on both ends, and in the association failure).</summary>
+    private const string TlsFailure = "TLS handshake failed";
+
     /// <summary>Dispatchers: each evaluator and the breeder get a thread of their own (TorchSharp scopes are thread-static).</summary>
     public const string Hocon = """
         evolver.pinned-dispatcher {
@@ -62,16 +69,19 @@ public static class EvolverHosting
         """;
 
     /// <summary>
-    /// The coordinator. Remoting binds a port the kernel picks (a port probed free and bound later can be taken in
-    /// between by another process); the node then joins itself, which makes it a cluster of one that workers join.
+    /// The coordinator. Remoting binds <c>cluster.hostname</c> (loopback by default) and, by default, a port the kernel
+    /// picks (a port probed free and bound later can be taken in between by another process), with mutual TLS on the
+    /// cluster <paramref name="secret"/>; the node then joins itself, which makes it a cluster of one that workers join.
     /// </summary>
-    public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, JournalConnection journal)
+    public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, JournalConnection journal,
+        ClusterSecret secret)
     {
         ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(runtime);
         return builder
             .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
-            .WithRemoting("127.0.0.1", 0)
+            .WithSecureRemoting(runtime.Settings.Cluster, secret)
             .WithClustering(new ClusterOptions { Roles = [Role] })
             .AddStartup((system, _) => Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress))
             .WithSqlPersistence(connectionString: journal.ConnectionString, providerName: journal.LinqToDbProvider, autoInitialize: true)
@@ -99,16 +109,17 @@ public static class EvolverHosting
     /// A worker node (docs/architecture.md §4): joins the cluster of the coordinator at <paramref name="seed"/> and offers
     /// one evaluator per device of its own; they pull work from the coordinator's breeder and report to the steward
     /// singleton, and rebuild the weights they score from recipes. It hosts no member, steward or breeder.
-    /// <paramref name="report"/> hears when the evaluators have started.
+    /// <paramref name="report"/> hears when the evaluators have started. Its remoting is set up as the coordinator's:
+    /// it takes the same cluster <paramref name="secret"/> to join.
     /// </summary>
     public static AkkaConfigurationBuilder AddEvolverWorker(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, string seed, string nodeName,
-        Action<string> report)
+        Action<string> report, ClusterSecret secret)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         return builder
             .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
-            .WithRemoting("127.0.0.1", 0)
+            .WithSecureRemoting(runtime.Settings.Cluster, secret)
             .WithClustering(new ClusterOptions { SeedNodes = [seed], Roles = [WorkerRole] })
             .WithSingletonProxy<StewardProxy>("steward", new ClusterSingletonOptions { Role = Role })
             .WithActors((system, registry) =>
@@ -116,6 +127,33 @@ public static class EvolverHosting
                 var steward = registry.Get<StewardProxy>();
                 var evaluators = EvaluatorPropsFor(runtime, steward, namePrefix: nodeName + "-");
                 system.ActorOf(Props.Create(() => new WorkerEvaluators($"{seed}/user/breeder", evaluators, report)), "worker");
+            });
+    }
+
+    /// <summary>
+    /// Remoting on the configured address with mutual TLS: each end presents the secret's certificate and accepts only
+    /// that certificate from the other (its chain is not checked: it is self-signed and pinned instead).
+    /// </summary>
+    private static AkkaConfigurationBuilder WithSecureRemoting(this AkkaConfigurationBuilder builder, ClusterSettings cluster, ClusterSecret secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        // A refused handshake is the callers' to report, in one line (ClusterSecret.Refused); Akka would log it with stack traces.
+        return builder
+            .AddSetup(new LogFilterBuilder().ExcludeMessageContaining(TlsFailure).Build())
+            .WithRemoting(new RemoteOptions
+            {
+                HostName = cluster.Hostname,
+                Port = cluster.Port,
+                PublicHostName = cluster.PublicHostname,
+                EnableSsl = true,
+                Ssl = new SslOptions
+                {
+                    X509Certificate = secret.Certificate,
+                    SuppressValidation = false,
+                    RequireMutualAuthentication = true,
+                    ValidateCertificateHostname = false,
+                    CustomValidator = secret.Validator,
+                },
             });
     }
 

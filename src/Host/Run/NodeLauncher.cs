@@ -31,9 +31,12 @@ internal static class NodeLauncher
         var run = RunDirectory.Open(request.RunsRoot, request.RunId);
         var recorded = run.ReadFingerprint()
             ?? throw new EvolverException($"run '{request.RunId}' does not exist under {run.RunsRoot}: start it with `evolver run` first");
-        var seed = request.Join is { } join ? JoinAddress(join)
+        var coordinator = request.Join is { } join ? new CoordinatorRecord(JoinAddress(join), run.ClusterSecretPath)
             : run.RunningCoordinator() ?? throw new EvolverException($"run '{request.RunId}' has no coordinator running ({run.ClusterPath}): "
                 + "start it with `evolver run`, or give --join HOST:PORT");
+        var seed = coordinator.Address;
+        // The secret this node's config names, else the coordinator's (the run directory is shared; docs/architecture.md §4).
+        using var secret = ClusterSecret.Load(config.Settings.Cluster.SecretPath ?? coordinator.SecretPath);
 
         await TorchPreload.Loaded.ConfigureAwait(false);
         var resolved = ResolvedRun.Resolve(config);
@@ -53,18 +56,35 @@ internal static class NodeLauncher
         };
 
         using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolverWorker(runtime, seed, name,
-            line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}")));
+            line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}"), secret));
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);
         // Akka retries a join forever; a node that cannot reach its coordinator says so and exits instead of hanging.
+        // A coordinator with another secret fails the TLS handshake at once: that is said at once too.
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        secret.Refused += (peer, theirs) =>
+        {
+            if (SameNode(peer, seed))
+            {
+                refused.TrySetResult(theirs);
+            }
+        };
         cluster.RegisterOnMemberUp(() => up.TrySetResult());
-        if (await Task.WhenAny(up.Task, Task.Delay(JoinTimeout)).ConfigureAwait(false) != up.Task)
+        var first = await Task.WhenAny(up.Task, refused.Task, Task.Delay(JoinTimeout)).ConfigureAwait(false);
+        if (first == refused.Task)
+        {
+            var theirs = await refused.Task.ConfigureAwait(false);
+            await host.StopAsync().ConfigureAwait(false);
+            throw new EvolverException($"node {name}: the coordinator at {seed} has another cluster secret (certificate {theirs}; "
+                + $"this node's {secret.Path} is {secret.Fingerprint}): give both nodes the same secret file (cluster.secret)");
+        }
+        if (first != up.Task)
         {
             await host.StopAsync().ConfigureAwait(false);
             throw new EvolverException($"node {name}: could not join the coordinator at {seed} within {JoinTimeout.TotalSeconds:F0} s "
-                + "(is the run still running, and is that its address?)");
+                + "(is the run still running, is that its address, and do both nodes have the same cluster secret?)");
         }
         var ended = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         system.ActorOf(Props.Create(() => new CoordinatorWatch(ended)), "coordinator-watch");
@@ -83,9 +103,14 @@ internal static class NodeLauncher
     {
         var colon = join.LastIndexOf(':');
         return colon > 0 && int.TryParse(join[(colon + 1)..], out var port) && port is > 0 and < 65536
-            ? $"akka.tcp://{EvolverHosting.SystemName}@{join[..colon]}:{port}"
+            ? $"{EvolverHosting.Protocol}://{EvolverHosting.SystemName}@{join[..colon]}:{port}"
             : throw new EvolverException($"--join: '{join}' is not HOST:PORT (the coordinator's address, in its run directory's {RunDirectory.ClusterFileName})");
     }
+
+    /// <summary>Whether two addresses name the same node whatever their schemes (the transport's has no "akka." prefix).</summary>
+    private static bool SameNode(string a, string b) => AfterScheme(a).Equals(AfterScheme(b), StringComparison.OrdinalIgnoreCase);
+
+    private static string AfterScheme(string address) => address[(address.IndexOf("://", StringComparison.Ordinal) + 3)..];
 
     /// <summary>Ends the node when the coordinator leaves the cluster or this node is removed from it.</summary>
     private sealed class CoordinatorWatch : ReceiveActor

@@ -24,6 +24,11 @@ public sealed partial class WorkerNodeTests
         var coordinator = cluster.StartCoordinator();
         var w1 = cluster.StartWorker("w1");
         var w2 = cluster.StartWorker("w2");
+        // No secret configured: the run made its own, readable by its owner only, which the workers took from the run directory.
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(cluster.Run.ClusterSecretPath));
+        }
 
         await LoopbackCluster.ExitsWith(0, coordinator, TimeSpan.FromMinutes(4));
         await LoopbackCluster.ExitsWith(0, w1, TimeSpan.FromMinutes(1));
@@ -72,7 +77,7 @@ public sealed partial class WorkerNodeTests
         // Port 9 on loopback: nothing listens, so the join can never succeed.
         var stray = cluster.StartNode("--join", "127.0.0.1:9");
         await LoopbackCluster.ExitsWith(2, stray, TimeSpan.FromMinutes(2));
-        Assert.Contains("could not join the coordinator at akka.tcp://evolver@127.0.0.1:9 within 30 s", cluster.Output(stray), StringComparison.Ordinal);
+        Assert.Contains("could not join the coordinator at akka.ssl.tcp://evolver@127.0.0.1:9 within 30 s", cluster.Output(stray), StringComparison.Ordinal);
     }
 
     /// <summary>A simulated run (log-normal evaluation times, random scores) shared by a coordinator and its workers.</summary>
@@ -80,17 +85,32 @@ public sealed partial class WorkerNodeTests
     {
         private readonly Dictionary<Process, System.Text.StringBuilder> _output = [];
 
-        public LoopbackCluster(int budget)
+        private readonly string _zoo;
+        private readonly int _budget;
+
+        /// <summary>A cluster whose configs all get <paramref name="extra"/> (run config keys, e.g. a cluster secret).</summary>
+        public LoopbackCluster(int budget, string extra = "")
         {
             Fixture = new ServiceFixture();
-            var root = Path.GetDirectoryName(Fixture.Runs)!;
-            var zoo = SyntheticZoo.Write(Path.Combine(root, "sim-zoo"), members: 6, parameters: 20_000);
-            CoordinatorConfig = SyntheticZoo.Config(Path.Combine(root, "coordinator.conf"), zoo, "steady-state", evaluators: 1, budget, "random", medianMs: 10,
-                extra: "breeding.queue = 8");
-            WorkerConfig = SyntheticZoo.Config(Path.Combine(root, "worker.conf"), zoo, "steady-state", evaluators: 2, budget, "random", medianMs: 10,
-                extra: "breeding.queue = 8");
+            Root = Path.GetDirectoryName(Fixture.Runs)!;
+            _budget = budget;
+            _zoo = SyntheticZoo.Write(Path.Combine(Root, "sim-zoo"), members: 6, parameters: 20_000);
+            CoordinatorConfig = Path.Combine(Root, "coordinator.conf");
+            WriteCoordinatorConfig(extra);
+            WorkerConfig = WriteWorkerConfig("worker.conf", extra);
         }
 
+        /// <summary>(Re)writes the coordinator's config with <paramref name="extra"/> keys.</summary>
+        public void WriteCoordinatorConfig(string extra) =>
+            SyntheticZoo.Config(CoordinatorConfig, _zoo, "steady-state", evaluators: 1, _budget, "random", medianMs: 10, extra: "breeding.queue = 8\n" + extra);
+
+        /// <summary>Another worker config (the same population) with <paramref name="extra"/> keys.</summary>
+        public string WriteWorkerConfig(string fileName, string extra) =>
+            SyntheticZoo.Config(Path.Combine(Root, fileName), _zoo, "steady-state", evaluators: 2, _budget, "random", medianMs: 10,
+                extra: "breeding.queue = 8\n" + extra);
+
+        /// <summary>A scratch directory that the fixture removes.</summary>
+        public string Root { get; }
         public ServiceFixture Fixture { get; }
         public string CoordinatorConfig { get; }
         public string WorkerConfig { get; }
@@ -100,7 +120,7 @@ public sealed partial class WorkerNodeTests
         public Process StartCoordinator() => Track(Fixture.Start("run", "--config", CoordinatorConfig, "--run-id", RunId, "--runs", Fixture.Runs));
 
         /// <summary>A worker, once the coordinator has recorded its address (the node finds it in the run directory).</summary>
-        public Process StartWorker(string name)
+        public Process StartWorker(string name, string? config = null)
         {
             var wait = Stopwatch.StartNew();
             while (Run.RunningCoordinator() is null)
@@ -108,7 +128,7 @@ public sealed partial class WorkerNodeTests
                 Assert.True(wait.Elapsed < TimeSpan.FromMinutes(2), "the coordinator never recorded its address");
                 Thread.Sleep(50);
             }
-            return Track(Fixture.Start("node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, "--name", name));
+            return Track(Fixture.Start("node", "--config", config ?? WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, "--name", name));
         }
 
         /// <summary>A worker with more arguments (no wait for the coordinator).</summary>
