@@ -2,6 +2,7 @@ using System.Globalization;
 using Akka.Actor;
 using Akka.Cluster.Hosting;
 using Akka.Cluster.Sharding;
+using Akka.Event;
 using Akka.Hosting;
 using Akka.Persistence.Sql.Hosting;
 using Akka.Remote.Hosting;
@@ -37,6 +38,12 @@ public static class EvolverHosting
     /// <summary>A worker node's role: evaluators only.</summary>
     public const string WorkerRole = "worker";
 
+    /// <summary>The scheme of a node's address: remoting is always TLS (docs/architecture.md §4, "Security").</summary>
+    public const string Protocol = "akka.ssl.tcp";
+
+    /// <summary>What Akka's log messages about a failed TLS handshake say (on both ends, and in the association failure).</summary>
+    private const string TlsFailure = "TLS handshake failed";
+
     /// <summary>Dispatchers: each evaluator and the breeder get a thread of their own (TorchSharp scopes are thread-static).</summary>
     public const string Hocon = """
         evolver.pinned-dispatcher {
@@ -66,17 +73,19 @@ public static class EvolverHosting
     /// evaluators. <paramref name="seed"/> null: it founds the cluster (`evolver run`) by joining itself; else it joins the
     /// cluster there as a standby (`evolver node --coordinator`), which takes the singletons over when the oldest
     /// coordinator is lost (docs/architecture.md §4). <paramref name="namePrefix"/> tells its evaluators apart from the
-    /// first coordinator's. Remoting binds a port the kernel picks (a port probed free and bound later can be taken in
-    /// between by another process).
+    /// first coordinator's. Remoting binds <c>cluster.hostname</c> (loopback by default) and, by default, a port the
+    /// kernel picks (a port probed free and bound later can be taken in between by another process), with mutual TLS on
+    /// the cluster <paramref name="secret"/>.
     /// </summary>
     public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, JournalConnection journal,
-        string? seed = null, string namePrefix = "")
+        ClusterSecret secret, string? seed = null, string namePrefix = "")
     {
         ArgumentNullException.ThrowIfNull(journal);
+        ArgumentNullException.ThrowIfNull(runtime);
         return builder
             .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon + (Environment.GetEnvironmentVariable("EVOLVER_AKKA_LOGLEVEL") is { } level ? $"\nakka.loglevel = {level}" : ""), HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
-            .WithRemoting("127.0.0.1", 0)
+            .WithSecureRemoting(runtime.Settings.Cluster, secret)
             .WithClustering(new ClusterOptions { SeedNodes = seed is null ? [] : [seed], Roles = [Role] })
             .AddStartup((system, _) =>
             {
@@ -115,16 +124,17 @@ public static class EvolverHosting
     /// A worker node (docs/architecture.md §4): joins the cluster of the coordinator at <paramref name="seed"/> and offers
     /// one evaluator per device of its own; they pull work from the breeder singleton and report to the steward
     /// singleton, and rebuild the weights they score from recipes. It hosts no member, steward or breeder.
-    /// <paramref name="report"/> hears when the evaluators have started.
+    /// <paramref name="report"/> hears when the evaluators have started. Its remoting is set up as the coordinator's:
+    /// it takes the same cluster <paramref name="secret"/> to join.
     /// </summary>
     public static AkkaConfigurationBuilder AddEvolverWorker(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, string seed, string nodeName,
-        Action<string> report)
+        Action<string> report, ClusterSecret secret)
     {
         ArgumentNullException.ThrowIfNull(runtime);
         return builder
             .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
-            .WithRemoting("127.0.0.1", 0)
+            .WithSecureRemoting(runtime.Settings.Cluster, secret)
             .WithClustering(new ClusterOptions { SeedNodes = [seed], Roles = [WorkerRole] })
             .WithSingletonProxy<StewardProxy>("steward", new ClusterSingletonOptions { Role = Role })
             .WithSingletonProxy<Breeder>("breeder", new ClusterSingletonOptions { Role = Role })
@@ -134,6 +144,33 @@ public static class EvolverHosting
                 var evaluators = EvaluatorPropsFor(runtime, registry.Get<StewardProxy>(), namePrefix: nodeName + "-");
                 var breeder = registry.Get<Breeder>();
                 system.ActorOf(Props.Create(() => new WorkerEvaluators(breeder, evaluators, report)), "worker");
+            });
+    }
+
+    /// <summary>
+    /// Remoting on the configured address with mutual TLS: each end presents the secret's certificate and accepts only
+    /// that certificate from the other (its chain is not checked: it is self-signed and pinned instead).
+    /// </summary>
+    private static AkkaConfigurationBuilder WithSecureRemoting(this AkkaConfigurationBuilder builder, ClusterSettings cluster, ClusterSecret secret)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        // A refused handshake is the callers' to report, in one line (ClusterSecret.Refused); Akka would log it with stack traces.
+        return builder
+            .AddSetup(new LogFilterBuilder().ExcludeMessageContaining(TlsFailure).Build())
+            .WithRemoting(new RemoteOptions
+            {
+                HostName = cluster.Hostname,
+                Port = cluster.Port,
+                PublicHostName = cluster.PublicHostname,
+                EnableSsl = true,
+                Ssl = new SslOptions
+                {
+                    X509Certificate = secret.Certificate,
+                    SuppressValidation = false,
+                    RequireMutualAuthentication = true,
+                    ValidateCertificateHostname = false,
+                    CustomValidator = secret.Validator,
+                },
             });
     }
 

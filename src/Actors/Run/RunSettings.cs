@@ -85,6 +85,9 @@ public sealed record RunSettings
     /// <summary>The journal's PostgreSQL database (<c>persistence.postgresql</c>), or null: <c>journal.db</c> in the run directory.</summary>
     public Storage.JournalConnection? JournalDatabase { get; init; }
 
+    /// <summary>Where this node's remoting listens and the cluster's secret (<c>cluster.*</c>); not part of the run's identity.</summary>
+    public ClusterSettings Cluster { get; init; } = new();
+
     /// <summary>Acceptances between population snapshots (materialized members on disk; they bound a rebuild).</summary>
     public int PopulationSnapshotEvery { get; init; } = 20;
 
@@ -139,7 +142,7 @@ public sealed record RunSettings
 
     /// <summary>
     /// Parses the service settings of <c>evolver.run</c> (breeding, fitness, schedule, evaluators, budget,
-    /// persistence); the host parses <c>task</c>, <c>population</c>, <c>evaluator</c> and <c>simulation</c>, which are
+    /// persistence, cluster); the host parses <c>task</c>, <c>population</c>, <c>evaluator</c> and <c>simulation</c>, which are
     /// left marked for it. Every problem is one line naming the key.
     /// </summary>
     public static RunSettings Parse(Settings c, string task)
@@ -223,6 +226,7 @@ public sealed record RunSettings
                 : null,
             Lag = c.Int("breeding.lag", 32, 0, MaxQueue),
             MaxResidentBytes = c.OptionalBytes("memory.max-resident") ?? 0,
+            Cluster = ClusterSettings.Parse(c),
         };
         if (mode == FitnessMode.Merged)
         {

@@ -3,9 +3,13 @@ using EvolverActors.Tensors;
 
 namespace EvolverActors.Actors.Storage;
 
+/// <summary>The coordinator of a running run: its cluster address and the cluster secret's file (a path, never the secret).</summary>
+public sealed record CoordinatorRecord(string Address, string SecretPath);
+
 /// <summary>
-/// Where the run's coordinator listens (<c>cluster.json</c>, written by <c>evolver run</c> once its node is up), so that
-/// <c>evolver node</c> on a machine that shares the run directory can join without being told the address.
+/// Where the run's coordinator listens and which secret file its cluster uses (<c>cluster.json</c>, written by
+/// <c>evolver run</c> once its node is up), so that <c>evolver node</c> on a machine that shares the run directory can
+/// join without being told either.
 /// </summary>
 public sealed partial class RunDirectory
 {
@@ -13,19 +17,26 @@ public sealed partial class RunDirectory
 
     public string ClusterPath => Path.Combine(Root, ClusterFileName);
 
-    /// <summary>Records the coordinator's cluster address (an Akka address such as <c>akka.tcp://evolver@127.0.0.1:41234</c>).</summary>
-    public void RecordCoordinator(string address) =>
+    /// <summary>The run's own cluster secret when its config names none (docs/architecture.md §4, "Security").</summary>
+    public string ClusterSecretPath => Path.Combine(Root, Hosting.ClusterSecret.RunFileName);
+
+    /// <summary>
+    /// Records the coordinator's cluster address (an Akka address such as <c>akka.ssl.tcp://evolver@127.0.0.1:41234</c>)
+    /// and the path of its cluster secret.
+    /// </summary>
+    public void RecordCoordinator(string address, string secretPath) =>
         StoragePaths.WriteTextAtomically(ClusterPath, JsonSerializer.Serialize(new Dictionary<string, object>
         {
             ["coordinator"] = address,
+            ["secret"] = secretPath,
             ["pid"] = Environment.ProcessId,
         }, Json) + "\n", durable: false);
 
     /// <summary>Removes <c>cluster.json</c> when the coordinator stops (a killed one leaves it; its dead pid tells).</summary>
     public void ForgetCoordinator() => File.Delete(ClusterPath);
 
-    /// <summary>The coordinator's address if its process is alive, else null (one line if the file is damaged).</summary>
-    public string? RunningCoordinator()
+    /// <summary>The coordinator if its process is alive, else null (one line if the file is damaged).</summary>
+    public CoordinatorRecord? RunningCoordinator()
     {
         var text = ReadText(ClusterPath);
         if (text is null)
@@ -35,9 +46,12 @@ public sealed partial class RunDirectory
         try
         {
             using var document = JsonDocument.Parse(text);
-            var address = document.RootElement.GetProperty("coordinator").GetString();
-            var pid = document.RootElement.GetProperty("pid").GetInt32();
-            return ProcessLiveness.IsAlive(pid) ? address : null;
+            var root = document.RootElement;
+            var address = root.GetProperty("coordinator").GetString() ?? throw new InvalidOperationException("'coordinator' is null");
+            // A coordinator older than the cluster secret recorded none: its run's own secret is the one to try.
+            var secret = root.TryGetProperty("secret", out var recorded) ? recorded.GetString() ?? ClusterSecretPath : ClusterSecretPath;
+            var pid = root.GetProperty("pid").GetInt32();
+            return ProcessLiveness.IsAlive(pid) ? new CoordinatorRecord(address, secret) : null;
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {

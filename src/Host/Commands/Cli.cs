@@ -18,6 +18,7 @@ internal static class Cli
         Init.InitCommand.Create(),
         RunCommand.Create(),
         NodeCommand.Create(),
+        SecretCommand.Create(),
         ScoreCommand.Create(),
         StatusCommand.Create(),
         LineageCommand.Create(),

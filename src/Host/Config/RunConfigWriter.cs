@@ -64,6 +64,12 @@ internal static class RunConfigWriter
         w.Value("population-snapshot-every", Int(s.PopulationSnapshotEvery));
         w.Optional("postgresql", s.JournalDatabase?.ConnectionString, "the journal in PostgreSQL (for several nodes), e.g. \"Host=127.0.0.1;Database=evolver;Username=evolver\"");
         w.Close();
+        w.Open("cluster", "remoting between nodes: always mutual TLS with the cluster secret (docs/architecture.md §4)");
+        w.Value("hostname", s.Cluster.Hostname, "the address remoting binds; 127.0.0.1: this machine only");
+        w.Value("port", Int(s.Cluster.Port), "0: one the kernel picks");
+        w.Optional("public-hostname", s.Cluster.PublicHostname, "the address other nodes reach this one at (NAT, containers, hostname = 0.0.0.0)");
+        w.Optional("secret", s.Cluster.SecretPath, "the cluster secret from `evolver secret --out FILE`; unset: the run's own cluster.p12 in its run directory");
+        w.Close();
         w.Close();
         return w.ToString();
     }

@@ -31,9 +31,12 @@ internal static class NodeLauncher
         var run = RunDirectory.Open(request.RunsRoot, request.RunId);
         var recorded = run.ReadFingerprint()
             ?? throw new EvolverException($"run '{request.RunId}' does not exist under {run.RunsRoot}: start it with `evolver run` first");
-        var seed = request.Join is { } join ? JoinAddress(join)
+        var coordinator = request.Join is { } join ? new CoordinatorRecord(JoinAddress(join), run.ClusterSecretPath)
             : run.RunningCoordinator() ?? throw new EvolverException($"run '{request.RunId}' has no coordinator running ({run.ClusterPath}): "
                 + "start it with `evolver run`, or give --join HOST:PORT");
+        var seed = coordinator.Address;
+        // The secret this node's config names, else the coordinator's (the run directory is shared; docs/architecture.md §4).
+        using var secret = ClusterSecret.Load(config.Settings.Cluster.SecretPath ?? coordinator.SecretPath);
 
         await TorchPreload.Loaded.ConfigureAwait(false);
         var resolved = ResolvedRun.Resolve(config);
@@ -46,7 +49,7 @@ internal static class NodeLauncher
         var log = new LineLog(Path.Combine(run.Root, $"evaluators-{name}.log"));
         if (request.Standby)
         {
-            return await StandbyAsync(request, config, resolved, recorded, run, seed, name, log).ConfigureAwait(false);
+            return await StandbyAsync(request, config, resolved, recorded, run, seed, name, log, secret).ConfigureAwait(false);
         }
         var weights = RunWeights.Open(run, resolved.Population, recorded, config.Settings, CPU, worker: true);
         var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write), weights.InitialIds)
@@ -57,11 +60,11 @@ internal static class NodeLauncher
         };
 
         using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolverWorker(runtime, seed, name,
-            line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}")));
+            line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}"), secret));
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);
-        await JoinOrGiveUpAsync(host, seed, name).ConfigureAwait(false);
+        await JoinOrGiveUpAsync(host, seed, name, secret).ConfigureAwait(false);
         var ended = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         system.ActorOf(Props.Create(() => new CoordinatorWatch(ended)), "coordinator-watch");
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; ended.TrySetResult("stopped by SIGTERM"); });
@@ -79,7 +82,7 @@ internal static class NodeLauncher
     /// the singletons only once the first coordinator is lost, and recovers the run from the PostgreSQL journal then.
     /// </summary>
     private static async Task<int> StandbyAsync(NodeRequest request, RunConfiguration config, ResolvedRun resolved, RunFingerprint recorded,
-        RunDirectory run, string seed, string name, LineLog log)
+        RunDirectory run, string seed, string name, LineLog log, ClusterSecret secret)
     {
         if (run.Journal.Provider != JournalProvider.PostgreSql)
         {
@@ -94,19 +97,36 @@ internal static class NodeLauncher
             WorkerNode = true, // its evaluators also score offspring the other coordinator's breeder bred
         };
         request.Output.WriteLine($"[{request.RunId}] standby coordinator {name} joining {seed}");
-        return await RunLauncher.RunNodeAsync(runtime, run, request.Output, (seed, name)).ConfigureAwait(false);
+        return await RunLauncher.RunNodeAsync(runtime, run, secret, request.Output, (seed, name)).ConfigureAwait(false);
     }
 
     /// <summary>Akka retries a join forever; a node that cannot reach its coordinator says so and exits instead of hanging.</summary>
-    internal static async Task JoinOrGiveUpAsync(Microsoft.Extensions.Hosting.IHost host, string seed, string name)
+    internal static async Task JoinOrGiveUpAsync(Microsoft.Extensions.Hosting.IHost host, string seed, string name, ClusterSecret secret)
     {
+        // A coordinator with another secret fails the TLS handshake at once: that is said at once too.
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        secret.Refused += (peer, theirs) =>
+        {
+            if (SameNode(peer, seed))
+            {
+                refused.TrySetResult(theirs);
+            }
+        };
         Cluster.Get(host.Services.GetRequiredService<ActorSystem>()).RegisterOnMemberUp(() => up.TrySetResult());
-        if (await Task.WhenAny(up.Task, Task.Delay(JoinTimeout)).ConfigureAwait(false) != up.Task)
+        var first = await Task.WhenAny(up.Task, refused.Task, Task.Delay(JoinTimeout)).ConfigureAwait(false);
+        if (first == refused.Task)
+        {
+            var theirs = await refused.Task.ConfigureAwait(false);
+            await host.StopAsync().ConfigureAwait(false);
+            throw new EvolverException($"node {name}: the coordinator at {seed} has another cluster secret (certificate {theirs}; "
+                + $"this node's {secret.Path} is {secret.Fingerprint}): give both nodes the same secret file (cluster.secret)");
+        }
+        if (first != up.Task)
         {
             await host.StopAsync().ConfigureAwait(false);
             throw new EvolverException($"node {name}: could not join the coordinator at {seed} within {JoinTimeout.TotalSeconds:F0} s "
-                + "(is the run still running, and is that its address?)");
+                + "(is the run still running, is that its address, and do both nodes have the same cluster secret?)");
         }
     }
 
@@ -115,9 +135,14 @@ internal static class NodeLauncher
     {
         var colon = join.LastIndexOf(':');
         return colon > 0 && int.TryParse(join[(colon + 1)..], out var port) && port is > 0 and < 65536
-            ? $"akka.tcp://{EvolverHosting.SystemName}@{join[..colon]}:{port}"
+            ? $"{EvolverHosting.Protocol}://{EvolverHosting.SystemName}@{join[..colon]}:{port}"
             : throw new EvolverException($"--join: '{join}' is not HOST:PORT (the coordinator's address, in its run directory's {RunDirectory.ClusterFileName})");
     }
+
+    /// <summary>Whether two addresses name the same node whatever their schemes (the transport's has no "akka." prefix).</summary>
+    private static bool SameNode(string a, string b) => AfterScheme(a).Equals(AfterScheme(b), StringComparison.OrdinalIgnoreCase);
+
+    private static string AfterScheme(string address) => address[(address.IndexOf("://", StringComparison.Ordinal) + 3)..];
 
     /// <summary>
     /// Ends the node when no coordinator is left in the cluster (the run ended or stopped; a standby that took over counts

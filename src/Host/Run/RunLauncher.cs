@@ -47,6 +47,10 @@ internal static class RunLauncher
         // (for a simulated population, whose checks touch no tensor until they wait for it; docs/architecture.md, "Start-up").
         var torchLoaded = TorchPreload.Loaded;
         _ = StartupWarmup.Start();
+        // The cluster secret too (OpenSSL's start and the PKCS#12 decoding took 0.1-0.2 s cold here): the configured one,
+        // else the run's own if it has one yet (docs/architecture.md §4, "Security").
+        var secretPath = settings.Cluster.SecretPath ?? (File.Exists(run.ClusterSecretPath) ? run.ClusterSecretPath : null);
+        var secretLoad = secretPath is null ? Task.FromResult<ClusterSecret?>(null) : Task.Run(() => (ClusterSecret?)ClusterSecret.Load(secretPath));
 
         if (request.Config.Simulation is null)
         {
@@ -61,6 +65,8 @@ internal static class RunLauncher
         await torchLoaded.ConfigureAwait(false);
         // A run resumed on the members it recorded (same content hashes) had every byte of them checked when it started.
         resolved.RequireStartable(checkMembers: !run.StartedFrom(fingerprint));
+        // A configured cluster secret is input too: read before anything is written.
+        var loadedSecret = await secretLoad.ConfigureAwait(false);
 
         using var runLock = run.AcquireLock();
         // Under the lock, before anything is written: a started run whose journal lost its events is refused (not
@@ -72,6 +78,8 @@ internal static class RunLauncher
             request.Output.WriteLine($"[{runId}] removed {tempFiles} temp files of interrupted writes ({Commands.ByteSize.Format(tempBytes)})");
         }
         run.CreateOrVerify(fingerprint);
+        // Otherwise the run has its own, made at its first start and kept for every resume and for its worker nodes.
+        using var secret = loadedSecret ?? ClusterSecret.ForRun(run.Root);
         if (!File.Exists(run.ConfigPath))
         {
             File.WriteAllText(run.ConfigPath, RunConfigWriter.Render(request.Config, commented: false));
@@ -87,7 +95,7 @@ internal static class RunLauncher
         }
         var initial = LegacyInitialIds(run) ?? weights.InitialIds;
         var runtime = new EvolverRuntime(settings, runId, weights.Resident, fitness, initial, run) { Book = weights.Book, Snapshots = weights.Snapshots };
-        var exitCode = await RunNodeAsync(runtime, run, request.Output).ConfigureAwait(false);
+        var exitCode = await RunNodeAsync(runtime, run, secret, request.Output).ConfigureAwait(false);
         return (exitCode, runId);
     }
 
@@ -99,27 +107,32 @@ internal static class RunLauncher
 
     /// <param name="runtime">The node's runtime.</param>
     /// <param name="run">The run directory.</param>
+    /// <param name="secret">The cluster secret its remoting authenticates with (docs/architecture.md §4, "Security").</param>
     /// <param name="output">Where progress goes.</param>
     /// <param name="standby">
     /// Null: this node founds the run's cluster (`evolver run`). Else a standby coordinator (`evolver node
     /// --coordinator`): it joins the cluster at this seed and takes the steward and the breeder over if the first
     /// coordinator is lost; SIGTERM makes it leave the cluster, not stop the run (docs/architecture.md §4).
     /// </param>
-    internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, TextWriter output, (string Seed, string Name)? standby = null)
+    internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, ClusterSecret secret, TextWriter output,
+        (string Seed, string Name)? standby = null)
     {
         using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName,
-            akka => akka.AddEvolver(runtime, run.Journal, standby?.Seed, standby is { } s ? s.Name + "-" : ""));
+            akka => akka.AddEvolver(runtime, run.Journal, secret, standby?.Seed, standby is { } s ? s.Name + "-" : ""));
+        // Someone without the cluster secret tried to connect (docs/architecture.md §4, "Security"): one line, no more.
+        secret.Refused += (peer, certificate) =>
+            output.WriteLine($"[{runtime.RunId}] refused a connection with {peer}: its certificate ({certificate}) is not this cluster's secret ({secret.Fingerprint})");
         var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         if (standby is { } joining)
         {
-            await NodeLauncher.JoinOrGiveUpAsync(host, joining.Seed, joining.Name).ConfigureAwait(false);
+            await NodeLauncher.JoinOrGiveUpAsync(host, joining.Seed, joining.Name, secret).ConfigureAwait(false);
         }
         else
         {
             // Worker nodes (`evolver node`) sharing the run directory find the coordinator here (docs/architecture.md §4).
-            run.RecordCoordinator(Akka.Cluster.Cluster.Get(system).SelfAddress.ToString());
+            run.RecordCoordinator(Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(), secret.Path);
         }
         system.ActorOf(Props.Create(() => new EndListener(ended)), "end-listener");
         var steward = host.Services.GetRequiredService<ActorRegistry>().Get<StewardProxy>();

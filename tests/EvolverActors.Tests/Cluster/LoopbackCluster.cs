@@ -12,20 +12,35 @@ internal sealed partial class LoopbackCluster : IDisposable
 {
     private readonly Dictionary<Process, System.Text.StringBuilder> _output = [];
 
+    private readonly string _zoo;
+    private readonly int _budget;
+
     /// <param name="budget">Evaluations of the run.</param>
-    /// <param name="extra">More config lines for every node (e.g. the PostgreSQL journal).</param>
+    /// <param name="extra">More config lines for every node (e.g. the PostgreSQL journal, a cluster secret).</param>
     /// <param name="runId">The run id (runs in a shared PostgreSQL database need unique ones).</param>
     public LoopbackCluster(int budget, string extra = "", string runId = "cluster")
     {
         RunId = runId;
         Fixture = new ServiceFixture();
-        var root = Path.GetDirectoryName(Fixture.Runs)!;
-        var zoo = SyntheticZoo.Write(Path.Combine(root, "sim-zoo"), members: 6, parameters: 20_000);
-        CoordinatorConfig = SyntheticZoo.Config(Path.Combine(root, "coordinator.conf"), zoo, "steady-state", evaluators: 1, budget, "random", medianMs: 10,
-            extra: "breeding.queue = 8\n" + extra);
-        WorkerConfig = SyntheticZoo.Config(Path.Combine(root, "worker.conf"), zoo, "steady-state", evaluators: 2, budget, "random", medianMs: 10,
-            extra: "breeding.queue = 8\n" + extra);
+        Root = Path.GetDirectoryName(Fixture.Runs)!;
+        _budget = budget;
+        _zoo = SyntheticZoo.Write(Path.Combine(Root, "sim-zoo"), members: 6, parameters: 20_000);
+        CoordinatorConfig = Path.Combine(Root, "coordinator.conf");
+        WriteCoordinatorConfig(extra);
+        WorkerConfig = WriteWorkerConfig("worker.conf", extra);
     }
+
+    /// <summary>(Re)writes the coordinator's config with <paramref name="extra"/> keys.</summary>
+    public void WriteCoordinatorConfig(string extra) =>
+        SyntheticZoo.Config(CoordinatorConfig, _zoo, "steady-state", evaluators: 1, _budget, "random", medianMs: 10, extra: "breeding.queue = 8\n" + extra);
+
+    /// <summary>Another worker config (the same population) with <paramref name="extra"/> keys.</summary>
+    public string WriteWorkerConfig(string fileName, string extra) =>
+        SyntheticZoo.Config(Path.Combine(Root, fileName), _zoo, "steady-state", evaluators: 2, _budget, "random", medianMs: 10,
+            extra: "breeding.queue = 8\n" + extra);
+
+    /// <summary>A scratch directory that the fixture removes.</summary>
+    public string Root { get; }
 
     public ServiceFixture Fixture { get; }
     public string CoordinatorConfig { get; }
@@ -36,7 +51,7 @@ internal sealed partial class LoopbackCluster : IDisposable
     public Process StartCoordinator() => Track(Fixture.Start("run", "--config", CoordinatorConfig, "--run-id", RunId, "--runs", Fixture.Runs));
 
     /// <summary>A worker, once the coordinator has recorded its address (the node finds it in the run directory).</summary>
-    public Process StartWorker(string name, params string[] more)
+    public Process StartWorker(string name, string? config = null, params string[] more)
     {
         var wait = Stopwatch.StartNew();
         while (Run.RunningCoordinator() is null)
@@ -44,13 +59,13 @@ internal sealed partial class LoopbackCluster : IDisposable
             Assert.True(wait.Elapsed < TimeSpan.FromMinutes(2), "the coordinator never recorded its address");
             Thread.Sleep(50);
         }
-        return Track(Fixture.Start(["node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, "--name", name, .. more]));
+        return Track(Fixture.Start(["node", "--config", config ?? WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, "--name", name, .. more]));
     }
 
     /// <summary>A standby coordinator (`evolver node --coordinator`), once the coordinator has recorded its address.</summary>
     public Process StartStandby(string name)
     {
-        return StartWorker(name, "--coordinator");
+        return StartWorker(name, CoordinatorConfig, "--coordinator");
     }
 
     /// <summary>A worker with more arguments (no wait for the coordinator).</summary>

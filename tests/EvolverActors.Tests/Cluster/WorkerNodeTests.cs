@@ -8,7 +8,7 @@ namespace EvolverActors.Tests.Cluster;
 /// and worker nodes (`evolver node`) that join it through the run directory, score offspring they rebuild from recipes,
 /// and leave when the run ends; a worker killed with -9 costs only its in-flight offspring.
 /// </summary>
-public sealed class WorkerNodeTests
+public sealed partial class WorkerNodeTests
 {
     private const int Budget = 1500;
 
@@ -19,6 +19,11 @@ public sealed class WorkerNodeTests
         var coordinator = cluster.StartCoordinator();
         var w1 = cluster.StartWorker("w1");
         var w2 = cluster.StartWorker("w2");
+        // No secret configured: the run made its own, readable by its owner only, which the workers took from the run directory.
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(cluster.Run.ClusterSecretPath));
+        }
 
         await LoopbackCluster.ExitsWith(0, coordinator, TimeSpan.FromMinutes(4));
         await LoopbackCluster.ExitsWith(0, w1, TimeSpan.FromMinutes(1));
@@ -67,6 +72,6 @@ public sealed class WorkerNodeTests
         // Port 9 on loopback: nothing listens, so the join can never succeed.
         var stray = cluster.StartNode("--join", "127.0.0.1:9");
         await LoopbackCluster.ExitsWith(2, stray, TimeSpan.FromMinutes(2));
-        Assert.Contains("could not join the coordinator at akka.tcp://evolver@127.0.0.1:9 within 30 s", cluster.Output(stray), StringComparison.Ordinal);
+        Assert.Contains("could not join the coordinator at akka.ssl.tcp://evolver@127.0.0.1:9 within 30 s", cluster.Output(stray), StringComparison.Ordinal);
     }
 }

@@ -88,6 +88,10 @@ public sealed class RunCommandErrorTests : IDisposable
     [InlineData("breeding.queue = 20000", "evolver.run.breeding.queue = 20000 is out of range [1, 256]")]
     [InlineData("evaluator { kind = worker }", "evolver.run.evaluator.command is required with kind = worker")]
     [InlineData("evaluator { kind = grpc }", "evolver.run.evaluator.kind = 'grpc' is unknown: use builtin | worker | command | http")]
+    [InlineData("cluster.hostnam = 10.0.0.5", "unknown key 'evolver.run.cluster.hostnam' (did you mean 'evolver.run.cluster.hostname'?)")]
+    [InlineData("cluster.hostname = 0.0.0.0", "evolver.run.cluster.hostname = '0.0.0.0' binds every interface: set cluster.public-hostname")]
+    [InlineData("cluster.port = 70000", "evolver.run.cluster.port = 70000 is out of range [0, 65535]")]
+    [InlineData("cluster.secret = \"/nonexistent/cluster.p12\"", "/nonexistent/cluster.p12: no such cluster secret")]
     public void Wrong_keys_and_values_are_refused_naming_the_key(string extra, string expected) => AssertRefused(Config(Zoo(), extra), expected);
 
     [Fact]

@@ -1,0 +1,55 @@
+using EvolverActors.Actors.Run;
+using EvolverActors.Host.Config;
+using EvolverActors.Tensors;
+using Xunit;
+
+namespace EvolverActors.Tests.Cluster;
+
+/// <summary><c>evolver.run.cluster.*</c>: loopback and a kernel-picked port by default, checked keys, written back to run.conf.</summary>
+public sealed class ClusterConfigTests
+{
+    private static ClusterSettings Parse(string body) =>
+        RunSettings.Parse(HoconSettings.Parse($"evolver.run {{ {body} }}", "test.conf").Section("evolver").Section("run"), "t").Cluster;
+
+    [Fact]
+    public void By_default_a_node_listens_on_loopback_on_a_port_the_kernel_picks_with_the_runs_own_secret()
+    {
+        var cluster = Parse("");
+        Assert.Equal("127.0.0.1", cluster.Hostname);
+        Assert.Equal(0, cluster.Port);
+        Assert.Null(cluster.PublicHostname);
+        Assert.Null(cluster.SecretPath);
+        Assert.True(ClusterSettings.IsLoopback(cluster.Hostname));
+    }
+
+    [Fact]
+    public void An_address_port_public_name_and_secret_are_taken_with_the_secret_path_made_absolute()
+    {
+        var cluster = Parse("cluster { hostname = 0.0.0.0, port = 4053, public-hostname = node1.lab, secret = \"keys/cluster.p12\" }");
+        Assert.Equal("0.0.0.0", cluster.Hostname);
+        Assert.Equal(4053, cluster.Port);
+        Assert.Equal("node1.lab", cluster.PublicHostname);
+        Assert.Equal(Path.GetFullPath("keys/cluster.p12"), cluster.SecretPath);
+        Assert.False(ClusterSettings.IsLoopback("10.0.0.5"));
+    }
+
+    [Theory]
+    [InlineData("cluster.hostname = \"::\"", "evolver.run.cluster.hostname = '::' binds every interface")]
+    [InlineData("cluster.hostname = \"no such host!\"", "evolver.run.cluster.hostname = 'no such host!' is neither an IP address nor a host name")]
+    [InlineData("cluster { hostname = 10.0.0.5, public-hostname = 0.0.0.0 }", "evolver.run.cluster.public-hostname = '0.0.0.0' is not an address other nodes can reach")]
+    [InlineData("cluster.port = -1", "evolver.run.cluster.port = -1 is out of range [0, 65535]")]
+    [InlineData("cluster.secret = \"\"", "evolver.run.cluster.secret is empty")]
+    public void Values_that_cannot_work_are_one_line_naming_the_key(string body, string expected)
+    {
+        var error = Assert.Throws<EvolverException>(() => Parse(body));
+        Assert.True(error.Message.Contains(expected, StringComparison.Ordinal), error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void The_cluster_keys_are_not_part_of_the_runs_identity_so_a_resume_may_move_the_node()
+    {
+        var settings = RunSettings.Parse(HoconSettings.Parse("evolver.run { cluster { hostname = 10.0.0.5, port = 4053 } }", "t.conf").Section("evolver").Section("run"), "t");
+        Assert.DoesNotContain(settings.Identity().Keys, key => key.StartsWith("cluster", StringComparison.Ordinal));
+    }
+}
