@@ -39,6 +39,38 @@ public sealed partial class WorkerNodeTests
     }
 
     [Fact]
+    public async Task A_worker_without_the_starting_checkpoints_fetches_them_from_the_coordinator_verifies_them_and_scores()
+    {
+        using var cluster = new LoopbackCluster(Budget);
+        // The worker's config names checkpoints that do not exist on its side: nothing is copied.
+        var elsewhere = Path.Combine(Path.GetDirectoryName(cluster.Fixture.Runs)!, "not-on-this-host");
+        var models = string.Join(", ", Enumerable.Range(0, LoopbackCluster.Members).Select(k => $"\"{Path.Combine(elsewhere, $"model-{k}")}\""));
+        var config = File.ReadAllText(cluster.WorkerConfig).Replace($"population.zoo = \"{cluster.Zoo}\"", $"population.models = [{models}]", StringComparison.Ordinal);
+        Assert.NotEqual(File.ReadAllText(cluster.WorkerConfig), config);
+        File.WriteAllText(cluster.WorkerConfig, config);
+        var cache = Path.Combine(Path.GetDirectoryName(cluster.Fixture.Runs)!, "node-cache");
+
+        var coordinator = cluster.StartCoordinator();
+        var worker = cluster.StartWorker("w1", "--cache", cache);
+
+        await LoopbackCluster.ExitsWith(0, coordinator, TimeSpan.FromMinutes(4));
+        await LoopbackCluster.ExitsWith(0, worker, TimeSpan.FromMinutes(1));
+        var output = cluster.Output(worker);
+        Assert.Equal(LoopbackCluster.Members, FetchedLine().Count(output));
+        Assert.True(cluster.ScoredBy(worker) > 0, $"the worker scored nothing: {output}");
+        Assert.False(Directory.Exists(elsewhere));
+        var recorded = cluster.Run.ReadFingerprint()!;
+        foreach (var member in recorded.Members)
+        {
+            Assert.Equal(member.Sha256, RunFingerprint.Sha256OfCheckpoint(Path.Combine(cache, "members", member.Sha256)));
+        }
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(cluster.Run.Root, "files.token")));
+        }
+    }
+
+    [Fact]
     public async Task A_worker_killed_with_minus_9_costs_only_its_in_flight_offspring()
     {
         using var cluster = new LoopbackCluster(Budget);
@@ -78,13 +110,16 @@ public sealed partial class WorkerNodeTests
     /// <summary>A simulated run (log-normal evaluation times, random scores) shared by a coordinator and its workers.</summary>
     private sealed class LoopbackCluster : IDisposable
     {
+        public const int Members = 6;
+
         private readonly Dictionary<Process, System.Text.StringBuilder> _output = [];
 
         public LoopbackCluster(int budget)
         {
             Fixture = new ServiceFixture();
             var root = Path.GetDirectoryName(Fixture.Runs)!;
-            var zoo = SyntheticZoo.Write(Path.Combine(root, "sim-zoo"), members: 6, parameters: 20_000);
+            var zoo = SyntheticZoo.Write(Path.Combine(root, "sim-zoo"), members: Members, parameters: 20_000);
+            Zoo = zoo;
             CoordinatorConfig = SyntheticZoo.Config(Path.Combine(root, "coordinator.conf"), zoo, "steady-state", evaluators: 1, budget, "random", medianMs: 10,
                 extra: "breeding.queue = 8");
             WorkerConfig = SyntheticZoo.Config(Path.Combine(root, "worker.conf"), zoo, "steady-state", evaluators: 2, budget, "random", medianMs: 10,
@@ -92,6 +127,7 @@ public sealed partial class WorkerNodeTests
         }
 
         public ServiceFixture Fixture { get; }
+        public string Zoo { get; }
         public string CoordinatorConfig { get; }
         public string WorkerConfig { get; }
         public string RunId { get; } = "cluster";
@@ -100,7 +136,7 @@ public sealed partial class WorkerNodeTests
         public Process StartCoordinator() => Track(Fixture.Start("run", "--config", CoordinatorConfig, "--run-id", RunId, "--runs", Fixture.Runs));
 
         /// <summary>A worker, once the coordinator has recorded its address (the node finds it in the run directory).</summary>
-        public Process StartWorker(string name)
+        public Process StartWorker(string name, params string[] more)
         {
             var wait = Stopwatch.StartNew();
             while (Run.RunningCoordinator() is null)
@@ -108,7 +144,7 @@ public sealed partial class WorkerNodeTests
                 Assert.True(wait.Elapsed < TimeSpan.FromMinutes(2), "the coordinator never recorded its address");
                 Thread.Sleep(50);
             }
-            return Track(Fixture.Start("node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, "--name", name));
+            return Track(Fixture.Start(["node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, "--name", name, .. more]));
         }
 
         /// <summary>A worker with more arguments (no wait for the coordinator).</summary>
@@ -169,4 +205,7 @@ public sealed partial class WorkerNodeTests
 
     [GeneratedRegex(@"its evaluators scored (\d+) offspring")]
     private static partial Regex ScoredLine();
+
+    [GeneratedRegex(@"starting member \d+ \(.*\) is not at its config path; fetched .* \(sha256 verified\)")]
+    private static partial Regex FetchedLine();
 }
