@@ -23,6 +23,7 @@ internal sealed class FileServer : IAsyncDisposable
     public const string FilesRoute = "/v1/files/";
 
     private readonly WebApplication _app;
+    private int _disposed;
 
     private FileServer(WebApplication app, string url)
     {
@@ -79,6 +80,10 @@ internal sealed class FileServer : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }

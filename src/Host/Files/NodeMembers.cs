@@ -31,10 +31,15 @@ internal static class NodeMembers
     }
 
     /// <summary>
-    /// <paramref name="config"/> as it is when every member is here, else with the missing ones fetched (through
-    /// <paramref name="fetcher"/>, made only then) and listed as <c>models</c>; each fetch is reported through <paramref name="say"/>.
+    /// <paramref name="config"/> as it is when every member is here, else with the missing ones taken from the cache or
+    /// fetched, listed as <c>models</c>.
     /// </summary>
-    public static async Task<RunConfiguration> LocalizeAsync(RunConfiguration config, RunFingerprint recorded, Func<WeightFetcher> fetcher, Action<string> say)
+    /// <param name="config">The node's config.</param>
+    /// <param name="recorded">The run's fingerprint: each member's content hash.</param>
+    /// <param name="cache">The node's cache: a member complete there is used without asking any server.</param>
+    /// <param name="fetcher">Makes the fetcher, the first time a member is not in the cache.</param>
+    /// <param name="say">Reports each member taken from the cache or fetched.</param>
+    public static async Task<RunConfiguration> LocalizeAsync(RunConfiguration config, RunFingerprint recorded, string cache, Func<WeightFetcher> fetcher, Action<string> say)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentNullException.ThrowIfNull(recorded);
@@ -53,7 +58,7 @@ internal static class NodeMembers
             throw new EvolverException($"{config.Source}: population.zoo {spec.Zoo} is not on this host, so its data seed is unknown: "
                 + "set population.data-seed to the run's (the zoo manifest's seed)");
         }
-        var client = fetcher();
+        WeightFetcher? client = null;
         var models = new List<string>();
         foreach (var member in recorded.Members.OrderBy(m => m.Slot))
         {
@@ -62,8 +67,16 @@ internal static class NodeMembers
                 models.Add(named![member.Slot]);
                 continue;
             }
+            var sha256 = member.Sha256.ToLowerInvariant();
+            if (WeightFetcher.Cached(cache, sha256) is { } cached)
+            {
+                say($"starting member {member.Slot} ({member.Name}) is not at its config path; using the verified copy in {cached}");
+                models.Add(cached);
+                continue;
+            }
+            client ??= fetcher();
             var started = System.Diagnostics.Stopwatch.StartNew();
-            var (directory, downloaded) = await client.FetchMemberAsync(member.Sha256.ToLowerInvariant()).ConfigureAwait(false);
+            var (directory, downloaded) = await client.FetchMemberAsync(sha256).ConfigureAwait(false);
             say(downloaded == 0
                 ? $"starting member {member.Slot} ({member.Name}) is not at its config path; using the verified copy in {directory}"
                 : $"starting member {member.Slot} ({member.Name}) is not at its config path; fetched {Commands.ByteSize.Format(downloaded)} from {client.Server} "

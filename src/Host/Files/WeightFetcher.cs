@@ -30,7 +30,17 @@ internal sealed class WeightFetcher(HttpClient http, string server, string token
     public string CacheDirectory { get; } = Path.GetFullPath(cacheDirectory);
 
     /// <summary>Where member <paramref name="sha256"/> is (or would be) kept: a checkpoint directory.</summary>
-    public string MemberDirectory(string sha256) => Path.Combine(CacheDirectory, "members", sha256);
+    public string MemberDirectory(string sha256) => MemberDirectory(CacheDirectory, sha256);
+
+    /// <summary>The checkpoint directory of member <paramref name="sha256"/> in the cache at <paramref name="cacheDirectory"/>.</summary>
+    public static string MemberDirectory(string cacheDirectory, string sha256) => Path.Combine(cacheDirectory, "members", sha256);
+
+    /// <summary>The directory of member <paramref name="sha256"/> when the cache holds it complete (no server needed), else null.</summary>
+    public static string? Cached(string cacheDirectory, string sha256)
+    {
+        var directory = MemberDirectory(Path.GetFullPath(cacheDirectory), sha256);
+        return ContentAddress.IsSha256(sha256) && CachedListing(directory) is not null ? directory : null;
+    }
 
     /// <summary>The cached checkpoint directory of member <paramref name="sha256"/>, fetched first unless complete; and the bytes downloaded.</summary>
     public async Task<(string Directory, long Downloaded)> FetchMemberAsync(string sha256, CancellationToken cancel = default)
@@ -39,11 +49,11 @@ internal sealed class WeightFetcher(HttpClient http, string server, string token
         {
             throw new EvolverException($"'{sha256}' is not a member's content hash (64 lower-case hex digits)");
         }
-        var directory = MemberDirectory(sha256);
-        if (CachedListing(directory) is not null)
+        if (Cached(CacheDirectory, sha256) is { } cached)
         {
-            return (directory, 0);
+            return (cached, 0);
         }
+        var directory = MemberDirectory(sha256);
         var listing = await ListingAsync(sha256, cancel).ConfigureAwait(false);
         Directory.CreateDirectory(directory);
         long downloaded = 0;

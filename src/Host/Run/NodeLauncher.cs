@@ -52,7 +52,7 @@ internal static class NodeLauncher
         await TorchPreload.Loaded.ConfigureAwait(false);
         var name = request.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         // Members this host does not have come from the coordinator by content hash, verified (docs/architecture.md §4).
-        config = await NodeMembers.LocalizeAsync(config, recorded, () => Fetcher(request, run),
+        config = await NodeMembers.LocalizeAsync(config, recorded, request.Cache ?? NodeRequest.DefaultCache, () => Fetcher(request, run),
             line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}")).ConfigureAwait(false);
         var resolved = ResolvedRun.Resolve(config);
         var fingerprint = resolved.Fingerprint();

@@ -74,6 +74,10 @@ public sealed class WeightFetcherTests
         Assert.Equal(0, downloaded);
         Assert.Equal(asked, fixture.Requests.Seen.Count);
         Assert.Equal(fixture.ShardedSha, RunFingerprint.Sha256OfCheckpoint(directory));
+        // A node uses it without any server (NodeMembers asks the cache first): the coordinator may be gone.
+        await fixture.Server.DisposeAsync();
+        Assert.Equal(directory, WeightFetcher.Cached(fixture.Cache, fixture.ShardedSha));
+        Assert.Null(WeightFetcher.Cached(fixture.Cache, fixture.SingleSha));
     }
 
     [Fact]
