@@ -57,6 +57,13 @@ public sealed record RunFingerprint(
         {
             files = reader.Files;
         }
+        return Sha256OfFiles(files);
+    }
+
+    /// <summary>SHA-256 (lower-case hex) of the bytes of <paramref name="files"/> one after the other, streamed.</summary>
+    public static string Sha256OfFiles(IEnumerable<string> files)
+    {
+        ArgumentNullException.ThrowIfNull(files);
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[1 << 20];
         foreach (var file in files)

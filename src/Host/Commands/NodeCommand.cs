@@ -3,7 +3,7 @@ using EvolverActors.Host.Run;
 
 namespace EvolverActors.Host.Commands;
 
-/// <summary><c>evolver node --config FILE --run-id ID [--join HOST:PORT]</c>: a worker node that joins a running run's cluster.</summary>
+/// <summary><c>evolver node --config FILE --run-id ID [--join HOST:PORT] [--fetch-from URL] [--cache DIR]</c>: a worker node that joins a running run's cluster.</summary>
 internal static class NodeCommand
 {
     public static Command Create()
@@ -14,8 +14,13 @@ internal static class NodeCommand
         var join = new Option<string?>("--join") { Description = "the coordinator's HOST:PORT (default: from the run directory's cluster.json)" };
         var name = new Option<string?>("--name") { Description = "this node's name in evaluator and log file names (default: HOSTNAME-PID)" };
         var standby = new Option<bool>("--coordinator") { Description = "a standby coordinator: takes the steward over if the first coordinator is lost (needs persistence.postgresql)" };
+        var fetchFrom = new Option<string?>("--fetch-from")
+        {
+            Description = "the coordinator's file server URL, for starting members missing on this host (default: from cluster.json; token in EVOLVER_FILES_TOKEN or the run directory's files.token)",
+        };
+        var cache = new Option<string?>("--cache") { Description = "where fetched members are kept, verified, under members/ (default $EVOLVER_DATA or ~/.cache/evolver)" };
         var command = new Command("node", "join a running run as a worker node that offers evaluators for its devices");
-        foreach (var option in new Option[] { config, runId, runs, join, name, standby })
+        foreach (var option in new Option[] { config, runId, runs, join, name, standby, fetchFrom, cache })
         {
             command.Options.Add(option);
         }
@@ -23,7 +28,11 @@ internal static class NodeCommand
         {
             var path = result.GetValue(config)!;
             var request = new NodeRequest(path, result.GetValue(runId) ?? Path.GetFileNameWithoutExtension(path), result.GetValue(runs)!,
-                result.GetValue(join), result.GetValue(name), Console.Out, result.GetValue(standby));
+                result.GetValue(join), result.GetValue(name), Console.Out, result.GetValue(standby))
+            {
+                FetchFrom = result.GetValue(fetchFrom),
+                Cache = result.GetValue(cache),
+            };
             return NodeLauncher.RunAsync(request).GetAwaiter().GetResult();
         }));
         return command;

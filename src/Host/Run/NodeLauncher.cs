@@ -5,6 +5,7 @@ using EvolverActors.Actors.Hosting;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Config;
+using EvolverActors.Host.Files;
 using EvolverActors.Tensors;
 using Microsoft.Extensions.DependencyInjection;
 using static TorchSharp.torch;
@@ -12,7 +13,17 @@ using static TorchSharp.torch;
 namespace EvolverActors.Host.Run;
 
 /// <summary>What `evolver node` was asked: the run's config, which run, and the coordinator to join (null: from the run directory).</summary>
-internal sealed record NodeRequest(string ConfigPath, string RunId, string RunsRoot, string? Join, string? Name, TextWriter Output, bool Standby = false);
+internal sealed record NodeRequest(string ConfigPath, string RunId, string RunsRoot, string? Join, string? Name, TextWriter Output, bool Standby = false)
+{
+    /// <summary>The coordinator's file server (null: the URL in the run directory's cluster.json).</summary>
+    public string? FetchFrom { get; init; }
+
+    /// <summary>Where fetched starting members are kept, under <c>members/</c> (null: <see cref="DefaultCache"/>).</summary>
+    public string? Cache { get; init; }
+
+    /// <summary><c>$EVOLVER_DATA</c>, else <c>~/.cache/evolver</c> (the asset cache's root).</summary>
+    public static string DefaultCache => Tensors.Assets.AssetStore.DefaultRoot();
+}
 
 /// <summary>
 /// A worker node (docs/architecture.md §4): checks that its population is the run's (content hashes), joins the
@@ -24,6 +35,9 @@ internal static class NodeLauncher
 {
     /// <summary>How long a node tries to join its coordinator before it gives up (one line, exit status 2).</summary>
     private static readonly TimeSpan JoinTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>Fetches stream files of any size: no overall time-out (a stalled connection fails on its own).</summary>
+    private static readonly Lazy<HttpClient> Http = new(() => new HttpClient { Timeout = Timeout.InfiniteTimeSpan });
 
     public static async Task<int> RunAsync(NodeRequest request)
     {
@@ -39,13 +53,16 @@ internal static class NodeLauncher
         using var secret = ClusterSecret.Load(config.Settings.Cluster.SecretPath ?? coordinator.SecretPath);
 
         await TorchPreload.Loaded.ConfigureAwait(false);
+        var name = request.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
+        // Members this host does not have come from the coordinator by content hash, verified (docs/architecture.md §4).
+        config = await NodeMembers.LocalizeAsync(config, recorded, request.Cache ?? NodeRequest.DefaultCache, () => Fetcher(request, run),
+            line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}")).ConfigureAwait(false);
         var resolved = ResolvedRun.Resolve(config);
         var fingerprint = resolved.Fingerprint();
         if (recorded.FirstPopulationDifference(fingerprint) is { } difference)
         {
             throw new EvolverException($"{config.Source}: the population is not run '{request.RunId}''s ({difference})");
         }
-        var name = request.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         var log = new LineLog(Path.Combine(run.Root, $"evaluators-{name}.log"));
         if (request.Standby)
         {
@@ -128,6 +145,19 @@ internal static class NodeLauncher
             throw new EvolverException($"node {name}: could not join the coordinator at {seed} within {JoinTimeout.TotalSeconds:F0} s "
                 + "(is the run still running, is that its address, and do both nodes have the same cluster secret?)");
         }
+    }
+
+    /// <summary>The fetching cache of a node whose config names members this host lacks.</summary>
+    private static WeightFetcher Fetcher(NodeRequest request, RunDirectory run)
+    {
+        var server = request.FetchFrom ?? run.RunningFileServer()
+            ?? throw new EvolverException($"run '{request.RunId}': starting members are missing on this host and no file server is known "
+                + $"({run.ClusterPath} names none): give --fetch-from URL (the coordinator's, see its cluster.json)");
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+        {
+            throw new EvolverException($"--fetch-from: '{server}' is not an http:// URL");
+        }
+        return new WeightFetcher(Http.Value, server, FileToken.ForNode(run), request.Cache ?? NodeRequest.DefaultCache);
     }
 
     /// <summary><c>host:port</c> of the coordinator's remoting, as an Akka address.</summary>

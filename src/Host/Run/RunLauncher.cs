@@ -6,6 +6,7 @@ using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Config;
+using EvolverActors.Host.Files;
 using Microsoft.Extensions.DependencyInjection;
 using static TorchSharp.torch;
 
@@ -14,6 +15,9 @@ namespace EvolverActors.Host.Run;
 /// <summary>What `evolver run` was asked to do: a typed configuration (from a file, or built by demo and experiment) and where to run it.</summary>
 internal sealed record RunRequest(RunConfiguration Config, string RunId, string RunsRoot, TextWriter Output)
 {
+    /// <summary>Where the file server that hands the starting members to other nodes listens (null: no server; docs/architecture.md §4).</summary>
+    public System.Net.IPEndPoint? FilesListen { get; init; }
+
     /// <summary>A run of the config file at <paramref name="path"/>; the run id defaults to the file's name.</summary>
     public static RunRequest FromFile(string path, string? runId, string runsRoot, TextWriter output) =>
         new(RunConfiguration.Load(path), runId ?? Path.GetFileNameWithoutExtension(path), runsRoot, output);
@@ -95,7 +99,9 @@ internal static class RunLauncher
         }
         var initial = LegacyInitialIds(run) ?? weights.InitialIds;
         var runtime = new EvolverRuntime(settings, runId, weights.Resident, fitness, initial, run) { Book = weights.Book, Snapshots = weights.Snapshots };
-        var exitCode = await RunNodeAsync(runtime, run, secret, request.Output).ConfigureAwait(false);
+        var files = request.FilesListen is null ? null
+            : new FileCatalog(fingerprint.Members.Select(m => (m.Sha256, population.Members[m.Slot])));
+        var exitCode = await RunNodeAsync(runtime, run, secret, request.Output, files: files, filesListen: request.FilesListen).ConfigureAwait(false);
         return (exitCode, runId);
     }
 
@@ -114,8 +120,10 @@ internal static class RunLauncher
     /// --coordinator`): it joins the cluster at this seed and takes the steward and the breeder over if the first
     /// coordinator is lost; SIGTERM makes it leave the cluster, not stop the run (docs/architecture.md §4).
     /// </param>
+    /// <param name="files">The starting members the coordinator's file server hands out (null: no server).</param>
+    /// <param name="filesListen">Where that server listens.</param>
     internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, ClusterSecret secret, TextWriter output,
-        (string Seed, string Name)? standby = null)
+        (string Seed, string Name)? standby = null, FileCatalog? files = null, System.Net.IPEndPoint? filesListen = null)
     {
         using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName,
             akka => akka.AddEvolver(runtime, run.Journal, secret, standby?.Seed, standby is { } s ? s.Name + "-" : ""));
@@ -123,7 +131,10 @@ internal static class RunLauncher
         secret.Refused += (peer, certificate) =>
             output.WriteLine($"[{runtime.RunId}] refused a connection with {peer}: its certificate ({certificate}) is not this cluster's secret ({secret.Fingerprint})");
         var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // Weights travel beside the cluster, by content hash (docs/architecture.md §4); the server starts beside the actors.
+        var serving = files is null || filesListen is null ? null : FileServer.StartAsync(filesListen, files, FileToken.GetOrCreate(run));
         await host.StartAsync().ConfigureAwait(false);
+        await using var server = serving is null ? null : await serving.ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         if (standby is { } joining)
         {
@@ -132,7 +143,7 @@ internal static class RunLauncher
         else
         {
             // Worker nodes (`evolver node`) sharing the run directory find the coordinator here (docs/architecture.md §4).
-            run.RecordCoordinator(Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(), secret.Path);
+            run.RecordCoordinator(Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(), secret.Path, server?.Url);
         }
         system.ActorOf(Props.Create(() => new EndListener(ended)), "end-listener");
         var steward = host.Services.GetRequiredService<ActorRegistry>().Get<StewardProxy>();

@@ -10,6 +10,8 @@ namespace EvolverActors.Tests.Cluster;
 /// <summary>A simulated run (log-normal evaluation times, random scores) shared by a coordinator and its workers.</summary>
 internal sealed partial class LoopbackCluster : IDisposable
 {
+    public const int Members = 6;
+
     private readonly Dictionary<Process, System.Text.StringBuilder> _output = [];
 
     private readonly string _zoo;
@@ -24,7 +26,7 @@ internal sealed partial class LoopbackCluster : IDisposable
         Fixture = new ServiceFixture();
         Root = Path.GetDirectoryName(Fixture.Runs)!;
         _budget = budget;
-        _zoo = SyntheticZoo.Write(Path.Combine(Root, "sim-zoo"), members: 6, parameters: 20_000);
+        _zoo = SyntheticZoo.Write(Path.Combine(Root, "sim-zoo"), members: Members, parameters: 20_000);
         CoordinatorConfig = Path.Combine(Root, "coordinator.conf");
         WriteCoordinatorConfig(extra);
         WorkerConfig = WriteWorkerConfig("worker.conf", extra);
@@ -38,6 +40,9 @@ internal sealed partial class LoopbackCluster : IDisposable
     public string WriteWorkerConfig(string fileName, string extra) =>
         SyntheticZoo.Config(Path.Combine(Root, fileName), _zoo, "steady-state", evaluators: 2, _budget, "random", medianMs: 10,
             extra: "breeding.queue = 8\n" + extra);
+
+    /// <summary>The synthetic zoo every config names.</summary>
+    public string Zoo => _zoo;
 
     /// <summary>A scratch directory that the fixture removes.</summary>
     public string Root { get; }

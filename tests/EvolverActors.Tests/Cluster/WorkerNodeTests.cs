@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Run;
 using Xunit;
 
@@ -39,6 +41,38 @@ public sealed partial class WorkerNodeTests
     }
 
     [Fact]
+    public async Task A_worker_without_the_starting_checkpoints_fetches_them_from_the_coordinator_verifies_them_and_scores()
+    {
+        using var cluster = new LoopbackCluster(Budget);
+        // The worker's config names checkpoints that do not exist on its side: nothing is copied.
+        var elsewhere = Path.Combine(Path.GetDirectoryName(cluster.Fixture.Runs)!, "not-on-this-host");
+        var models = string.Join(", ", Enumerable.Range(0, LoopbackCluster.Members).Select(k => $"\"{Path.Combine(elsewhere, $"model-{k}")}\""));
+        var config = File.ReadAllText(cluster.WorkerConfig).Replace($"population.zoo = \"{cluster.Zoo}\"", $"population.models = [{models}]", StringComparison.Ordinal);
+        Assert.NotEqual(File.ReadAllText(cluster.WorkerConfig), config);
+        File.WriteAllText(cluster.WorkerConfig, config);
+        var cache = Path.Combine(Path.GetDirectoryName(cluster.Fixture.Runs)!, "node-cache");
+
+        var coordinator = cluster.StartCoordinator();
+        var worker = cluster.StartWorker("w1", null, "--cache", cache);
+
+        await LoopbackCluster.ExitsWith(0, coordinator, TimeSpan.FromMinutes(4));
+        await LoopbackCluster.ExitsWith(0, worker, TimeSpan.FromMinutes(1));
+        var output = cluster.Output(worker);
+        Assert.Equal(LoopbackCluster.Members, FetchedLine().Count(output));
+        Assert.True(cluster.ScoredBy(worker) > 0, $"the worker scored nothing: {output}");
+        Assert.False(Directory.Exists(elsewhere));
+        var recorded = cluster.Run.ReadFingerprint()!;
+        foreach (var member in recorded.Members)
+        {
+            Assert.Equal(member.Sha256, RunFingerprint.Sha256OfCheckpoint(Path.Combine(cache, "members", member.Sha256)));
+        }
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(cluster.Run.Root, "files.token")));
+        }
+    }
+
+    [Fact]
     public async Task A_worker_killed_with_minus_9_costs_only_its_in_flight_offspring()
     {
         using var cluster = new LoopbackCluster(Budget);
@@ -74,4 +108,7 @@ public sealed partial class WorkerNodeTests
         await LoopbackCluster.ExitsWith(2, stray, TimeSpan.FromMinutes(2));
         Assert.Contains("could not join the coordinator at akka.ssl.tcp://evolver@127.0.0.1:9 within 30 s", cluster.Output(stray), StringComparison.Ordinal);
     }
+
+    [GeneratedRegex(@"starting member \d+ \(.*\) is not at its config path; fetched .* \(sha256 verified\)")]
+    private static partial Regex FetchedLine();
 }

@@ -1,0 +1,62 @@
+using System.Security.Cryptography;
+using EvolverActors.Actors.Storage;
+using EvolverActors.Tensors;
+
+namespace EvolverActors.Host.Files;
+
+/// <summary>
+/// The bearer token of a run's file server (docs/architecture.md §4): random, made once per run and kept in the run
+/// directory as <c>files.token</c>, readable by its owner only (0600), so that nodes sharing the run directory read it;
+/// a node on another host is given it in <see cref="EnvironmentVariable"/>.
+/// </summary>
+internal static class FileToken
+{
+    public const string FileName = "files.token";
+    public const string EnvironmentVariable = "EVOLVER_FILES_TOKEN";
+
+    public static string PathIn(RunDirectory run) => Path.Combine(run.Root, FileName);
+
+    /// <summary>The run's token, made on first use (kept across resumes, so a remote node's copy stays valid).</summary>
+    public static string GetOrCreate(RunDirectory run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        var path = PathIn(run);
+        if (File.Exists(path))
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var temp = path + ".tmp";
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // never readable by others, not even briefly
+        }
+        using (var stream = new FileStream(temp, options))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(token + "\n");
+        }
+        File.Move(temp, path, overwrite: true);
+        return token;
+    }
+
+    /// <summary>The token a node presents: <see cref="EnvironmentVariable"/>, else the run directory's file; one line when there is neither.</summary>
+    public static string ForNode(RunDirectory run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } given)
+        {
+            return given.Trim();
+        }
+        var path = PathIn(run);
+        try
+        {
+            return File.ReadAllText(path).Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new EvolverException($"{path}: the file server's token cannot be read ({e.GetType().Name}): set {EnvironmentVariable} to the token in the coordinator's run directory");
+        }
+    }
+}
