@@ -40,9 +40,6 @@ public sealed partial class RunDirectory
     /// <summary>Removes <c>cluster.json</c> when the coordinator stops (a killed one leaves it; its dead pid tells).</summary>
     public void ForgetCoordinator() => File.Delete(ClusterPath);
 
-    /// <summary>The running coordinator's file server URL, or null (no coordinator running, or it serves no files).</summary>
-    public string? RunningFileServer() => RunningCoordinator()?.Files;
-
     /// <summary>The coordinator if its process is alive, else null (one line if the file is damaged).</summary>
     public CoordinatorRecord? RunningCoordinator()
     {

@@ -150,7 +150,7 @@ internal static class NodeLauncher
     /// <summary>The fetching cache of a node whose config names members this host lacks.</summary>
     private static WeightFetcher Fetcher(NodeRequest request, RunDirectory run)
     {
-        var server = request.FetchFrom ?? run.RunningFileServer()
+        var server = request.FetchFrom ?? AwaitFileServer(run)
             ?? throw new EvolverException($"run '{request.RunId}': starting members are missing on this host and no file server is known "
                 + $"({run.ClusterPath} names none): give --fetch-from URL (the coordinator's, see its cluster.json)");
         if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
@@ -158,6 +158,24 @@ internal static class NodeLauncher
             throw new EvolverException($"--fetch-from: '{server}' is not an http:// URL");
         }
         return new WeightFetcher(Http.Value, server, FileToken.ForNode(run), request.Cache ?? NodeRequest.DefaultCache);
+    }
+
+    /// <summary>
+    /// The coordinator's file server URL from cluster.json. A coordinator starts its server a moment after its run (off
+    /// the start-up path), so while it runs and names none yet, this waits for it a little.
+    /// </summary>
+    private static string? AwaitFileServer(RunDirectory run)
+    {
+        var wait = System.Diagnostics.Stopwatch.StartNew();
+        while (run.RunningCoordinator() is { } coordinator)
+        {
+            if (coordinator.Files is not null || wait.Elapsed > TimeSpan.FromSeconds(15))
+            {
+                return coordinator.Files;
+            }
+            Thread.Sleep(100);
+        }
+        return null;
     }
 
     /// <summary><c>host:port</c> of the coordinator's remoting, as an Akka address.</summary>

@@ -105,6 +105,23 @@ internal static class RunLauncher
         return (exitCode, runId);
     }
 
+    /// <summary>
+    /// The started file server, or null with one line when it could not start (its address taken, say): the run goes on,
+    /// and only nodes that lack starting members are affected (they say so).
+    /// </summary>
+    private static async Task<FileServer?> FileServerStarted(Task<FileServer> serving, System.Net.IPEndPoint listen, string runId, TextWriter output)
+    {
+        try
+        {
+            return await serving.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or Tensors.EvolverException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            output.WriteLine($"[{runId}] the file server could not start on {listen}: {e.Message.Split('\n')[0]}; nodes that lack starting members cannot fetch them");
+            return null;
+        }
+    }
+
     /// <summary>A run made before recipes copied its starting members into its weight store as <c>init-N</c>; it keeps those ids.</summary>
     private static List<string>? LegacyInitialIds(RunDirectory run) =>
         Directory.Exists(run.WeightsPath) && run.Weights.Contains("init-0")
@@ -131,11 +148,9 @@ internal static class RunLauncher
         secret.Refused += (peer, certificate) =>
             output.WriteLine($"[{runtime.RunId}] refused a connection with {peer}: its certificate ({certificate}) is not this cluster's secret ({secret.Fingerprint})");
         var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
-        // Weights travel beside the cluster, by content hash (docs/architecture.md §4); the server starts beside the actors.
-        var serving = files is null || filesListen is null ? null : FileServer.StartAsync(filesListen, files, FileToken.GetOrCreate(run));
         await host.StartAsync().ConfigureAwait(false);
-        await using var server = serving is null ? null : await serving.ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
+        var address = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
         if (standby is { } joining)
         {
             await NodeLauncher.JoinOrGiveUpAsync(host, joining.Seed, joining.Name, secret).ConfigureAwait(false);
@@ -143,8 +158,14 @@ internal static class RunLauncher
         else
         {
             // Worker nodes (`evolver node`) sharing the run directory find the coordinator here (docs/architecture.md §4).
-            run.RecordCoordinator(Akka.Cluster.Cluster.Get(system).SelfAddress.ToString(), secret.Path, server?.Url);
+            run.RecordCoordinator(address, secret.Path);
         }
+        // Weights travel beside the cluster, by content hash (docs/architecture.md §4). The file server starts once the run
+        // is under way, off the start-up path (Kestrel's start costs CPU the first evaluation needs on a small machine);
+        // cluster.json gets its URL then, and a node that needs it waits for it.
+        FileServer? server = null;
+        var serving = files is null || filesListen is null ? null
+            : Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => FileServer.StartAsync(filesListen, files, FileToken.GetOrCreate(run)), TaskScheduler.Default).Unwrap();
         system.ActorOf(Props.Create(() => new EndListener(ended)), "end-listener");
         var steward = host.Services.GetRequiredService<ActorRegistry>().Get<StewardProxy>();
 
@@ -166,6 +187,15 @@ internal static class RunLauncher
         while (!ended.Task.IsCompleted)
         {
             await Task.WhenAny(ended.Task, Task.Delay(1000)).ConfigureAwait(false);
+            if (serving is { IsCompleted: true })
+            {
+                server = await FileServerStarted(serving, filesListen!, runtime.RunId, output).ConfigureAwait(false);
+                serving = null;
+                if (server is not null && standby is null)
+                {
+                    run.RecordCoordinator(address, secret.Path, server.Url);
+                }
+            }
             try
             {
                 progress.Show(await steward.Ask<RunProgress>(GetRunProgress.Instance, TimeSpan.FromSeconds(2)).ConfigureAwait(false));
@@ -177,6 +207,11 @@ internal static class RunLauncher
         }
         var end = await ended.Task.ConfigureAwait(false);
         progress.Finish(end);
+        server ??= serving is null ? null : await FileServerStarted(serving, filesListen!, runtime.RunId, output).ConfigureAwait(false);
+        if (server is not null)
+        {
+            await server.DisposeAsync().ConfigureAwait(false);
+        }
         await host.StopAsync().ConfigureAwait(false);
         if (standby is null)
         {
