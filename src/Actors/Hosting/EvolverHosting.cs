@@ -69,6 +69,22 @@ public static class EvolverHosting
         """;
 
     /// <summary>
+    /// The settings every node starts with. <c>EVOLVER_AKKA_LOGLEVEL</c> (DEBUG, INFO, WARNING, ERROR) turns Akka's own
+    /// log up to follow cluster membership, singletons and remoting when something goes wrong between nodes.
+    /// </summary>
+    private static string NodeHocon()
+    {
+        var hocon = Hocon + "\n" + EvolverSerializer.Hocon;
+        if (Environment.GetEnvironmentVariable("EVOLVER_AKKA_LOGLEVEL") is not { Length: > 0 } level)
+        {
+            return hocon;
+        }
+        return level.ToUpperInvariant() is "DEBUG" or "INFO" or "WARNING" or "ERROR"
+            ? hocon + $"\nakka.loglevel = {level.ToUpperInvariant()}"
+            : throw new Tensors.EvolverException($"EVOLVER_AKKA_LOGLEVEL: '{level}' is not DEBUG, INFO, WARNING or ERROR");
+    }
+
+    /// <summary>
     /// A coordinator-capable node: the steward singleton, the members' shard region, the breeder singleton and its own
     /// evaluators. <paramref name="seed"/> null: it founds the cluster (`evolver run`) by joining itself; else it joins the
     /// cluster there as a standby (`evolver node --coordinator`), which takes the singletons over when the oldest
@@ -83,7 +99,7 @@ public static class EvolverHosting
         ArgumentNullException.ThrowIfNull(journal);
         ArgumentNullException.ThrowIfNull(runtime);
         return builder
-            .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon + (Environment.GetEnvironmentVariable("EVOLVER_AKKA_LOGLEVEL") is { } level ? $"\nakka.loglevel = {level}" : ""), HoconAddMode.Prepend)
+            .AddHocon(NodeHocon(), HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
             .WithSecureRemoting(runtime.Settings.Cluster, secret)
             .WithClustering(new ClusterOptions { SeedNodes = seed is null ? [] : [seed], Roles = [Role] })
@@ -132,7 +148,7 @@ public static class EvolverHosting
     {
         ArgumentNullException.ThrowIfNull(runtime);
         return builder
-            .AddHocon(Hocon + "\n" + EvolverSerializer.Hocon, HoconAddMode.Prepend)
+            .AddHocon(NodeHocon(), HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
             .WithSecureRemoting(runtime.Settings.Cluster, secret)
             .WithClustering(new ClusterOptions { SeedNodes = [seed], Roles = [WorkerRole] })
