@@ -67,7 +67,7 @@ internal static class HoconSettings
         return value.IsEmpty ? null : value.GetString();
     }
 
-    /// <summary>Braces and brackets must pair up outside strings and comments.</summary>
+    /// <summary>Braces and brackets must pair up outside strings and comments, and there are no substitutions.</summary>
     private static void RequireBalancedBrackets(string text, string source)
     {
         var open = new Stack<(char Bracket, int Line)>();
@@ -96,6 +96,12 @@ internal static class HoconSettings
                 }
                 line += text.AsSpan(i, end - i).Count('\n');
                 i = triple ? end + 2 : end;
+            }
+            else if (c == '$' && i + 1 < text.Length && text[i + 1] == '{')
+            {
+                // Akka's HOCON parser loops forever on an unresolved `${?X}`: refused here, in one line, instead.
+                throw new EvolverException($"{source}: line {line}: substitutions (${{...}}) are not supported in evolver configs: write the value "
+                    + "(a later line with the same key overrides an earlier one, so a script can append per-node values)");
             }
             else if (c is '{' or '[')
             {
