@@ -151,9 +151,32 @@ internal static class RunLauncher
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var address = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
+        IDisposable? takenLock = null;
         if (standby is { } joining)
         {
             await NodeLauncher.JoinOrGiveUpAsync(host, joining.Seed, joining.Name, secret).ConfigureAwait(false);
+            // Once the run is this node's, it holds the run lock and cluster.json as the coordinator did, so that a
+            // restarted `evolver run` is refused instead of starting a second steward on the journal (docs/architecture.md §4).
+            var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
+            void TakeOver(Akka.Actor.Address home)
+            {
+                if (!home.Equals(self) || takenLock is not null)
+                {
+                    return;
+                }
+                try
+                {
+                    takenLock = run.AcquireLock();
+                    run.RecordCoordinator(address, secret.Path);
+                    output.WriteLine($"[{runtime.RunId}] standby {joining.Name} took the run over from the lost coordinator");
+                }
+                catch (Tensors.EvolverException e)
+                {
+                    output.WriteLine($"[{runtime.RunId}] standby {joining.Name}: {e.Message}");
+                }
+            }
+            Action<Akka.Actor.Address> onMoved = TakeOver;
+            system.ActorOf(Props.Create(() => new TakeOverListener(onMoved)), "take-over-listener");
         }
         else
         {
@@ -213,11 +236,23 @@ internal static class RunLauncher
             await server.DisposeAsync().ConfigureAwait(false);
         }
         await host.StopAsync().ConfigureAwait(false);
-        if (standby is null)
+        if (standby is null || takenLock is not null)
         {
             run.ForgetCoordinator();
         }
+        takenLock?.Dispose();
         return end.ExitCode;
+    }
+
+    /// <summary>Calls back with the new home when the singletons move (a standby taking the run over).</summary>
+    private sealed class TakeOverListener : ReceiveActor
+    {
+        public TakeOverListener(Action<Akka.Actor.Address> moved)
+        {
+            Receive<Actors.Messages.SingletonsMoved>(m => moved(m.NewHome));
+        }
+
+        protected override void PreStart() => Context.System.EventStream.Subscribe(Self, typeof(Actors.Messages.SingletonsMoved));
     }
 
     /// <summary>Completes the task when the steward publishes the end of the run.</summary>

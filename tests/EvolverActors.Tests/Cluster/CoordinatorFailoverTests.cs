@@ -28,6 +28,11 @@ public sealed class CoordinatorFailoverTests
         var before = await JournalAccess.ReadLedgerAsync(cluster.Run);
         coordinator.Kill(entireProcessTree: true);
 
+        cluster.WaitForOutput(standby, "took the run over", TimeSpan.FromMinutes(2));
+        // The run is the standby's now: the coordinator started again must not put a second steward on the journal.
+        var (code, _, error) = CliRunner.Run("run", "--config", cluster.CoordinatorConfig, "--run-id", cluster.RunId, "--runs", cluster.Fixture.Runs);
+        Assert.True(code == 2 && error.Contains("is already running", StringComparison.Ordinal), $"exit {code}: {error}");
+
         await LoopbackCluster.ExitsWith(0, standby, TimeSpan.FromMinutes(4));
         await LoopbackCluster.ExitsWith(0, worker, TimeSpan.FromMinutes(1));
         var after = await JournalAccess.ReadLedgerAsync(cluster.Run);
