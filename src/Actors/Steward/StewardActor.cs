@@ -85,11 +85,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
             End("finished", Ledger.FinishedReason!, 0);
             return;
         }
-        var weights = Ledger.Initialized ? Ledger.SlotWeights : [.. _runtime.InitialWeights];
-        for (var slot = 0; slot < weights.Length; slot++)
-        {
-            _awaitingAdoption.Add(slot);
-        }
+        _awaitingAdoption.UnionWith(Enumerable.Range(0, _runtime.Slots));
         RequestAdoption();
         // Members are sharding entities: while a lost node's shards move (a failover, docs/architecture.md §4) a message
         // to them can be dropped, so the steward asks again until every slot has answered (adopting is idempotent).
@@ -106,7 +102,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     /// <summary>Sends every slot still awaiting adoption its ledger weights (with the recipes a member's node may need).</summary>
     private void RequestAdoption()
     {
-        var weights = Ledger.Initialized ? Ledger.SlotWeights : [.. _runtime.InitialWeights];
+        var weights = SlotWeights();
         var recipes = KnownRecipes();
         foreach (var slot in _awaitingAdoption)
         {
@@ -148,7 +144,10 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 
     private LedgerView CurrentView() => Ledger.Initialized
         ? Ledger.View()
-        : new LedgerView(0, [.. _runtime.InitialWeights], new double[_runtime.Slots], null, false);
+        : new LedgerView(0, SlotWeights(), new double[_runtime.Slots], null, false);
+
+    /// <summary>The weights each slot holds: the ledger's, or the starting members' before the first scores.</summary>
+    private string[] SlotWeights() => Ledger.Initialized ? Ledger.SlotWeights : [.. _runtime.InitialWeights];
 
     /// <summary>Asks one healthy evaluator for the initial scores: the next after <paramref name="after"/>, the one that just failed them.</summary>
     private void RequestInitialScore(IActorRef? after = null)
