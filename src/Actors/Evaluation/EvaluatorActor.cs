@@ -148,8 +148,11 @@ public sealed class EvaluatorActor : ReceiveActor
         }
     }
 
+    private static int _traceFirstOffspring;
+
     private void Evaluate(OffspringInfo info)
     {
+        EvolverActors.Tensors.Diagnostics.StartupTrace.MarkFirst("first offspring to evaluate", ref _traceFirstOffspring);
         if (_runtime.WorkerNode && !_runtime.Book.TryGet(info.Id, out _, out _))
         {
             // Bred on another node: this node builds the child from its recipe (the breeder's copy stays there).

@@ -105,6 +105,9 @@ public static class EvolverHosting
             .WithClustering(new ClusterOptions { SeedNodes = seed is null ? [] : [seed], Roles = [Role] })
             .AddStartup((system, _) =>
             {
+                Tensors.Diagnostics.StartupTrace.Mark("actor system started");
+                Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => Tensors.Diagnostics.StartupTrace.Mark("this node is Up in the cluster"));
+                system.ActorOf(Props.Create(() => new PersistenceWarmup()), "persistence-warm-up");
                 if (seed is null)
                 {
                     Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);

@@ -162,6 +162,8 @@ public sealed partial class StewardActor
     /// Decides whatever is due, in sequence order: the events are stored in one batch, and each decision's effects
     /// happen once its event is applied. Then the stopping rules are looked at.
     /// </summary>
+    private static int _traceFirstDecision;
+
     private void Decide()
     {
         var steps = _machine.Drain(DateTime.UtcNow);
@@ -184,6 +186,7 @@ public sealed partial class StewardActor
                 return;
             }
             Perform(trailing);
+            EvolverActors.Tensors.Diagnostics.StartupTrace.MarkFirst("first decisions stored", ref _traceFirstDecision);
             WriteStatus(force: false);
             // Checked as a command of its own: more outcomes may be due, and the stopping rules may hold now.
             DecideSoon();

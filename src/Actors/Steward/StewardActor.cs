@@ -39,9 +39,11 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         _machine = new StewardMachine(_runtime.Settings);
         _machine.Ledger.ViewWindow = _runtime.Settings.ViewWindow(_runtime.Slots);
         PersistenceId = $"steward-{_runtime.RunId}";
+        EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("steward started, recovering");
 
         Recover<SnapshotOffer>(offer =>
         {
+            EvolverActors.Tensors.Diagnostics.StartupTrace.Mark($"steward snapshot loaded (sequence {offer.Metadata.SequenceNr})");
             if (offer.Snapshot is StewardSnapshot snapshot)
             {
                 _machine.Ledger = snapshot.State.Copy(); // the store's object stays as it was saved
@@ -74,6 +76,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     /// <summary>After recovery: finished runs report; others make every member hold its ledger weights first.</summary>
     private void OnRecovered()
     {
+        EvolverActors.Tensors.Diagnostics.StartupTrace.Mark($"steward recovered (version {Ledger.Version}, {Ledger.Evaluations} evaluations)");
         _sessionStartEvaluations = Ledger.Evaluations;
         foreach (var (id, accepted) in Ledger.Recipes)
         {
@@ -119,6 +122,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
             if (_awaitingAdoption.Count == 0)
             {
                 Timers.Cancel(ReAdopt.Instance);
+                EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("every member adopted");
                 Become(Running);
                 Stash.UnstashAll();
                 Start();

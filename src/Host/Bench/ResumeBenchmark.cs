@@ -22,7 +22,7 @@ internal static class ResumeBenchmark
             var runs = Path.Combine(root, "runs");
             var run = RunDirectory.Open(runs, "resume");
 
-            using (var first = Start(config, runs))
+            using (var first = Start(config, runs, log))
             {
                 try
                 {
@@ -36,7 +36,7 @@ internal static class ResumeBenchmark
             }
             var before = run.ReadStatus()!;
             var watch = Stopwatch.StartNew();
-            using var second = Start(config, runs);
+            using var second = Start(config, runs, log);
             RunStatusView resumed;
             double resumeMs;
             try
@@ -70,10 +70,20 @@ internal static class ResumeBenchmark
         process.WaitForExit();
     }
 
-    /// <summary>Starts this same executable as `evolver run` on the config.</summary>
-    private static Process Start(string config, string runs)
+    /// <summary>
+    /// Starts this same executable as `evolver run` on the config. Its start-up trace (<c>EVOLVER_TRACE_STARTUP=1</c>,
+    /// inherited) goes to the benchmark's log, which is how the steps of a resume are timed.
+    /// </summary>
+    private static Process Start(string config, string runs, TextWriter log)
     {
         var process = Process.Start(EvolverChild.StartInfo(["run", "--config", config, "--run-id", "resume", "--runs", runs]))!;
+        process.ErrorDataReceived += (_, line) =>
+        {
+            if (line.Data?.StartsWith("startup +", StringComparison.Ordinal) == true)
+            {
+                log.WriteLine(line.Data);
+            }
+        };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;

@@ -54,7 +54,8 @@ internal static class RunLauncher
         // The cluster secret too (OpenSSL's start and the PKCS#12 decoding took 0.1-0.2 s cold here): the configured one,
         // else the run's own if it has one yet (docs/architecture.md §4, "Security").
         var secretPath = settings.Cluster.SecretPath ?? (File.Exists(run.ClusterSecretPath) ? run.ClusterSecretPath : null);
-        var secretLoad = secretPath is null ? Task.FromResult<ClusterSecret?>(null) : Task.Run(() => (ClusterSecret?)ClusterSecret.Load(secretPath));
+        var secretLoad = secretPath is null ? Task.FromResult<ClusterSecret?>(null) : Task.Factory.StartNew(() => (ClusterSecret?)ClusterSecret.Load(secretPath),
+                CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
         if (request.Config.Simulation is null)
         {
@@ -66,11 +67,13 @@ internal static class RunLauncher
         var resolved = ResolvedRun.Resolve(request.Config);
         var population = resolved.Population;
         var fingerprint = resolved.Fingerprint();
+        EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("config resolved");
         await torchLoaded.ConfigureAwait(false);
         // A run resumed on the members it recorded (same content hashes) had every byte of them checked when it started.
         resolved.RequireStartable(checkMembers: !run.StartedFrom(fingerprint));
         // A configured cluster secret is input too: read before anything is written.
         var loadedSecret = await secretLoad.ConfigureAwait(false);
+        EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("members checked, secret loaded");
 
         using var runLock = run.AcquireLock();
         // Under the lock, before anything is written: a started run whose journal lost its events is refused (not
@@ -82,6 +85,7 @@ internal static class RunLauncher
             request.Output.WriteLine($"[{runId}] removed {tempFiles} temp files of interrupted writes ({Commands.ByteSize.Format(tempBytes)})");
         }
         run.CreateOrVerify(fingerprint);
+        EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("journal checked");
         // Otherwise the run has its own, made at its first start and kept for every resume and for its worker nodes.
         using var secret = loadedSecret ?? ClusterSecret.ForRun(run.Root);
         if (!File.Exists(run.ConfigPath))
@@ -97,6 +101,7 @@ internal static class RunLauncher
         {
             request.Output.WriteLine($"warning: {problem}");
         }
+        EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("weights opened");
         var initial = LegacyInitialIds(run) ?? weights.InitialIds;
         var runtime = new EvolverRuntime(settings, runId, weights.Resident, fitness, initial, run) { Book = weights.Book, Snapshots = weights.Snapshots };
         var files = request.FilesListen is null ? null
@@ -149,6 +154,7 @@ internal static class RunLauncher
             output.WriteLine($"[{runtime.RunId}] refused a connection with {peer}: its certificate ({certificate}) is not this cluster's secret ({secret.Fingerprint})");
         var ended = new TaskCompletionSource<RunEnded>(TaskCreationOptions.RunContinuationsAsynchronously);
         await host.StartAsync().ConfigureAwait(false);
+        EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("actor host started");
         var system = host.Services.GetRequiredService<ActorSystem>();
         var address = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
         IDisposable? takenLock = null;
