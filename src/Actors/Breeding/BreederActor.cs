@@ -81,6 +81,7 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
             }
         });
         Receive<RetryBuild>(_ => BuildWhenRoom());
+        Receive<PauseBreeding>(m => Perform(_machine.Pause(m.Paused)));
         Receive<StopBreeding>(m =>
         {
             _machine.Stop();
@@ -136,6 +137,7 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
                     throw new InvalidOperationException($"unknown breeder effect {effect.GetType().Name}");
             }
         }
+        _runtime.Metrics?.BreederQueue(_machine.Ready);
     }
 
     private bool Budgeted => _runtime.Settings.MaxResidentBytes > 0;

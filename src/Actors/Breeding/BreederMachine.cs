@@ -44,6 +44,9 @@ public sealed class BreederMachine(RunSettings settings, int slots)
 
     public bool Started => Decided >= 0;
     public bool Stopped { get; private set; }
+
+    /// <summary>Paused by the operator: waiting evaluators get nothing until resumed.</summary>
+    public bool Paused { get; private set; }
     public int Ready => _ready.Count;
     public int InFlight => _inFlight.Count;
 
@@ -147,6 +150,13 @@ public sealed class BreederMachine(RunSettings settings, int slots)
 
     public void Stop() => Stopped = true;
 
+    /// <summary>Pauses or resumes handing out work; resuming serves the evaluators that asked meanwhile.</summary>
+    public IReadOnlyList<BreederEffect> Pause(bool paused)
+    {
+        Paused = paused;
+        return paused ? [] : Dispatch();
+    }
+
     /// <summary>Issues what may be issued: within the budget, within the queue's capacity, and only once its population is known.</summary>
     private List<BreederEffect> Fill()
     {
@@ -180,7 +190,7 @@ public sealed class BreederMachine(RunSettings settings, int slots)
     private List<BreederEffect> Dispatch()
     {
         var effects = new List<BreederEffect>();
-        while (_waiting.Count > 0 && _ready.Count > 0 && !Stopped)
+        while (_waiting.Count > 0 && _ready.Count > 0 && !Stopped && !Paused)
         {
             var evaluator = _waiting.Dequeue();
             var info = _ready.First!.Value;

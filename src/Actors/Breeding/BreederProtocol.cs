@@ -16,5 +16,8 @@ public sealed record OffspringTaken(string OffspringId) : IEvolverMessage;
 /// <summary>Evaluator → breeder: scoring threw; the breeder retries it a bounded number of times.</summary>
 public sealed record OffspringFailed(OffspringInfo Offspring, string Reason) : IEvolverMessage;
 
+/// <summary>Steward → breeder: hand out no work while paused (offspring handed out already go on), then go on.</summary>
+public sealed record PauseBreeding(bool Paused) : IEvolverMessage;
+
 /// <summary>Steward → breeder: stop handing out work (graceful stop); in-flight offspring are abandoned.</summary>
 public sealed record StopBreeding(string Reason) : IEvolverMessage;

@@ -94,6 +94,7 @@ public sealed class EvaluatorActor : ReceiveActor
 
     protected override void PreStart()
     {
+        _runtime.Metrics?.EvaluatorStarted(_device.ToString(), _name);
         // The resident skeleton and data are built here, on this actor's own thread.
         try
         {
@@ -234,6 +235,7 @@ public sealed class EvaluatorActor : ReceiveActor
             var watch = Stopwatch.StartNew();
             var score = _fitness!.ScoreCandidate(info.Target, child.Weights);
             _log.Debug("{0} scored {1} for slot {2}: {3:F4} in {4:F0} ms", _name, info.Id, info.Target, score, watch.Elapsed.TotalMilliseconds);
+            _runtime.Metrics?.EvaluationTook(_device.ToString(), _name, watch.Elapsed);
             _health.Succeeded();
             _runtime.CountScored();
             _steward.Tell(new OffspringScored(info, score, _fitness.Version, hash, _name, Self));

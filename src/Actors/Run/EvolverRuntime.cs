@@ -50,6 +50,12 @@ public sealed class EvolverRuntime : IExtension
 
     public int Slots => InitialWeights.Count;
 
+    /// <summary>Where this node's HTTP endpoint listens (<c>host:port</c>), once it does; `evolver status` shows it.</summary>
+    public string? HttpAddress { get; set; }
+
+    /// <summary>This node's metrics (docs/architecture.md §6); null when nothing exports them (tests, tools).</summary>
+    public RunMetrics? Metrics { get; init; }
+
     private long _scored;
 
     /// <summary>Offspring this node's evaluators have scored (a worker node reports it when it leaves).</summary>

@@ -88,6 +88,9 @@ public sealed record RunSettings
     /// <summary>Where this node's remoting listens and the cluster's secret (<c>cluster.*</c>); not part of the run's identity.</summary>
     public ClusterSettings Cluster { get; init; } = new();
 
+    /// <summary>The node's HTTP endpoint: page, metrics, control API (docs/architecture.md §6).</summary>
+    public HttpSettings Http { get; init; } = new();
+
     /// <summary>Acceptances between population snapshots (materialized members on disk; they bound a rebuild).</summary>
     public int PopulationSnapshotEvery { get; init; } = 20;
 
@@ -227,6 +230,7 @@ public sealed record RunSettings
             Lag = c.Int("breeding.lag", 32, 0, MaxQueue),
             MaxResidentBytes = c.OptionalBytes("memory.max-resident") ?? 0,
             Cluster = ClusterSettings.Parse(c),
+            Http = HttpSettings.Parse(c),
         };
         if (mode == FitnessMode.Merged)
         {

@@ -43,6 +43,7 @@ public sealed class LedgerReader : ReceivePersistentActor
         Recover<RecipeFailed>(e => Add(e, null));
         Recover<PopulationSnapshotted>(e => Add(e, null));
         Recover<RunFinished>(e => Add(e, null));
+        Recover<BudgetChanged>(e => Add(e, null));
         Recover<RecoveryCompleted>(_ =>
         {
             result.TrySetResult(new LedgerReport(_state, _starts, _lineage, _events, _recipes));

@@ -16,6 +16,9 @@ public sealed partial class StewardActor
 
     private bool _snapshotting;
 
+    /// <summary>Paused by the operator (docs/architecture.md §6): breeders hand out no work; not persisted.</summary>
+    private bool _paused;
+
     /// <summary>The sequence number of the steward snapshot saved before the newest one (0: none yet this session).</summary>
     private long _previousSnapshot;
 
@@ -59,6 +62,10 @@ public sealed partial class StewardActor
         Command<RegisterBreeder>(m =>
         {
             _breeders.Add(m.Breeder);
+            if (_paused)
+            {
+                m.Breeder.Tell(new PauseBreeding(true));
+            }
             if (Ledger.Initialized)
             {
                 m.Breeder.Tell(BreedingStart());
@@ -102,7 +109,29 @@ public sealed partial class StewardActor
             Decide();
         });
         Command<GetRunProgress>(_ => Sender.Tell(Progress()));
+        Command<GetRecentAcceptances>(_ => Sender.Tell(new RecentAcceptances([.. _recent])));
         Command<StopRun>(m => Stop(m.Reason));
+        Command<PauseRun>(m =>
+        {
+            if (_paused != m.Paused)
+            {
+                _paused = m.Paused;
+                Tell(_breeders, new PauseBreeding(m.Paused));
+                _log.Info("run {0} {1}", _runtime.RunId, m.Paused ? "paused" : "resumed");
+                WriteStatus(force: true);
+            }
+            Sender.Tell(Progress());
+        });
+        Command<ChangeBudget>(m => Persist(new BudgetChanged(m.MaxEvaluations, m.MaxWallTimeSeconds, m.TargetScore, m.Patience,
+            BudgetValues.Of(_runtime.Settings), DateTime.UtcNow), e =>
+        {
+            _machine.Apply(e);
+            _log.Info("run {0}: budget changed ({1})", _runtime.RunId, e);
+            Tell(_breeders, BreedingStart()); // a larger budget lets the breeders issue further
+            WriteStatus(force: true);
+            Sender.Tell(Progress());
+            DecideSoon(); // a smaller one may end the run now
+        }));
         Command<SnapshotWritten>(OnSnapshotWritten);
         // Events are kept after a snapshot: they are the lineage record (snapshots only shorten recovery).
         Command<SaveSnapshotSuccess>(OnSnapshotSaved);
@@ -176,8 +205,13 @@ public sealed partial class StewardActor
             return;
         }
         var done = 0;
+        var writing = System.Diagnostics.Stopwatch.GetTimestamp();
         PersistAll(stored.Select(s => s.Event!), e =>
         {
+            if (done == 0)
+            {
+                _runtime.Metrics?.JournalWriteTook(System.Diagnostics.Stopwatch.GetElapsedTime(writing));
+            }
             var step = stored[done++];
             _machine.Apply(e);
             Perform(step.Effects);
@@ -212,6 +246,7 @@ public sealed partial class StewardActor
                     break;
                 case Adopt a:
                     var e = a.Accepted;
+                    Remember(e);
                     _runtime.Book.Add(e.WeightsId, e.Recipe, e.ContentHash);
                     _members.Tell(new AdoptWeights(e.Slot, e.WeightsId, e.Version, [new KnownRecipe(e.WeightsId, e.Recipe, e.ContentHash)]));
                     _log.Info("version {0}: slot {1} := {2} (dev {3:F4}, was {4:F4}; {5})", e.Version, e.Slot, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
@@ -372,15 +407,21 @@ public sealed partial class StewardActor
     /// <summary>status.json for `evolver status` from another process; at most a few writes a second.</summary>
     private void WriteStatus(bool force, string? state = null, string? reason = null)
     {
-        if (_runtime.Directory is null || (!force && DateTime.UtcNow - _lastStatus < TimeSpan.FromMilliseconds(200)))
+        if (!force && DateTime.UtcNow - _lastStatus < TimeSpan.FromMilliseconds(200))
         {
             return;
         }
         _lastStatus = DateTime.UtcNow;
+        _runtime.Metrics?.Publish(Ledger, Settings); // at the same moments as status.json, so the two agree
+        if (_runtime.Directory is null)
+        {
+            return;
+        }
         var p = Progress();
         _runtime.Directory.WriteStatus(new RunStatusView(_runtime.RunId, state ?? p.State, p.Evaluations, p.Accepted, p.Rejected,
             p.BestDev, p.PopulationScore, p.Version, p.EvaluationsPerSecond, p.EtaSeconds, _startedUtc, DateTime.UtcNow,
             Environment.ProcessId, reason ?? p.Reason, Settings.Mode.ToString().ToLowerInvariant(),
-            Settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational", p.Failed));
+            Settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational", p.Failed, Members: Ledger.SlotWeights.Length > 0 ? Ledger.SlotWeights.Length : _runtime.Slots,
+            Http: _runtime.HttpAddress));
     }
 }

@@ -55,11 +55,16 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         Recover<OffspringRejected>(_machine.Apply);
         Recover<OffspringDropped>(_machine.Apply);
         Recover<OffspringEvaluationFailed>(_machine.Apply);
-        Recover<RecipeAccepted>(_machine.Apply);
+        Recover<RecipeAccepted>(e =>
+        {
+            _machine.Apply(e);
+            Remember(e);
+        });
         Recover<RecipeRejected>(_machine.Apply);
         Recover<RecipeFailed>(_machine.Apply);
         Recover<PopulationSnapshotted>(_machine.Apply);
         Recover<RunFinished>(_machine.Apply);
+        Recover<BudgetChanged>(_machine.Apply);
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Adopting();
@@ -67,9 +72,37 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 
     public override string PersistenceId { get; }
 
+    /// <summary>How many of the latest acceptances the steward keeps for the live page.</summary>
+    public const int RecentKept = 20;
+
+    private readonly LinkedList<RecipeAccepted> _recent = new();
+
+    private void Remember(RecipeAccepted accepted)
+    {
+        _recent.AddFirst(accepted);
+        if (_recent.Count > RecentKept)
+        {
+            _recent.RemoveLast();
+        }
+    }
+
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private RunSettings Settings => _runtime.Settings;
+    private RunSettings? _effective;
+    private BudgetChanged? _effectiveBudget;
+
+    /// <summary>The run's settings, with the budget changed while running in place of the config's (docs/architecture.md §6).</summary>
+    private RunSettings Settings
+    {
+        get
+        {
+            if (_effective is null || !ReferenceEquals(_effectiveBudget, Ledger.Budget))
+            {
+                (_effective, _effectiveBudget) = (Ledger.Effective(_runtime.Settings), Ledger.Budget);
+            }
+            return _effective;
+        }
+    }
 
     private StewardState Ledger => _machine.Ledger;
 
@@ -78,6 +111,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     {
         EvolverActors.Tensors.Diagnostics.StartupTrace.Mark($"steward recovered (version {Ledger.Version}, {Ledger.Evaluations} evaluations)");
         _sessionStartEvaluations = Ledger.Evaluations;
+        _runtime.Metrics?.Publish(Ledger, Settings);
         foreach (var (id, accepted) in Ledger.Recipes)
         {
             _runtime.Book.Add(id, accepted.Recipe, accepted.ContentHash);
@@ -194,9 +228,9 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
     {
         var rate = (Ledger.Evaluations - _sessionStartEvaluations) / Math.Max(1e-9, _session.Elapsed.TotalSeconds);
         double? eta = rate > 0 ? Math.Max(0, Settings.MaxEvaluations - Ledger.Evaluations) / rate : null;
-        var state = _end?.State ?? (Ledger.Finished ? "finished" : _machine.Stopping ? "stopped" : "running");
+        var state = _end?.State ?? (Ledger.Finished ? "finished" : _machine.Stopping ? "stopped" : _paused ? "paused" : "running");
         return new RunProgress(state, Ledger.Evaluations, Ledger.Accepted, Ledger.Rejected, Ledger.Dropped + Ledger.Failed, Ledger.BestDev(Settings.Mode),
-            Ledger.PopulationScore, Ledger.Version, rate, eta, Ledger.FinishedReason ?? _end?.Reason, CurrentView(), Ledger.Failed);
+            Ledger.PopulationScore, Ledger.Version, rate, eta, Ledger.FinishedReason ?? _end?.Reason, CurrentView(), Ledger.Failed, Settings.MaxEvaluations);
     }
 
     private void End(string state, string reason, int exitCode)

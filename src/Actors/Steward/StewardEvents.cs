@@ -84,5 +84,20 @@ public sealed record PopulationSnapshotted(long Decided, long Version, DateTime 
 /// <summary>The run met a stopping rule; a later start reports instead of running again.</summary>
 public sealed record RunFinished(string Reason, DateTime At) : IEvolverMessage;
 
+/// <summary>
+/// The budget was changed while the run ran (`evolver budget`, <c>POST /api/budget</c>; docs/architecture.md §6): each
+/// value given replaces the config's for the rest of the run, resumes included, as long as the config still says what
+/// it said then (<paramref name="Configured"/>): the later word wins. Null leaves a value as it was.
+/// </summary>
+public sealed record BudgetChanged(long? MaxEvaluations, double? MaxWallTimeSeconds, double? TargetScore, int? Patience, BudgetValues Configured, DateTime At)
+    : IEvolverMessage;
+
+/// <summary>A run config's budget values, as a <see cref="BudgetChanged"/> found them.</summary>
+public sealed record BudgetValues(long MaxEvaluations, double? MaxWallTimeSeconds, double? TargetScore, int Patience) : IEvolverMessage
+{
+    public static BudgetValues Of(Run.RunSettings settings) =>
+        new(settings.MaxEvaluations, settings.MaxWallTime?.TotalSeconds, settings.TargetScore, settings.Patience);
+}
+
 /// <summary>Snapshot of the steward's state (recovery time does not grow with run length).</summary>
 public sealed record StewardSnapshot(StewardState State) : IEvolverMessage;

@@ -108,7 +108,7 @@ public sealed class StewardMachine(RunSettings settings)
             // Every step so far holds one decision event (a re-score step ends the loop).
             var sequence = ledger.NextSequence + steps.Count;
             var evaluation = ledger.Evaluations + steps.Count + 1;
-            if (evaluation > settings.MaxEvaluations || !_ready.Remove(sequence, out var outcome))
+            if (evaluation > ledger.Effective(settings).MaxEvaluations || !_ready.Remove(sequence, out var outcome))
             {
                 break;
             }

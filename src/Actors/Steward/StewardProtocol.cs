@@ -86,10 +86,32 @@ public sealed record GetRunProgress : IEvolverMessage
 /// <summary>The steward's progress (live display, status file, tests).</summary>
 /// <remarks><paramref name="Lost"/>: offspring given up after their retries; <paramref name="Failed"/>: those of them counted as evaluations.</remarks>
 public sealed record RunProgress(string State, long Evaluations, long Accepted, long Rejected, long Lost, double BestDev,
-    double? PopulationScore, long Version, double EvaluationsPerSecond, double? EtaSeconds, string? Reason, LedgerView Ledger, long Failed = 0) : IEvolverMessage;
+    double? PopulationScore, long Version, double EvaluationsPerSecond, double? EtaSeconds, string? Reason, LedgerView Ledger, long Failed = 0,
+    long MaxEvaluations = 0) : IEvolverMessage;
 
 /// <summary>Asks the steward to stop gracefully: no new work, in-flight offspring abandoned, the run stays resumable.</summary>
 public sealed record StopRun(string Reason) : IEvolverMessage;
+
+/// <summary>
+/// Pauses (true) or resumes (false) the run: breeders hand out no work while paused, offspring already handed out are
+/// still scored and decided. Not persisted: a resumed process runs (docs/architecture.md §6). Answered with <see cref="RunProgress"/>.
+/// </summary>
+public sealed record PauseRun(bool Paused) : IEvolverMessage;
+
+/// <summary>
+/// Changes the budget of the running run (null: unchanged); stored as a <see cref="BudgetChanged"/> event, so it holds
+/// across resumes. Answered with <see cref="RunProgress"/> once stored.
+/// </summary>
+public sealed record ChangeBudget(long? MaxEvaluations, double? MaxWallTimeSeconds, double? TargetScore, int? Patience) : IEvolverMessage;
+
+/// <summary>Asks the steward for the latest acceptances of this session (newest first); answered with <see cref="RecentAcceptances"/>.</summary>
+public sealed record GetRecentAcceptances : IEvolverMessage
+{
+    public static GetRecentAcceptances Instance { get; } = new();
+}
+
+/// <summary>The latest acceptances the steward stored or recovered (at most <c>StewardActor.RecentKept</c>), newest first.</summary>
+public sealed record RecentAcceptances(IReadOnlyList<RecipeAccepted> Accepted) : IEvolverMessage;
 
 /// <summary>Published on the event stream when the run ends (finished, stopped or failed) so the host can exit.</summary>
 public sealed record RunEnded(string State, string Reason, int ExitCode) : IEvolverMessage;

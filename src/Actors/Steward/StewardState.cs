@@ -41,6 +41,12 @@ public sealed class StewardState
     public bool Initialized { get; set; }
     public string? FinishedReason { get; set; }
     public Dictionary<string, long> RejectedByOperator { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Acceptances by operator (since this property exists: older snapshots start it at their events).</summary>
+    public Dictionary<string, long> AcceptedByOperator { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Budget values changed while running (<see cref="BudgetChanged"/>), or null: the config's.</summary>
+    public BudgetChanged? Budget { get; set; }
     public long[] RejectedBySlot { get; set; } = [];
 
     /// <summary>Offspring decided so far: the sequence number of the next one to decide (decisions follow issue order).</summary>
@@ -86,6 +92,8 @@ public sealed class StewardState
         Initialized = Initialized,
         FinishedReason = FinishedReason,
         RejectedByOperator = new Dictionary<string, long>(RejectedByOperator, StringComparer.Ordinal),
+        AcceptedByOperator = new Dictionary<string, long>(AcceptedByOperator, StringComparer.Ordinal),
+        Budget = Budget,
         RejectedBySlot = [.. RejectedBySlot],
         NextSequence = NextSequence,
         ViewWindow = ViewWindow,
@@ -159,6 +167,27 @@ public sealed class StewardState
             : new Decision(Verdict.Reject, $"still stale after {rescores} re-scores");
     }
 
+    /// <summary>
+    /// The run's settings with the budget changed while running in place of the config's, value by value, where the
+    /// config still says what it said when the change was made (else the config was edited since: it wins).
+    /// </summary>
+    public RunSettings Effective(RunSettings configured)
+    {
+        if (Budget is not { } b)
+        {
+            return configured;
+        }
+        var now = BudgetValues.Of(configured);
+        return configured with
+        {
+            MaxEvaluations = b.MaxEvaluations is { } max && now.MaxEvaluations == b.Configured.MaxEvaluations ? max : configured.MaxEvaluations,
+            MaxWallTime = b.MaxWallTimeSeconds is { } seconds && now.MaxWallTimeSeconds == b.Configured.MaxWallTimeSeconds
+                ? TimeSpan.FromSeconds(seconds) : configured.MaxWallTime,
+            TargetScore = b.TargetScore is { } target && now.TargetScore == b.Configured.TargetScore ? target : configured.TargetScore,
+            Patience = b.Patience is { } patience && now.Patience == b.Configured.Patience ? patience : configured.Patience,
+        };
+    }
+
     /// <summary>The stopping rule that holds now, or null to go on.</summary>
     public string? StopReason(RunSettings settings, TimeSpan elapsed)
     {
@@ -196,6 +225,7 @@ public sealed class StewardState
                 break;
             case RecipeAccepted e:
                 Adopt(e.Slot, e.WeightsId, e.Score, e.Version, e.Evaluation);
+                AcceptedByOperator[e.Recipe.Operator] = AcceptedByOperator.GetValueOrDefault(e.Recipe.Operator) + 1;
                 Recipes[e.WeightsId] = new AcceptedRecipe(e.Recipe, e.ContentHash);
                 Decided(e.Recipe.Sequence);
                 break;
@@ -213,12 +243,23 @@ public sealed class StewardState
                 break;
             case OffspringAccepted e:
                 Adopt(e.Slot, e.WeightsId, e.Score, e.Version, e.Evaluation);
+                AcceptedByOperator[e.Operator] = AcceptedByOperator.GetValueOrDefault(e.Operator) + 1;
                 break;
             case OffspringRejected e:
                 Evaluations = Math.Max(Evaluations, e.Evaluation);
                 Rejected++;
                 RejectedByOperator[e.Operator] = RejectedByOperator.GetValueOrDefault(e.Operator) + 1;
                 RejectedBySlot[e.Slot]++;
+                break;
+            case BudgetChanged e:
+                // An earlier change survives only where the config still said then what it says now.
+                var was = Budget;
+                Budget = new BudgetChanged(
+                    e.MaxEvaluations ?? (was?.Configured.MaxEvaluations == e.Configured.MaxEvaluations ? was?.MaxEvaluations : null),
+                    e.MaxWallTimeSeconds ?? (was?.Configured.MaxWallTimeSeconds == e.Configured.MaxWallTimeSeconds ? was?.MaxWallTimeSeconds : null),
+                    e.TargetScore ?? (was?.Configured.TargetScore == e.Configured.TargetScore ? was?.TargetScore : null),
+                    e.Patience ?? (was?.Configured.Patience == e.Configured.Patience ? was?.Patience : null),
+                    e.Configured, e.At);
                 break;
             case OffspringDropped:
                 Dropped++;

@@ -29,16 +29,22 @@ public sealed record RunStatusView(
     [property: JsonPropertyName("mode")] string Mode,
     [property: JsonPropertyName("schedule")] string Schedule,
     [property: JsonPropertyName("failed")] long Failed = 0,
-    [property: JsonPropertyName("start_token"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StartToken = null)
+    [property: JsonPropertyName("start_token"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? StartToken = null,
+    [property: JsonPropertyName("members")] int Members = 0,
+    [property: JsonPropertyName("http"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Http = null)
 {
+    /// <summary>Whether the writing process says it runs the run (paused included: it still holds it).</summary>
     [JsonIgnore]
-    public bool IsRunning => State == RunStates.Running;
+    public bool IsRunning => State is RunStates.Running or RunStates.Paused;
 }
 
 /// <summary>The values of <see cref="RunStatusView.State"/>.</summary>
 public static class RunStates
 {
     public const string Running = "running";
+
+    /// <summary>Running, but handing out no work (the operator paused it; docs/architecture.md §6).</summary>
+    public const string Paused = "paused";
     public const string Stopped = "stopped";
     public const string Finished = "finished";
     public const string Failed = "failed";
@@ -49,7 +55,7 @@ public static class RunStates
     /// </summary>
     public const string Interrupted = "interrupted";
 
-    public static IReadOnlyList<string> All { get; } = [Running, Stopped, Finished, Failed, Interrupted];
+    public static IReadOnlyList<string> All { get; } = [Running, Paused, Stopped, Finished, Failed, Interrupted];
 }
 
 /// <summary>

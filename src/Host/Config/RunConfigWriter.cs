@@ -70,6 +70,12 @@ internal static class RunConfigWriter
         w.Optional("public-hostname", s.Cluster.PublicHostname, "the address other nodes reach this one at (NAT, containers, hostname = 0.0.0.0)");
         w.Optional("secret", s.Cluster.SecretPath, "the cluster secret from `evolver secret --out FILE`; unset: the run's own cluster.p12 in its run directory");
         w.Close();
+        w.Open("http", "the run's page, /metrics and control API (docs/architecture.md §6)");
+        w.Value("bind", s.Http.Bind.ToString(), "IP:PORT; 127.0.0.1: this machine only; port 0: a free one");
+        w.Close();
+        w.Open("metrics");
+        w.Optional("otlp-endpoint", s.Http.OtlpEndpoint?.ToString(), "also push the metrics to an OpenTelemetry collector, e.g. \"http://127.0.0.1:4317\"");
+        w.Close();
         w.Close();
         return w.ToString();
     }

@@ -14,7 +14,7 @@ internal sealed class ProgressDisplay(TextWriter output, string runId, long maxE
     {
         var eta = p.EtaSeconds is { } s ? TimeSpan.FromSeconds(Math.Round(s)).ToString("c", CultureInfo.InvariantCulture) : "?";
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"[{runId}] {p.State}: {p.Evaluations}/{maxEvaluations} evaluations, {p.Accepted} accepted, best dev {p.BestDev:F4}, v{p.Version}, {p.EvaluationsPerSecond:F1} evals/s, ETA {eta}");
+            $"[{runId}] {p.State}: {p.Evaluations}/{(p.MaxEvaluations > 0 ? p.MaxEvaluations : maxEvaluations)} evaluations, {p.Accepted} accepted, best dev {p.BestDev:F4}, v{p.Version}, {p.EvaluationsPerSecond:F1} evals/s, ETA {eta}");
         if (_terminal)
         {
             output.Write("\r" + line.PadRight(Math.Max(0, Console.WindowWidth - 1)));

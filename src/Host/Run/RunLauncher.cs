@@ -7,6 +7,7 @@ using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Config;
 using EvolverActors.Host.Files;
+using EvolverActors.Host.Http;
 using Microsoft.Extensions.DependencyInjection;
 using static TorchSharp.torch;
 
@@ -71,6 +72,8 @@ internal static class RunLauncher
         await torchLoaded.ConfigureAwait(false);
         // A run resumed on the members it recorded (same content hashes) had every byte of them checked when it started.
         resolved.RequireStartable(checkMembers: !run.StartedFrom(fingerprint));
+        // So is a configured HTTP address another process holds.
+        RunHttp.RequireBindable(settings.Http);
         // A configured cluster secret is input too: read before anything is written.
         var loadedSecret = await secretLoad.ConfigureAwait(false);
         EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("members checked, secret loaded");
@@ -103,10 +106,11 @@ internal static class RunLauncher
         }
         EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("weights opened");
         var initial = LegacyInitialIds(run) ?? weights.InitialIds;
-        var runtime = new EvolverRuntime(settings, runId, weights.Resident, fitness, initial, run) { Book = weights.Book, Snapshots = weights.Snapshots };
+        using var metrics = new RunMetrics(settings.Mode.ToString().ToLowerInvariant()) { ResidentBytes = () => weights.Resident.ResidentBytes };
+        var runtime = new EvolverRuntime(settings, runId, weights.Resident, fitness, initial, run) { Book = weights.Book, Snapshots = weights.Snapshots, Metrics = metrics };
         var files = request.FilesListen is null ? null
             : new FileCatalog(fingerprint.Members.Select(m => (m.Sha256, population.Members[m.Slot])));
-        var exitCode = await RunNodeAsync(runtime, run, secret, request.Output, files: files, filesListen: request.FilesListen).ConfigureAwait(false);
+        var exitCode = await RunNodeAsync(runtime, run, secret, request.Output, files: files, filesListen: request.FilesListen, runsRoot: request.RunsRoot).ConfigureAwait(false);
         return (exitCode, runId);
     }
 
@@ -144,8 +148,9 @@ internal static class RunLauncher
     /// </param>
     /// <param name="files">The starting members the coordinator's file server hands out (null: no server).</param>
     /// <param name="filesListen">Where that server listens.</param>
+    /// <param name="runsRoot">Where runs are kept (the page's commands name it).</param>
     internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, ClusterSecret secret, TextWriter output,
-        (string Seed, string Name)? standby = null, FileCatalog? files = null, System.Net.IPEndPoint? filesListen = null)
+        (string Seed, string Name)? standby = null, FileCatalog? files = null, System.Net.IPEndPoint? filesListen = null, string runsRoot = DefaultRunsRoot)
     {
         using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName,
             akka => akka.AddEvolver(runtime, run.Journal, secret, standby?.Seed, standby is { } s ? s.Name + "-" : ""));
@@ -197,6 +202,9 @@ internal static class RunLauncher
             : Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => FileServer.StartAsync(filesListen, files, FileToken.GetOrCreate(run)), TaskScheduler.Default).Unwrap();
         system.ActorOf(Props.Create(() => new EndListener(ended)), "end-listener");
         var steward = host.Services.GetRequiredService<ActorRegistry>().Get<StewardProxy>();
+        // The page, /metrics and the control API (docs/architecture.md §6), off the start-up path like the file server.
+        var http = runtime.Metrics is not { } metrics ? null
+            : RunHttp.StartSoon(runtime, run, runsRoot, steward, metrics, line => output.WriteLine($"[{runtime.RunId}] {line}"));
 
         void RequestStop(string why)
         {
@@ -227,7 +235,9 @@ internal static class RunLauncher
             }
             try
             {
-                progress.Show(await steward.Ask<RunProgress>(GetRunProgress.Instance, TimeSpan.FromSeconds(2)).ConfigureAwait(false));
+                var now = await steward.Ask<RunProgress>(GetRunProgress.Instance, TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+                progress.Show(now);
+                RunHttp.Observe(http, now);
             }
             catch (Exception e) when (e is TimeoutException or AskTimeoutException or TaskCanceledException)
             {
@@ -241,6 +251,7 @@ internal static class RunLauncher
         {
             await server.DisposeAsync().ConfigureAwait(false);
         }
+        await RunHttp.StopAsync(http).ConfigureAwait(false);
         await host.StopAsync().ConfigureAwait(false);
         if (standby is null || takenLock is not null)
         {

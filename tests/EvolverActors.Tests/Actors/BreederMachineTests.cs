@@ -93,4 +93,18 @@ public sealed class BreederMachineTests
 
         public override IActorRefProvider Provider => throw new NotSupportedException();
     }
+
+    [Fact]
+    public void A_paused_breeder_hands_out_nothing_and_serves_the_waiting_evaluators_when_resumed()
+    {
+        var settings = new RunSettings { Task = "spec", Lag = 8, QueueCapacity = 3 };
+        var machine = new BreederMachine(settings, slots: 4);
+        var evaluator = new FakeRef("e0");
+        Run(machine, machine.Start(new BreedFrom(0, 100, [View(0)])));
+        Assert.Empty(Run(machine, machine.Pause(true)));
+        Assert.Empty(Run(machine, machine.RequestWork(evaluator)).OfType<SendOffspring>());
+        Assert.True(machine.Ready > 0, "breeding goes on while paused; only handing out stops");
+        var resumed = Run(machine, machine.Pause(false)).OfType<SendOffspring>().Single();
+        Assert.Equal((evaluator, 0L), ((FakeRef)resumed.Evaluator, resumed.Offspring.Sequence));
+    }
 }

@@ -92,4 +92,34 @@ public sealed class StewardStateTests
         Assert.Contains("target", state.StopReason(Settings with { TargetScore = 0.5 }, TimeSpan.Zero), StringComparison.Ordinal);
         Assert.Contains("patience", state.StopReason(Settings with { Patience = 5 }, TimeSpan.Zero), StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_budget_change_replaces_the_config_s_values_until_the_config_is_edited()
+    {
+        var configured = Settings with { MaxEvaluations = 100, Patience = 0 };
+        var state = Initialized();
+        state.Apply(new BudgetChanged(500, null, null, null, BudgetValues.Of(configured), DateTime.UtcNow));
+        Assert.Equal(500, state.Effective(configured).MaxEvaluations);
+        Assert.Equal(0, state.Effective(configured).Patience);
+        Assert.Null(state.StopReason(state.Effective(configured) with { }, TimeSpan.Zero));
+
+        // The config edited since (a resume with another budget): its word is the later one.
+        var edited = configured with { MaxEvaluations = 2000 };
+        Assert.Equal(2000, state.Effective(edited).MaxEvaluations);
+
+        // A later change under the edited config keeps only what still stands: patience set, max-evaluations the config's.
+        state.Apply(new BudgetChanged(null, null, null, 7, BudgetValues.Of(edited), DateTime.UtcNow));
+        Assert.Equal((2000L, 7), (state.Effective(edited).MaxEvaluations, state.Effective(edited).Patience));
+        Assert.Equal(2000, state.Effective(configured with { MaxEvaluations = 2000 }).MaxEvaluations);
+    }
+
+    [Fact]
+    public void Acceptances_are_counted_by_operator_as_rejections_are()
+    {
+        var state = Initialized();
+        state.Apply(Accepted(1, 0, 0.9, 2));
+        state.Apply(Accepted(2, 1, 0.9, 3) with { Operator = "ties" });
+        Assert.Equal(new Dictionary<string, long> { ["evolver"] = 1, ["ties"] = 1 }, state.AcceptedByOperator);
+        Assert.Equal(1, state.Copy().AcceptedByOperator["ties"]);
+    }
 }

@@ -69,7 +69,22 @@ public sealed class StewardEventJsonTests : IDisposable
         state.Apply(new RunInitialized(["m-a", "m-b", "m-c"], [0.5, 0.6, 0.7], 0.65, 1, At));
         state.Apply(new RecipeRejected(0, 1, "evolver", 0.5, 0, "0.5000 <= S 0.6500", 2, At));
         state.Apply(new RecipeAccepted(1, Recipe with { Sequence = 1 }, "o-00000000000000000000000000000001", "m-c", "ffeeddccbbaa99887766554433221100", 0.7, 0.65, 3, "evaluator-0-cpu", At));
+        state.Apply(Budget);
         AssertGolden(new StewardSnapshot(state), nameof(StewardSnapshot));
+    }
+
+    private static readonly BudgetChanged Budget = new(5000, null, 0.95, null, new BudgetValues(1000, 43200, null, 0), At);
+
+    [Fact]
+    public void BudgetChanged_keeps_its_golden_json() => AssertGolden(Budget, nameof(BudgetChanged));
+
+    [Fact]
+    public void A_snapshot_written_before_budget_changes_reads_with_no_change_and_counts_acceptances_from_then_on()
+    {
+        var snapshot = Assert.IsType<StewardSnapshot>(Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden("StewardSnapshot-before-budgets")), nameof(StewardSnapshot)));
+        Assert.Null(snapshot.State.Budget);
+        Assert.Empty(snapshot.State.AcceptedByOperator);
+        Assert.Equal(1, snapshot.State.Accepted);
     }
 
     [Fact]

@@ -1,0 +1,173 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Akka.Actor;
+using EvolverActors.Actors.Run;
+using EvolverActors.Actors.Steward;
+using EvolverActors.Tensors;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using OpenTelemetry.Exporter;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
+
+namespace EvolverActors.Host.Http;
+
+/// <summary>
+/// A run node's HTTP endpoint (docs/architecture.md §6), Kestrel inside the node's process: the live page at <c>/</c>,
+/// Prometheus metrics at <c>/metrics</c> (OpenTelemetry), <c>GET /api/status</c> and <c>/api/history</c>, and the
+/// control calls <c>POST /api/pause|resume|stop|budget</c>, which answer only a request with the run's bearer token.
+/// </summary>
+internal sealed class RunHttpServer : IAsyncDisposable
+{
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(5);
+    private readonly WebApplication _app;
+    private int _disposed;
+
+    private RunHttpServer(WebApplication app, string address, RunHistory history)
+    {
+        _app = app;
+        Address = address;
+        History = history;
+    }
+
+    /// <summary>Where it listens, <c>host:port</c>.</summary>
+    public string Address { get; }
+
+    /// <summary>The best dev score against evaluations and time, fed by the node's progress loop.</summary>
+    public RunHistory History { get; }
+
+    /// <summary>What the server needs of its node.</summary>
+    public sealed record Node(string RunId, string RunsRoot, IActorRef Steward, RunMetrics Metrics, string Token);
+
+    /// <summary>
+    /// Starts the endpoint on <paramref name="settings"/>' address. A default port another process holds is replaced by a
+    /// free one (<paramref name="said"/> hears it); a configured address that cannot be bound is one line (EvolverException).
+    /// </summary>
+    public static async Task<RunHttpServer> StartAsync(HttpSettings settings, Node node, Action<string> said)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(node);
+        try
+        {
+            return await StartOnAsync(settings.Bind, settings, node).ConfigureAwait(false);
+        }
+        catch (IOException e) when (!settings.BindConfigured)
+        {
+            said($"http: {settings.Bind} is taken ({e.Message.Split('\n')[0]}); listening on a free port instead (set http.bind to choose)");
+            return await StartOnAsync(new IPEndPoint(settings.Bind.Address, 0), settings, node).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            throw new EvolverException($"http.bind: cannot listen on {settings.Bind} ({e.Message.Split('\n')[0]})");
+        }
+    }
+
+    private static async Task<RunHttpServer> StartOnAsync(IPEndPoint endpoint, HttpSettings settings, Node node)
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.Services.AddLogging();
+        builder.Services.AddRoutingCore();
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
+        builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("evolver", serviceInstanceId: node.RunId)).WithMetrics(metrics =>
+        {
+            metrics.AddMeter(node.Metrics.MeterName).AddPrometheusExporter(ConfigurePrometheus);
+            if (settings.OtlpEndpoint is { } otlp)
+            {
+                metrics.AddOtlpExporter(o => o.Endpoint = otlp);
+            }
+        });
+        var app = builder.Build();
+        var history = new RunHistory();
+        var expected = Encoding.UTF8.GetBytes("Bearer " + node.Token);
+        string? address = null;
+
+        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapGet("/", () => Results.Text(RunPage.Html, "text/html; charset=utf-8"));
+        app.MapGet("/api/status", async () => Results.Text((await StatusAsync(node, address).ConfigureAwait(false)).ToJsonString(), "application/json"));
+        app.MapGet("/api/history", () => Results.Text(history.ToJson().ToJsonString(), "application/json"));
+        app.MapPost("/api/pause", (Delegate)((HttpContext context) => Control(context, expected, node, address, new PauseRun(true))));
+        app.MapPost("/api/resume", (Delegate)((HttpContext context) => Control(context, expected, node, address, new PauseRun(false))));
+        app.MapPost("/api/stop", (Delegate)((HttpContext context) => Control(context, expected, node, address, new StopRun("stopped through the control API"))));
+        app.MapPost("/api/budget", (Delegate)(async (HttpContext context) =>
+        {
+            ChangeBudget change;
+            try
+            {
+                change = BudgetRequest.Parse(await JsonNode.ParseAsync(context.Request.Body).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is JsonException or EvolverException)
+            {
+                return Authorized(context, expected) ? Results.BadRequest(new { error = e.Message }) : Unauthorized(context);
+            }
+            return await Control(context, expected, node, address, change).ConfigureAwait(false);
+        }));
+        try
+        {
+            await app.StartAsync().ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or InvalidOperationException)
+        {
+            await app.DisposeAsync().ConfigureAwait(false);
+            throw new IOException(e.Message, e);
+        }
+        var bound = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        address = $"{bound.Host}:{bound.Port}";
+        return new RunHttpServer(app, address, history);
+    }
+
+    private static void ConfigurePrometheus(PrometheusAspNetCoreOptions options)
+    {
+        options.ScopeInfoEnabled = false; // each run's meter has a name of its own: not a label worth scraping
+        options.ScrapeResponseCacheDurationMilliseconds = 0; // what status says now, not 300 ms ago
+    }
+
+    private static async Task<JsonObject> StatusAsync(Node node, string? address)
+    {
+        var progress = await node.Steward.Ask<RunProgress>(GetRunProgress.Instance, AskTimeout).ConfigureAwait(false);
+        var recent = await node.Steward.Ask<RecentAcceptances>(GetRecentAcceptances.Instance, AskTimeout).ConfigureAwait(false);
+        return RunStatusJson.Build(node.RunId, address, progress, node.Metrics, recent.Accepted, node.RunsRoot);
+    }
+
+    /// <summary>A write call: refused without the run's token; else the steward does it and the answer is the new status.</summary>
+    private static async Task<IResult> Control(HttpContext context, byte[] expected, Node node, string? address, object command)
+    {
+        if (!Authorized(context, expected))
+        {
+            return Unauthorized(context);
+        }
+        if (command is StopRun)
+        {
+            node.Steward.Tell(command);
+            return Results.Json(new { stopping = true });
+        }
+        await node.Steward.Ask<RunProgress>(command, AskTimeout).ConfigureAwait(false);
+        return Results.Text((await StatusAsync(node, address).ConfigureAwait(false)).ToJsonString(), "application/json");
+    }
+
+    private static bool Authorized(HttpContext context, byte[] expected) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString()), expected);
+
+    private static IResult Unauthorized(HttpContext context)
+    {
+        context.Response.Headers.WWWAuthenticate = "Bearer";
+        return Results.Json(new { error = "this call needs the run's control token (Authorization: Bearer …; control.token in the run directory)" },
+            statusCode: StatusCodes.Status401Unauthorized);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+        await _app.StopAsync().ConfigureAwait(false);
+        await _app.DisposeAsync().ConfigureAwait(false);
+    }
+}
