@@ -109,6 +109,7 @@ public sealed partial class StewardActor
             Decide();
         });
         Command<GetRunProgress>(_ => Sender.Tell(Progress()));
+        Command<FlushStatus>(_ => WriteStatus(force: true));
         Command<GetRecentAcceptances>(_ => Sender.Tell(new RecentAcceptances([.. _recent])));
         Command<StopRun>(m => Stop(m.Reason));
         Command<PauseRun>(m =>
@@ -404,11 +405,23 @@ public sealed partial class StewardActor
         }
     }
 
+    private static readonly TimeSpan StatusInterval = TimeSpan.FromMilliseconds(200);
+
+    private sealed record FlushStatus
+    {
+        public static FlushStatus Instance { get; } = new();
+    }
+
     /// <summary>status.json for `evolver status` from another process; at most a few writes a second.</summary>
     private void WriteStatus(bool force, string? state = null, string? reason = null)
     {
-        if (!force && DateTime.UtcNow - _lastStatus < TimeSpan.FromMilliseconds(200))
+        if (!force && DateTime.UtcNow - _lastStatus < StatusInterval)
         {
+            // Written a moment later all the same, so that status.json and the metrics catch up with the last decisions.
+            if (!Timers.IsTimerActive(FlushStatus.Instance))
+            {
+                Timers.StartSingleTimer(FlushStatus.Instance, FlushStatus.Instance, StatusInterval);
+            }
             return;
         }
         _lastStatus = DateTime.UtcNow;
