@@ -100,7 +100,12 @@ internal static class RunLauncher
         var initial = LegacyInitialIds(run) ?? weights.InitialIds;
         var runtime = new EvolverRuntime(settings, runId, weights.Resident, fitness, initial, run) { Book = weights.Book, Snapshots = weights.Snapshots };
         var files = request.FilesListen is null ? null
-            : new FileCatalog(fingerprint.Members.Select(m => (m.Sha256, population.Members[m.Slot])));
+            : new FileCatalog(fingerprint.Members.Select(m => (m.Sha256, population.Members[m.Slot])))
+            {
+                // Workers without the run directory get the fingerprint and the snapshots here too (docs/architecture.md §4).
+                FingerprintPath = run.FingerprintPath,
+                SnapshotsDirectory = weights.Snapshots.Directory,
+            };
         var exitCode = await RunNodeAsync(runtime, run, secret, request.Output, files: files, filesListen: request.FilesListen).ConfigureAwait(false);
         return (exitCode, runId);
     }
