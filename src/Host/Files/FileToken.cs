@@ -50,6 +50,10 @@ internal static class FileToken
             return given.Trim();
         }
         var path = PathIn(run);
+        if (!run.Exists)
+        {
+            throw new EvolverException($"{EnvironmentVariable} is not set: set it to the coordinator's file server token ({FileName} in the coordinator's run directory)");
+        }
         try
         {
             return File.ReadAllText(path).Trim();
