@@ -47,6 +47,13 @@ public sealed class PopulationSnapshots
     /// </summary>
     public bool WrittenElsewhere { get; init; }
 
+    /// <summary>
+    /// On a worker without the run directory: brings the verified file of an id this directory lacks, with a manifest
+    /// naming it, from the coordinator (true when it did); null where the directory is the run's own
+    /// (docs/architecture.md §4, "Weights beside the cluster").
+    /// </summary>
+    public Func<string, bool>? FetchMissing { get; init; }
+
     private void ReadManifests()
     {
         foreach (var manifest in Manifests())
@@ -94,6 +101,10 @@ public sealed class PopulationSnapshots
     /// </summary>
     public WeightSet? TryLoad(string id, Device device, bool mapped = false)
     {
+        if (FetchMissing is { } fetch && !Contains(id))
+        {
+            fetch(id); // outside the lock: a download must not hold up the loads of files that are here
+        }
         lock (_gate)
         {
             if (WrittenElsewhere && !_hashes.ContainsKey(id))
@@ -224,8 +235,42 @@ public sealed class PopulationSnapshots
         }
     }
 
-    private string ManifestPath(long decided) =>
-        Path.Combine(Directory, ManifestPrefix + decided.ToString("D12", CultureInfo.InvariantCulture) + ".json");
+    /// <summary>The file name of the manifest of the snapshot after <paramref name="decided"/> decisions.</summary>
+    public static string ManifestFileName(long decided) => ManifestPrefix + decided.ToString("D12", CultureInfo.InvariantCulture) + ".json";
+
+    /// <summary>The manifests kept in <paramref name="directory"/>, oldest first, with their paths (unreadable ones are left out).</summary>
+    public static IReadOnlyList<(string Path, SnapshotManifest Manifest)> KeptIn(string directory)
+    {
+        if (!System.IO.Directory.Exists(directory))
+        {
+            return [];
+        }
+        var kept = new List<(string, SnapshotManifest)>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(directory, ManifestPrefix + "*.json").Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                if (JsonSerializer.Deserialize<SnapshotManifest>(File.ReadAllText(path)) is { } manifest)
+                {
+                    kept.Add((path, manifest));
+                }
+            }
+            catch (Exception e) when (e is IOException or JsonException)
+            {
+                // collected or damaged meanwhile: not listed
+            }
+        }
+        return kept;
+    }
+
+    /// <summary>Writes <paramref name="manifest"/> into <paramref name="directory"/> (atomically), as <see cref="Write"/> does.</summary>
+    public static void WriteManifest(string directory, SnapshotManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        StoragePaths.WriteTextAtomically(Path.Combine(directory, ManifestFileName(manifest.Decided)), JsonSerializer.Serialize(manifest, Json), durable: false);
+    }
+
+    private string ManifestPath(long decided) => Path.Combine(Directory, ManifestFileName(decided));
 
     private IEnumerable<string> ManifestPaths() =>
         System.IO.Directory.EnumerateFiles(Directory, ManifestPrefix + "*.json").Order(StringComparer.Ordinal);

@@ -69,10 +69,15 @@ public sealed partial class RunDirectory
     public RunFingerprint? ReadFingerprint()
     {
         var text = ReadText(FingerprintPath);
-        if (text is null)
-        {
-            return null;
-        }
+        return text is null ? null : ParseFingerprint(text, RunId, FingerprintPath);
+    }
+
+    /// <summary>
+    /// The fingerprint in <paramref name="text"/> (run <paramref name="runId"/>'s <c>run.json</c>, read from
+    /// <paramref name="source"/>: a file, or a worker's copy of the coordinator's); one line when it is not one.
+    /// </summary>
+    public static RunFingerprint ParseFingerprint(string text, string runId, string source)
+    {
         RunFingerprint? fingerprint;
         try
         {
@@ -80,11 +85,11 @@ public sealed partial class RunDirectory
         }
         catch (JsonException e)
         {
-            throw new EvolverException($"run '{RunId}': {FingerprintPath} is not a valid run fingerprint ({e.Message})", e);
+            throw new EvolverException($"run '{runId}': {source} is not a valid run fingerprint ({e.Message.Split('\n')[0]})", e);
         }
         if (fingerprint is not { ConfigHash: not null, Settings: not null, Members: not null })
         {
-            throw new EvolverException($"run '{RunId}': {FingerprintPath} is not a valid run fingerprint (fields missing)");
+            throw new EvolverException($"run '{runId}': {source} is not a valid run fingerprint (fields missing)");
         }
         return fingerprint;
     }

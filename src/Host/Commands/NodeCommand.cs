@@ -3,7 +3,7 @@ using EvolverActors.Host.Run;
 
 namespace EvolverActors.Host.Commands;
 
-/// <summary><c>evolver node --config FILE --run-id ID [--join HOST:PORT] [--fetch-from URL] [--cache DIR]</c>: a worker node that joins a running run's cluster.</summary>
+/// <summary><c>evolver node --config FILE --run-id ID [--join HOST:PORT] [--fetch-from URL] [--cache DIR] [--node-dir DIR]</c>: a worker node that joins a running run's cluster.</summary>
 internal static class NodeCommand
 {
     public static Command Create()
@@ -16,11 +16,15 @@ internal static class NodeCommand
         var standby = new Option<bool>("--coordinator") { Description = "a standby coordinator: takes the steward over if the first coordinator is lost (needs persistence.postgresql)" };
         var fetchFrom = new Option<string?>("--fetch-from")
         {
-            Description = "the coordinator's file server URL, for starting members missing on this host (default: from cluster.json; token in EVOLVER_FILES_TOKEN or the run directory's files.token)",
+            Description = "the coordinator's file server URL: starting members missing on this host, and (given, or without the run directory) the run's run.json and snapshots (default: from cluster.json; token in EVOLVER_FILES_TOKEN or the run directory's files.token)",
         };
         var cache = new Option<string?>("--cache") { Description = "where fetched members are kept, verified, under members/ (default $EVOLVER_DATA or ~/.cache/evolver)" };
+        var nodeDir = new Option<string?>("--node-dir")
+        {
+            Description = "without the run directory (or with --fetch-from): where this node keeps the run's fetched run.json and snapshots and its log (default CACHE/nodes/RUN-ID)",
+        };
         var command = new Command("node", "join a running run as a worker node that offers evaluators for its devices");
-        foreach (var option in new Option[] { config, runId, runs, join, name, standby, fetchFrom, cache })
+        foreach (var option in new Option[] { config, runId, runs, join, name, standby, fetchFrom, cache, nodeDir })
         {
             command.Options.Add(option);
         }
@@ -32,6 +36,7 @@ internal static class NodeCommand
             {
                 FetchFrom = result.GetValue(fetchFrom),
                 Cache = result.GetValue(cache),
+                NodeDirectory = result.GetValue(nodeDir),
             };
             return NodeLauncher.RunAsync(request).GetAwaiter().GetResult();
         }));

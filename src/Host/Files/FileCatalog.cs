@@ -5,10 +5,11 @@ namespace EvolverActors.Host.Files;
 
 /// <summary>
 /// What the coordinator's file server may hand out, by content hash only (docs/architecture.md §4): the files of the
-/// starting members. A single-file member's file hash is its member hash (already measured by the fingerprint); the
-/// files of a sharded member are hashed on its first listing. Nothing outside the catalog can be named. Thread-safe.
+/// starting members, and the run's fingerprint and population snapshots (FileCatalog.Run.cs). A single-file member's
+/// file hash is its member hash (already measured by the fingerprint); the files of a sharded member are hashed on its
+/// first listing. Nothing outside the catalog can be named. Thread-safe.
 /// </summary>
-internal sealed class FileCatalog
+internal sealed partial class FileCatalog
 {
     private readonly Dictionary<string, Lazy<(MemberListing Listing, IReadOnlyDictionary<string, string> Paths)>> _members = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _files = new(StringComparer.Ordinal);

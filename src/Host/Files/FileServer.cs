@@ -15,12 +15,16 @@ namespace EvolverActors.Host.Files;
 /// The coordinator's side channel for weights (docs/architecture.md §4): an HTTP server (Kestrel) that hands out the
 /// files of its <see cref="FileCatalog"/> by content hash, with range requests (ASP.NET Core's own range processing,
 /// so a node resumes an interrupted download), to callers that present the run's bearer token. Routes:
-/// <c>GET /v1/members/{sha256}</c> (a member's <see cref="MemberListing"/>) and <c>GET /v1/files/{sha256}</c> (a file's bytes).
+/// <c>GET /v1/members/{sha256}</c> (a member's <see cref="MemberListing"/>), <c>GET /v1/files/{sha256}</c> (a file's bytes),
+/// <c>GET /v1/run</c> (the run's fingerprint, <c>run.json</c>) and <c>GET /v1/snapshots</c> (the population snapshots kept
+/// now, a <see cref="SnapshotListing"/>; their files come by <c>/v1/files/</c> too).
 /// </summary>
 internal sealed class FileServer : IAsyncDisposable
 {
     public const string MembersRoute = "/v1/members/";
     public const string FilesRoute = "/v1/files/";
+    public const string RunRoute = "/v1/run";
+    public const string SnapshotsRoute = "/v1/snapshots";
 
     private readonly WebApplication _app;
     private int _disposed;
@@ -63,8 +67,12 @@ internal sealed class FileServer : IAsyncDisposable
             : Results.NotFound());
         app.MapGet(FilesRoute + "{sha256}", (string sha256) =>
             !ContentAddress.IsSha256(sha256) ? NotAHash()
-            : catalog.PathOf(sha256) is { } path ? Results.File(path, "application/octet-stream", enableRangeProcessing: true)
+            : catalog.PathOf(sha256) is { } path && File.Exists(path) ? Results.File(path, "application/octet-stream", enableRangeProcessing: true)
+            : Results.NotFound()); // a snapshot's file may have been collected since it was listed
+        app.MapGet(RunRoute, () => catalog.FingerprintPath is { } path && File.Exists(path)
+            ? Results.File(path, "application/json")
             : Results.NotFound());
+        app.MapGet(SnapshotsRoute, () => Results.Json(catalog.Snapshots()));
         try
         {
             await app.StartAsync().ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace EvolverActors.Host.Files;
 /// <summary>
 /// The bearer token of a run's file server (docs/architecture.md §4): random, made once per run and kept in the run
 /// directory as <c>files.token</c>, readable by its owner only (0600), so that nodes sharing the run directory read it;
-/// a node on another host is given it in <see cref="EnvironmentVariable"/>.
+/// a node on another host is given it in <see cref="EnvironmentVariable"/> (which a coordinator takes as its token too).
 /// </summary>
 internal static class FileToken
 {
@@ -16,16 +16,22 @@ internal static class FileToken
 
     public static string PathIn(RunDirectory run) => Path.Combine(run.Root, FileName);
 
-    /// <summary>The run's token, made on first use (kept across resumes, so a remote node's copy stays valid).</summary>
+    /// <summary>
+    /// The run's token: <see cref="EnvironmentVariable"/> when the coordinator is given one (an operator hands the same
+    /// value to every node: deploy/), else made on first use and kept across resumes, so a remote node's copy stays
+    /// valid. Either way it is in <c>files.token</c>, for nodes that share the run directory.
+    /// </summary>
     public static string GetOrCreate(RunDirectory run)
     {
         ArgumentNullException.ThrowIfNull(run);
         var path = PathIn(run);
-        if (File.Exists(path))
+        var given = Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } value ? value.Trim() : null;
+        var kept = File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        if (kept is not null && (given is null || given == kept))
         {
-            return File.ReadAllText(path).Trim();
+            return kept;
         }
-        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var token = given ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var temp = path + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
@@ -50,6 +56,10 @@ internal static class FileToken
             return given.Trim();
         }
         var path = PathIn(run);
+        if (!run.Exists)
+        {
+            throw new EvolverException($"{EnvironmentVariable} is not set: set it to the coordinator's file server token ({FileName} in the coordinator's run directory)");
+        }
         try
         {
             return File.ReadAllText(path).Trim();

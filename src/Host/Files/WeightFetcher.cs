@@ -15,7 +15,7 @@ namespace EvolverActors.Host.Files;
 /// <c>.partial</c>, verified, then renamed); a sharded member is verified whole as well. Bytes that do not match are
 /// refused with one line and never loaded. A member already in the cache is used without asking the server.
 /// </summary>
-internal sealed class WeightFetcher(HttpClient http, string server, string token, string cacheDirectory)
+internal sealed partial class WeightFetcher(HttpClient http, string server, string token, string cacheDirectory)
 {
     /// <summary>Written last in a member's directory: its listing, once every file in it is verified.</summary>
     public const string CompleteMarker = "member.json";

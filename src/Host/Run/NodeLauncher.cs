@@ -21,15 +21,20 @@ internal sealed record NodeRequest(string ConfigPath, string RunId, string RunsR
     /// <summary>Where fetched starting members are kept, under <c>members/</c> (null: <see cref="DefaultCache"/>).</summary>
     public string? Cache { get; init; }
 
+    /// <summary>A worker's own directory for a run whose directory it does not read (null: <c>&lt;cache&gt;/nodes/&lt;run-id&gt;</c>).</summary>
+    public string? NodeDirectory { get; init; }
+
     /// <summary><c>$EVOLVER_DATA</c>, else <c>~/.cache/evolver</c> (the asset cache's root).</summary>
     public static string DefaultCache => Tensors.Assets.AssetStore.DefaultRoot();
 }
 
 /// <summary>
 /// A worker node (docs/architecture.md §4): checks that its population is the run's (content hashes), joins the
-/// coordinator's cluster and offers an evaluator per device of its config. It writes nothing into the run directory
-/// but its evaluators' log, rebuilds the weights it scores from the run's checkpoints, snapshots and recipes, and
-/// exits when the coordinator leaves (the run ended or stopped), when it is removed from the cluster, or on SIGTERM.
+/// coordinator's cluster and offers an evaluator per device of its config. Where it shares the run directory it writes
+/// nothing there but its evaluators' log; otherwise it writes nothing there at all, and gets the run's fingerprint and
+/// snapshots from the coordinator's file server into its own node directory. It rebuilds the weights it scores from the
+/// run's checkpoints, snapshots and recipes, and exits when the coordinator leaves (the run ended or stopped), when it
+/// is removed from the cluster, or on SIGTERM.
 /// </summary>
 internal static class NodeLauncher
 {
@@ -43,32 +48,31 @@ internal static class NodeLauncher
     {
         var config = RunConfiguration.Load(request.ConfigPath);
         var run = RunDirectory.Open(request.RunsRoot, request.RunId);
-        var recorded = run.ReadFingerprint()
-            ?? throw new EvolverException($"run '{request.RunId}' does not exist under {run.RunsRoot}: start it with `evolver run` first");
-        var coordinator = request.Join is { } join ? new CoordinatorRecord(JoinAddress(join), run.ClusterSecretPath)
-            : run.RunningCoordinator() ?? throw new EvolverException($"run '{request.RunId}' has no coordinator running ({run.ClusterPath}): "
-                + "start it with `evolver run`, or give --join HOST:PORT");
-        var seed = coordinator.Address;
-        // The secret this node's config names, else the coordinator's (the run directory is shared; docs/architecture.md §4).
-        using var secret = ClusterSecret.Load(config.Settings.Cluster.SecretPath ?? coordinator.SecretPath);
+        var name = request.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
+        void Say(string line) => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}");
+        // A worker without the run directory here, or pointed at the coordinator's file server, works from a directory of
+        // its own and gets the run's fingerprint and snapshots from that server (docs/architecture.md §4).
+        var sources = !request.Standby && (request.FetchFrom is not null || !run.Exists)
+            ? await FromFileServerAsync(request, config, run, name, Say).ConfigureAwait(false)
+            : FromRunDirectory(request, config, run, name);
+        var (recorded, seed) = (sources.Recorded, sources.Seed);
+        using var secret = ClusterSecret.Load(sources.SecretPath);
 
         await TorchPreload.Loaded.ConfigureAwait(false);
-        var name = request.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         // Members this host does not have come from the coordinator by content hash, verified (docs/architecture.md §4).
-        config = await NodeMembers.LocalizeAsync(config, recorded, request.Cache ?? NodeRequest.DefaultCache, () => Fetcher(request, run),
-            line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}")).ConfigureAwait(false);
+        config = await NodeMembers.LocalizeAsync(config, recorded, request.Cache ?? NodeRequest.DefaultCache, sources.Fetcher, Say).ConfigureAwait(false);
         var resolved = ResolvedRun.Resolve(config);
         var fingerprint = resolved.Fingerprint();
         if (recorded.FirstPopulationDifference(fingerprint) is { } difference)
         {
             throw new EvolverException($"{config.Source}: the population is not run '{request.RunId}''s ({difference})");
         }
-        var log = new LineLog(Path.Combine(run.Root, $"evaluators-{name}.log"));
+        var log = new LineLog(sources.LogPath);
         if (request.Standby)
         {
             return await StandbyAsync(request, config, resolved, recorded, run, seed, name, log, secret).ConfigureAwait(false);
         }
-        var weights = RunWeights.Open(run, resolved.Population, recorded, config.Settings, CPU, worker: true);
+        var weights = sources.OpenWeights(resolved.Population, config.Settings);
         var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write), weights.InitialIds)
         {
             Book = weights.Book,
@@ -77,7 +81,7 @@ internal static class NodeLauncher
         };
 
         using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolverWorker(runtime, seed, name,
-            line => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}"), secret));
+            Say, secret));
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);
@@ -89,7 +93,8 @@ internal static class NodeLauncher
         request.Output.WriteLine($"[{request.RunId}] node {name} at {cluster.SelfAddress} joining {seed} with {config.Settings.Devices.Count} evaluators ({string.Join(", ", config.Settings.Devices)})");
 
         var why = await ended.Task.ConfigureAwait(false);
-        request.Output.WriteLine($"[{request.RunId}] node {name}: {why}; its evaluators scored {runtime.Scored} offspring");
+        var fetched = sources.Mirror is { } mirror ? $" ({mirror.Fetched} population snapshot files fetched)" : "";
+        request.Output.WriteLine($"[{request.RunId}] node {name}: {why}; its evaluators scored {runtime.Scored} offspring{fetched}");
         await host.StopAsync().ConfigureAwait(false); // leaves the cluster: the steward and the breeder see its evaluators go
         return 0;
     }
@@ -115,6 +120,50 @@ internal static class NodeLauncher
         };
         request.Output.WriteLine($"[{request.RunId}] standby coordinator {name} joining {seed}");
         return await RunLauncher.RunNodeAsync(runtime, run, secret, request.Output, (seed, name)).ConfigureAwait(false);
+    }
+
+    /// <summary>Where a worker's run comes from: its fingerprint, coordinator, secret, members, log and weights.</summary>
+    private sealed record NodeSources(RunFingerprint Recorded, string Seed, string SecretPath, Func<WeightFetcher> Fetcher, string LogPath,
+        Func<RunPopulation, RunSettings, RunWeights> OpenWeights, SnapshotMirror? Mirror = null);
+
+    /// <summary>The run directory is here (shared with the coordinator): everything is read there, as on the coordinator's host.</summary>
+    private static NodeSources FromRunDirectory(NodeRequest request, RunConfiguration config, RunDirectory run, string name)
+    {
+        var recorded = run.ReadFingerprint()
+            ?? throw new EvolverException($"run '{request.RunId}' does not exist under {run.RunsRoot}: start it with `evolver run` first");
+        var coordinator = request.Join is { } join ? new CoordinatorRecord(JoinAddress(join), run.ClusterSecretPath)
+            : run.RunningCoordinator() ?? throw new EvolverException($"run '{request.RunId}' has no coordinator running ({run.ClusterPath}): "
+                + "start it with `evolver run`, or give --join HOST:PORT");
+        // The secret this node's config names, else the coordinator's (the run directory is shared; docs/architecture.md §4).
+        return new NodeSources(recorded, coordinator.Address, config.Settings.Cluster.SecretPath ?? coordinator.SecretPath, () => Fetcher(request, run),
+            Path.Combine(run.Root, $"evaluators-{name}.log"),
+            (population, settings) => RunWeights.Open(run, population, recorded, settings, CPU, worker: true));
+    }
+
+    /// <summary>
+    /// No run directory to read (another host), or <c>--fetch-from</c>: the coordinator's file server sends the fingerprint
+    /// and the snapshots, verified, into the node's own directory, where its log goes too; nothing is written into the run
+    /// directory (docs/architecture.md §4). What the node must be given is checked before anything is fetched.
+    /// </summary>
+    private static async Task<NodeSources> FromFileServerAsync(NodeRequest request, RunConfiguration config, RunDirectory run, string name, Action<string> say)
+    {
+        var here = run.Exists ? run.RunningCoordinator() : null;
+        var server = request.FetchFrom ?? throw new EvolverException($"run '{request.RunId}' is not under {run.RunsRoot} on this host: "
+            + "give --fetch-from URL (the coordinator's file server) and --join HOST:PORT (its cluster address), or --runs the run directory");
+        var seed = request.Join is { } join ? JoinAddress(join) : here?.Address
+            ?? throw new EvolverException($"--fetch-from {server}: give --join HOST:PORT too (the coordinator's cluster address, `coordinator` in its cluster.json)");
+        var secretPath = config.Settings.Cluster.SecretPath ?? here?.SecretPath
+            ?? throw new EvolverException($"{config.Source}: cluster.secret is not set and run '{request.RunId}''s directory is not on this host to take the "
+                + "coordinator's from: set cluster.secret to the cluster's secret file (the coordinator's, made with `evolver secret --out FILE`)");
+        var cache = request.Cache ?? NodeRequest.DefaultCache;
+        var fetcher = new WeightFetcher(Http.Value, RequireHttp(server), FileToken.ForNode(run), cache);
+        var node = NodeDirectory.For(request.NodeDirectory, cache, request.RunId);
+        var recorded = node.KeepFingerprint(request.RunId, await fetcher.FingerprintAsync().ConfigureAwait(false), fetcher.Server);
+        say($"run.json and population snapshots come from {fetcher.Server}, kept in {node.Root} (sha256 verified)");
+        var mirror = new SnapshotMirror(fetcher, node.SnapshotsPath, say);
+        return new NodeSources(recorded, seed, secretPath, () => fetcher, node.LogPath(name),
+            (population, settings) => RunWeights.Open(node.Root, config.Source, population, recorded, settings, CPU, worker: true, fetchSnapshot: mirror.Fetch),
+            mirror);
     }
 
     /// <summary>Akka retries a join forever; a node that cannot reach its coordinator says so and exits instead of hanging.</summary>
@@ -153,12 +202,12 @@ internal static class NodeLauncher
         var server = request.FetchFrom ?? AwaitFileServer(run)
             ?? throw new EvolverException($"run '{request.RunId}': starting members are missing on this host and no file server is known "
                 + $"({run.ClusterPath} names none): give --fetch-from URL (the coordinator's, see its cluster.json)");
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-        {
-            throw new EvolverException($"--fetch-from: '{server}' is not an http:// URL");
-        }
-        return new WeightFetcher(Http.Value, server, FileToken.ForNode(run), request.Cache ?? NodeRequest.DefaultCache);
+        return new WeightFetcher(Http.Value, RequireHttp(server), FileToken.ForNode(run), request.Cache ?? NodeRequest.DefaultCache);
     }
+
+    private static string RequireHttp(string server) =>
+        Uri.TryCreate(server, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" ? server
+            : throw new EvolverException($"--fetch-from: '{server}' is not an http:// URL");
 
     /// <summary>
     /// The coordinator's file server URL from cluster.json. A coordinator starts its server a moment after its run (off

@@ -109,7 +109,12 @@ internal static class RunLauncher
         using var metrics = new RunMetrics(settings.Mode.ToString().ToLowerInvariant()) { ResidentBytes = () => weights.Resident.ResidentBytes };
         var runtime = new EvolverRuntime(settings, runId, weights.Resident, fitness, initial, run) { Book = weights.Book, Snapshots = weights.Snapshots, Metrics = metrics };
         var files = request.FilesListen is null ? null
-            : new FileCatalog(fingerprint.Members.Select(m => (m.Sha256, population.Members[m.Slot])));
+            : new FileCatalog(fingerprint.Members.Select(m => (m.Sha256, population.Members[m.Slot])))
+            {
+                // Workers without the run directory get the fingerprint and the snapshots here too (docs/architecture.md §4).
+                FingerprintPath = run.FingerprintPath,
+                SnapshotsDirectory = weights.Snapshots.Directory,
+            };
         var exitCode = await RunNodeAsync(runtime, run, secret, request.Output, files: files, filesListen: request.FilesListen, runsRoot: request.RunsRoot).ConfigureAwait(false);
         return (exitCode, runId);
     }

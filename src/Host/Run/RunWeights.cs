@@ -26,7 +26,17 @@ internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string
     /// reads snapshots that the coordinator's process writes (docs/architecture.md §4).
     /// </summary>
     public static RunWeights Open(RunDirectory run, RunPopulation population, RunFingerprint fingerprint, RunSettings settings, Device device, bool useSnapshots = true,
-        bool worker = false)
+        bool worker = false) =>
+        Open(run.Root, run.ConfigPath, population, fingerprint, settings, device, useSnapshots, worker);
+
+    /// <summary>
+    /// As <see cref="Open(RunDirectory, RunPopulation, RunFingerprint, RunSettings, Device, bool, bool)"/>, with the snapshots
+    /// under <paramref name="root"/> (a run directory, or a worker's node directory whose snapshots
+    /// <paramref name="fetchSnapshot"/> brings from the coordinator; docs/architecture.md §4); <paramref name="source"/>
+    /// is what a memory budget that is too small is reported against (a config file).
+    /// </summary>
+    public static RunWeights Open(string root, string source, RunPopulation population, RunFingerprint fingerprint, RunSettings settings, Device device,
+        bool useSnapshots = true, bool worker = false, Func<string, bool>? fetchSnapshot = null)
     {
         var initial = fingerprint.Members.Select(m => StartingId(m.Sha256)).ToList();
         var checkpoints = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -35,13 +45,14 @@ internal sealed record RunWeights(ResidentWeights Resident, IReadOnlyList<string
             checkpoints.TryAdd(initial[slot], population.Members[slot]);
         }
         var book = new RecipeBook();
-        var snapshots = new PopulationSnapshots(Path.Combine(run.Root, SnapshotsDirectoryName)) { WrittenElsewhere = worker };
-        var legacy = Directory.Exists(run.WeightsPath) ? run.Weights : null;
+        var snapshots = new PopulationSnapshots(Path.Combine(root, SnapshotsDirectoryName)) { WrittenElsewhere = worker, FetchMissing = fetchSnapshot };
+        var weightsPath = Path.Combine(root, RunDirectory.WeightsDirectoryName);
+        var legacy = Directory.Exists(weightsPath) ? new WeightStore(weightsPath) : null;
         // Under a memory budget members and snapshots are mapped in place and the cache gets what the candidates leave.
         var budgeted = settings.MaxResidentBytes > 0 && device.type == DeviceType.CPU;
         var materializer = new WeightMaterializer(checkpoints, book, name => OperatorRegistry.Get(name, settings.OperatorParameters), useSnapshots ? snapshots : null, legacy,
             mapped: budgeted);
-        var cacheBytes = MemoryBudget.CacheBytes(settings, population, run.ConfigPath);
+        var cacheBytes = MemoryBudget.CacheBytes(settings, population, source);
         return new RunWeights(new ResidentWeights(materializer, device, cacheBytes), initial, book, snapshots, materializer);
     }
 

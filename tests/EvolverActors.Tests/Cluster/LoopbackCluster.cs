@@ -77,6 +77,10 @@ internal sealed partial class LoopbackCluster : IDisposable
     public Process StartNode(params string[] more) =>
         Track(Fixture.Start(["node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, .. more]));
 
+    /// <summary>`evolver node` with exactly <paramref name="args"/> (no run directory given) and <paramref name="environment"/>.</summary>
+    public Process StartNodeWith(IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Track(Fixture.StartWith(environment, ["node", .. args]));
+
     public string Output(Process process)
     {
         lock (_output)

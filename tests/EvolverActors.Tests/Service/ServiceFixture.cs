@@ -61,7 +61,10 @@ internal sealed class ServiceFixture : IDisposable
     }
 
     /// <summary>Starts `evolver` (the Host build copied next to the tests) as a separate process.</summary>
-    public Process Start(params string[] args)
+    public Process Start(params string[] args) => StartWith(new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="Start"/>, with <paramref name="environment"/> added to the process's environment.</summary>
+    public Process StartWith(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
         {
@@ -74,6 +77,10 @@ internal sealed class ServiceFixture : IDisposable
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
+        }
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
         }
         var process = Process.Start(info)!;
         process.BeginOutputReadLine();
