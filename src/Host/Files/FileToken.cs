@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors;
 
@@ -26,25 +25,7 @@ internal static class FileToken
         ArgumentNullException.ThrowIfNull(run);
         var path = PathIn(run);
         var given = Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } value ? value.Trim() : null;
-        var kept = File.Exists(path) ? File.ReadAllText(path).Trim() : null;
-        if (kept is not null && (given is null || given == kept))
-        {
-            return kept;
-        }
-        var token = given ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
-        var temp = path + ".tmp";
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite; // never readable by others, not even briefly
-        }
-        using (var stream = new FileStream(temp, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(token + "\n");
-        }
-        File.Move(temp, path, overwrite: true);
-        return token;
+        return Run.OwnerOnlyToken.GetOrCreate(path, given);
     }
 
     /// <summary>The token a node presents: <see cref="EnvironmentVariable"/>, else the run directory's file; one line when there is neither.</summary>

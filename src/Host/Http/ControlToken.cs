@@ -13,7 +13,7 @@ internal static class ControlToken
     public const string FileName = "control.token";
     public const string EnvironmentVariable = "EVOLVER_CONTROL_TOKEN";
 
-    public static string GetOrCreate(RunDirectory run) => OwnerOnlyToken.GetOrCreate(Path.Combine(run.Root, FileName));
+    public static string GetOrCreate(RunDirectory run) => Run.OwnerOnlyToken.GetOrCreate(Path.Combine(run.Root, FileName));
 
     /// <summary>The token a client presents: <see cref="EnvironmentVariable"/>, else the run directory's file; one line when there is neither.</summary>
     public static string ForClient(RunDirectory run)

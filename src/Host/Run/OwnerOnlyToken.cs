@@ -1,18 +1,22 @@
 using System.Security.Cryptography;
 
-namespace EvolverActors.Host.Http;
+namespace EvolverActors.Host.Run;
 
 /// <summary>A random bearer token kept in a file only its owner can read (0600), made once and kept across resumes.</summary>
 internal static class OwnerOnlyToken
 {
-    /// <summary>The token in <paramref name="path"/>, made (atomically, never readable by others) on first use.</summary>
-    public static string GetOrCreate(string path)
+    /// <summary>
+    /// The token in <paramref name="path"/>, made (atomically, never readable by others) on first use; a
+    /// <paramref name="given"/> token replaces what the file holds.
+    /// </summary>
+    public static string GetOrCreate(string path, string? given = null)
     {
-        if (File.Exists(path))
+        var kept = File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+        if (kept is not null && (given is null || given == kept))
         {
-            return File.ReadAllText(path).Trim();
+            return kept;
         }
-        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+        var token = given ?? Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
         var temp = path + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
         if (!OperatingSystem.IsWindows())
