@@ -21,6 +21,7 @@ internal static class Cli
         SecretCommand.Create(),
         ScoreCommand.Create(),
         StatusCommand.Create(),
+        RunsCommand.Create(),
         .. ControlCommands.Create(),
         LineageCommand.Create(),
         ExportCommand.Create(),

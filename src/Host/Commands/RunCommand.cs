@@ -19,7 +19,14 @@ internal static class RunCommand
             Description = "HOST:PORT of the file server that hands the starting members to worker nodes by content hash (port 0: any free port; bearer token in the run directory's files.token)",
             DefaultValueFactory = _ => "127.0.0.1:0",
         };
+        var logFormat = new Option<string>("--log-format")
+        {
+            Description = "text, or json: one JSON object per line ({time, run, message}) on stdout and in the run's run.log",
+            DefaultValueFactory = _ => "text",
+        };
+        logFormat.AcceptOnlyFromAmong("text", "json");
         var command = new Command("run", "evolve a population as a steady-state stream; resumes an existing run id");
+        command.Options.Add(logFormat);
         command.Options.Add(config);
         command.Options.Add(runId);
         command.Options.Add(runs);
@@ -28,7 +35,7 @@ internal static class RunCommand
         {
             var request = RunRequest.FromFile(result.GetValue(config)!, result.GetValue(runId), result.GetValue(runs)!, Console.Out)
                 with
-            { FilesListen = Endpoint(result.GetValue(filesListen)!) };
+            { FilesListen = Endpoint(result.GetValue(filesListen)!), JsonLog = result.GetValue(logFormat) == "json" };
             var (exitCode, _) = RunLauncher.RunAsync(request).GetAwaiter().GetResult();
             return exitCode;
         }));

@@ -6,7 +6,7 @@ namespace EvolverActors.Host.Run;
 /// <summary>Live progress: one rewritten line on a terminal, plain log lines (at most every 5 s) otherwise.</summary>
 internal sealed class ProgressDisplay(TextWriter output, string runId, long maxEvaluations)
 {
-    private readonly bool _terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+    private readonly bool _terminal = output is RunLog log ? log.ConsoleIsTerminal : ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
     private DateTime _lastLine = DateTime.MinValue;
     private long _lastEvaluations = -1;
 
@@ -18,6 +18,11 @@ internal sealed class ProgressDisplay(TextWriter output, string runId, long maxE
         if (_terminal)
         {
             output.Write("\r" + line.PadRight(Math.Max(0, Console.WindowWidth - 1)));
+            if (output is RunLog log && DateTime.UtcNow - _lastLine > TimeSpan.FromSeconds(5))
+            {
+                log.FileOnly(line); // the run's log file gets the progress a terminal shows in place
+                _lastLine = DateTime.UtcNow;
+            }
             return;
         }
         if (p.Evaluations != _lastEvaluations && DateTime.UtcNow - _lastLine > TimeSpan.FromSeconds(5))

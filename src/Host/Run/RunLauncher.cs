@@ -19,6 +19,9 @@ internal sealed record RunRequest(RunConfiguration Config, string RunId, string 
     /// <summary>Where the file server that hands the starting members to other nodes listens (null: no server; docs/architecture.md §4).</summary>
     public System.Net.IPEndPoint? FilesListen { get; init; }
 
+    /// <summary>Print (and keep in run.log) one JSON object per line instead of text (<c>--log-format json</c>).</summary>
+    public bool JsonLog { get; init; }
+
     /// <summary>A run of the config file at <paramref name="path"/>; the run id defaults to the file's name.</summary>
     public static RunRequest FromFile(string path, string? runId, string runsRoot, TextWriter output) =>
         new(RunConfiguration.Load(path), runId ?? Path.GetFileNameWithoutExtension(path), runsRoot, output);
@@ -31,6 +34,12 @@ internal sealed record RunRequest(RunConfiguration Config, string RunId, string 
 internal static class RunLauncher
 {
     public const string DefaultRunsRoot = ".evolver/runs";
+
+    /// <summary>How long Ctrl-C or SIGTERM may take before the node leaves regardless (exit status <see cref="ForcedStopExitCode"/>).</summary>
+    public static readonly TimeSpan StopDeadline = TimeSpan.FromSeconds(30);
+
+    /// <summary>The exit status of a node that had to leave without the run stopping in time.</summary>
+    public const int ForcedStopExitCode = 6;
 
     public static async Task<(int ExitCode, string RunId)> RunAsync(RunRequest request)
     {
@@ -79,13 +88,15 @@ internal static class RunLauncher
         EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("members checked, secret loaded");
 
         using var runLock = run.AcquireLock();
+        // From here on what the run prints is also kept in its directory (docs/architecture.md §6).
+        var output = new RunLog(request.Output, Path.Combine(run.Root, RunLog.FileName), runId, request.JsonLog);
         // Under the lock, before anything is written: a started run whose journal lost its events is refused (not
         // restarted at version 0), and temp files of writes a crash interrupted are deleted (docs/architecture.md §3).
         run.UseJournal(settings.JournalDatabase ?? JournalConnection.Sqlite(run.JournalPath));
         run.RequireJournalOfStartedRun();
         if (StoragePaths.DeleteTempFiles(run.Root) is ( > 0 and var tempFiles, var tempBytes))
         {
-            request.Output.WriteLine($"[{runId}] removed {tempFiles} temp files of interrupted writes ({Commands.ByteSize.Format(tempBytes)})");
+            output.WriteLine($"[{runId}] removed {tempFiles} temp files of interrupted writes ({Commands.ByteSize.Format(tempBytes)})");
         }
         run.CreateOrVerify(fingerprint);
         EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("journal checked");
@@ -102,7 +113,7 @@ internal static class RunLauncher
         var weights = RunWeights.Open(run, population, fingerprint, settings, CPU);
         foreach (var problem in weights.Snapshots.Problems)
         {
-            request.Output.WriteLine($"warning: {problem}");
+            output.WriteLine($"warning: {problem}");
         }
         EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("weights opened");
         var initial = LegacyInitialIds(run) ?? weights.InitialIds;
@@ -115,7 +126,7 @@ internal static class RunLauncher
                 FingerprintPath = run.FingerprintPath,
                 SnapshotsDirectory = weights.Snapshots.Directory,
             };
-        var exitCode = await RunNodeAsync(runtime, run, secret, request.Output, files: files, filesListen: request.FilesListen, runsRoot: request.RunsRoot).ConfigureAwait(false);
+        var exitCode = await RunNodeAsync(runtime, run, secret, output, files: files, filesListen: request.FilesListen, runsRoot: request.RunsRoot).ConfigureAwait(false);
         return (exitCode, runId);
     }
 
@@ -221,6 +232,11 @@ internal static class RunLauncher
             {
                 ended.TrySetResult(new RunEnded("left", $"standby {standby.Value.Name} {why}", 0));
             }
+            // A steward that does not answer (a journal that hangs, a stuck actor) must not keep the process: what the
+            // journal acknowledged is stored, and the next start resumes from it (docs/architecture.md §6).
+            _ = Task.Delay(StopDeadline).ContinueWith(_ => ended.TrySetResult(new RunEnded("stopped",
+                $"{why}, but the run did not stop within {StopDeadline.TotalSeconds:F0} s: left without its final snapshot (the next start resumes it)", ForcedStopExitCode)),
+                TaskScheduler.Default);
         }
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; RequestStop("stopped by SIGTERM"); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; RequestStop("stopped by Ctrl-C"); });
@@ -257,7 +273,8 @@ internal static class RunLauncher
             await server.DisposeAsync().ConfigureAwait(false);
         }
         await RunHttp.StopAsync(http).ConfigureAwait(false);
-        await host.StopAsync().ConfigureAwait(false);
+        // Leaving the cluster and stopping the actors is bounded the same way.
+        await Task.WhenAny(host.StopAsync(), Task.Delay(StopDeadline)).ConfigureAwait(false);
         if (standby is null || takenLock is not null)
         {
             run.ForgetCoordinator();
