@@ -30,6 +30,7 @@ internal static class BenchCommand
         bench.Subcommands.Add(Schedule());
         bench.Subcommands.Add(Overhead());
         bench.Subcommands.Add(Resume());
+        bench.Subcommands.Add(Soak());
         bench.Subcommands.Add(Evaluator());
         bench.Subcommands.Add(MergeMemory());
         bench.Subcommands.Add(Store());
@@ -177,6 +178,19 @@ internal static class BenchCommand
         command.SetAction(result => Cli.Guard(() =>
         {
             Console.WriteLine(ResumeBenchmark.Run(result.GetValue(events), Console.Out).ToJsonString());
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Soak()
+    {
+        var evaluations = new Option<long>("--evaluations") { Description = "the run's budget", DefaultValueFactory = _ => 100_000 };
+        var command = new Command("soak", "a long simulated run scraped every second: memory and disk over time, scrape latency");
+        command.Options.Add(evaluations);
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            Console.WriteLine(SoakBenchmark.Run(result.GetValue(evaluations), Console.Out).ToJsonString());
             return 0;
         }));
         return command;
