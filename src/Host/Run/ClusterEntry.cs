@@ -40,6 +40,32 @@ internal static class ClusterEntry
         return new CoordinatorRecord("", secret);
     }
 
+    /// <summary>
+    /// The coordinator's wait with bootstrap: Up within <see cref="BootstrapJoinTimeout"/> (it formed the cluster, or joined
+    /// a running one), else one line. Unlike a joining node it does not stop on a refused handshake: a stranger's
+    /// connection is reported and refused (RunLauncher), not this node's problem.
+    /// </summary>
+    public static async Task FormOrGiveUpAsync(Microsoft.Extensions.Hosting.IHost host, BootstrapSettings bootstrap)
+    {
+        var system = host.Services.GetService(typeof(Akka.Actor.ActorSystem)) as Akka.Actor.ActorSystem
+            ?? throw new InvalidOperationException("the host has no actor system");
+        var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        var endpoint = EndpointFailed(system);
+        var first = await Task.WhenAny(up.Task, endpoint, Task.Delay(BootstrapJoinTimeout)).ConfigureAwait(false);
+        if (first == up.Task)
+        {
+            return;
+        }
+        await host.StopAsync().ConfigureAwait(false);
+        if (first == endpoint)
+        {
+            await endpoint.ConfigureAwait(false);
+        }
+        throw new EvolverException($"the coordinator could neither form nor join {Describe(null, bootstrap)} within {BootstrapJoinTimeout.TotalSeconds:F0} s "
+            + $"(is its own management endpoint among the contact points, and do {bootstrap.RequiredContactPoints} of them answer? see cluster.bootstrap in {bootstrap.Source})");
+    }
+
     /// <summary>Completes only with the management endpoint's failure to listen (one line); never when it listens.</summary>
     public static async Task EndpointFailed(Akka.Actor.ActorSystem system)
     {

@@ -103,6 +103,7 @@ internal static class NodeLauncher
     private static async Task<int> StandbyAsync(NodeRequest request, RunConfiguration config, ResolvedRun resolved, RunFingerprint recorded,
         RunDirectory run, string? seed, string name, LineLog log, ClusterSecret secret)
     {
+        config.Settings.Cluster.Bootstrap?.RequireFixedManagementPort("a standby coordinator");
         if (run.Journal.Provider != JournalProvider.PostgreSql)
         {
             throw new EvolverException($"run '{request.RunId}': a standby coordinator needs the journal in PostgreSQL (persistence.postgresql); "
@@ -115,7 +116,6 @@ internal static class NodeLauncher
             Snapshots = weights.Snapshots,
             WorkerNode = true, // its evaluators also score offspring the other coordinator's breeder bred
         };
-        config.Settings.Cluster.Bootstrap?.RequireFixedManagementPort("a standby coordinator");
         request.Output.WriteLine($"[{request.RunId}] standby coordinator {name} joining {ClusterEntry.Describe(seed, config.Settings.Cluster.Bootstrap)}");
         return await RunLauncher.RunNodeAsync(runtime, run, secret, request.Output, (seed, name)).ConfigureAwait(false);
     }

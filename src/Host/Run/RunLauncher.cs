@@ -185,7 +185,7 @@ internal static class RunLauncher
             if (runtime.Settings.Cluster.Bootstrap is { } bootstrap)
             {
                 // It forms the cluster after the stable margin, or joins one a contact point reports (docs/architecture.md §4).
-                await NodeLauncher.JoinOrGiveUpAsync(host, null, "coordinator", secret, bootstrap).ConfigureAwait(false);
+                await ClusterEntry.FormOrGiveUpAsync(host, bootstrap).ConfigureAwait(false);
             }
             // Worker nodes (`evolver node`) sharing the run directory find the coordinator here (docs/architecture.md §4).
             run.RecordCoordinator(address, secret.Path);

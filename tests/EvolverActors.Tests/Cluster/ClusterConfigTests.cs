@@ -82,6 +82,28 @@ public sealed class ClusterConfigTests
     }
 
     [Fact]
+    public async Task The_split_brain_resolver_is_on_and_keeps_the_majority_10_s_after_a_node_stops_answering()
+    {
+        var config = Akka.Configuration.ConfigurationFactory.ParseString(EvolverActors.Actors.Hosting.EvolverHosting.Hocon + """
+
+            akka.actor.provider = cluster
+            akka.remote.dot-netty.tcp { hostname = 127.0.0.1, port = 0 }
+            """);
+        using var system = Akka.Actor.ActorSystem.Create("sbr-check", config);
+        try
+        {
+            var cluster = Akka.Cluster.Cluster.Get(system);
+            Assert.Equal(typeof(Akka.Cluster.SBR.SplitBrainResolverProvider), cluster.Settings.DowningProviderType);
+            Assert.Equal("keep-majority", system.Settings.Config.GetString("akka.cluster.split-brain-resolver.active-strategy"));
+            Assert.Equal(TimeSpan.FromSeconds(10), system.Settings.Config.GetTimeSpan("akka.cluster.split-brain-resolver.stable-after"));
+        }
+        finally
+        {
+            await system.Terminate();
+        }
+    }
+
+    [Fact]
     public void The_cluster_keys_are_not_part_of_the_runs_identity_so_a_resume_may_move_the_node()
     {
         var settings = RunSettings.Parse(HoconSettings.Parse("evolver.run { cluster { hostname = 10.0.0.5, port = 4053 } }", "t.conf").Section("evolver").Section("run"), "t");
