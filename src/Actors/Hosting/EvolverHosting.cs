@@ -88,13 +88,15 @@ public static class EvolverHosting
     /// A coordinator-capable node: the steward singleton, the members' shard region, the breeder singleton and its own
     /// evaluators. <paramref name="seed"/> null: it founds the cluster (`evolver run`) by joining itself; else it joins the
     /// cluster there as a standby (`evolver node --coordinator`), which takes the singletons over when the oldest
-    /// coordinator is lost (docs/architecture.md §4). <paramref name="namePrefix"/> tells its evaluators apart from the
+    /// coordinator is lost (docs/architecture.md §4). With <c>cluster.bootstrap</c> the seed is not used: the node finds the
+    /// cluster through its contact points, and only a founder (not <paramref name="standby"/>) may form it.
+    /// <paramref name="namePrefix"/> tells its evaluators apart from the
     /// first coordinator's. Remoting binds <c>cluster.hostname</c> (loopback by default) and, by default, a port the
     /// kernel picks (a port probed free and bound later can be taken in between by another process), with mutual TLS on
     /// the cluster <paramref name="secret"/>.
     /// </summary>
     public static AkkaConfigurationBuilder AddEvolver(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, JournalConnection journal,
-        ClusterSecret secret, string? seed = null, string namePrefix = "")
+        ClusterSecret secret, string? seed = null, string namePrefix = "", bool standby = false)
     {
         ArgumentNullException.ThrowIfNull(journal);
         ArgumentNullException.ThrowIfNull(runtime);
@@ -102,16 +104,12 @@ public static class EvolverHosting
             .AddHocon(NodeHocon(), HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
             .WithSecureRemoting(runtime.Settings.Cluster, secret)
-            .WithClustering(new ClusterOptions { SeedNodes = seed is null ? [] : [seed], Roles = [Role] })
+            .WithClusterJoin(runtime.Settings.Cluster, Role, seed, founds: seed is null && !standby)
             .AddStartup((system, _) =>
             {
                 Tensors.Diagnostics.StartupTrace.Mark("actor system started");
                 Akka.Cluster.Cluster.Get(system).RegisterOnMemberUp(() => Tensors.Diagnostics.StartupTrace.Mark("this node is Up in the cluster"));
                 system.ActorOf(Props.Create(() => new PersistenceWarmup()), "persistence-warm-up");
-                if (seed is null)
-                {
-                    Akka.Cluster.Cluster.Get(system).Join(Akka.Cluster.Cluster.Get(system).SelfAddress);
-                }
             })
             .WithSqlPersistence(connectionString: journal.ConnectionString, providerName: journal.LinqToDbProvider, autoInitialize: true)
             .WithShardRegion<MemberRegion>("member",
@@ -140,13 +138,14 @@ public static class EvolverHosting
     }
 
     /// <summary>
-    /// A worker node (docs/architecture.md §4): joins the cluster of the coordinator at <paramref name="seed"/> and offers
+    /// A worker node (docs/architecture.md §4): joins the cluster of the coordinator at <paramref name="seed"/> (null: found
+    /// through <c>cluster.bootstrap</c>) and offers
     /// one evaluator per device of its own; they pull work from the breeder singleton and report to the steward
     /// singleton, and rebuild the weights they score from recipes. It hosts no member, steward or breeder.
     /// <paramref name="report"/> hears when the evaluators have started. Its remoting is set up as the coordinator's:
     /// it takes the same cluster <paramref name="secret"/> to join.
     /// </summary>
-    public static AkkaConfigurationBuilder AddEvolverWorker(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, string seed, string nodeName,
+    public static AkkaConfigurationBuilder AddEvolverWorker(this AkkaConfigurationBuilder builder, EvolverRuntime runtime, string? seed, string nodeName,
         Action<string> report, ClusterSecret secret)
     {
         ArgumentNullException.ThrowIfNull(runtime);
@@ -154,7 +153,7 @@ public static class EvolverHosting
             .AddHocon(NodeHocon(), HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
             .WithSecureRemoting(runtime.Settings.Cluster, secret)
-            .WithClustering(new ClusterOptions { SeedNodes = [seed], Roles = [WorkerRole] })
+            .WithClusterJoin(runtime.Settings.Cluster, WorkerRole, seed, founds: false)
             .WithSingletonProxy<StewardProxy>("steward", new ClusterSingletonOptions { Role = Role })
             .WithSingletonProxy<Breeder>("breeder", new ClusterSingletonOptions { Role = Role })
             .WithActors((system, registry) =>
@@ -173,9 +172,10 @@ public static class EvolverHosting
     private static AkkaConfigurationBuilder WithSecureRemoting(this AkkaConfigurationBuilder builder, ClusterSettings cluster, ClusterSecret secret)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        // A refused handshake is the callers' to report, in one line (ClusterSecret.Refused); Akka would log it with stack traces.
+        // A refused handshake is the callers' to report, in one line (ClusterSecret.Refused); Akka would log it with stack
+        // traces, as it does contact points that do not answer yet while a node bootstraps.
         return builder
-            .AddSetup(new LogFilterBuilder().ExcludeMessageContaining(TlsFailure).Build())
+            .AddSetup(new LogFilterBuilder().ExcludeMessageContaining(TlsFailure).ExcludeSourceRegex(ClusterJoining.QuietLogSources()).Build())
             .WithRemoting(new RemoteOptions
             {
                 HostName = cluster.Hostname,

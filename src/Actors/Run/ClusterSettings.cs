@@ -24,6 +24,9 @@ public sealed record ClusterSettings
     /// <summary>The cluster secret's PKCS#12 file (absolute), or null: the run's own, <c>cluster.p12</c> in its run directory.</summary>
     public string? SecretPath { get; init; }
 
+    /// <summary>How nodes find each other through cluster bootstrap (<c>cluster.bootstrap</c>), or null: self-join, cluster.json or --join.</summary>
+    public BootstrapSettings? Bootstrap { get; init; }
+
     /// <summary>Parses the <c>cluster</c> keys of <paramref name="run"/>; each problem is one line naming the key.</summary>
     public static ClusterSettings Parse(Settings run)
     {
@@ -53,6 +56,7 @@ public sealed record ClusterSettings
             Port = run.Int("cluster.port", 0, 0, 65535),
             PublicHostname = publicHostname,
             SecretPath = secret is null ? null : Path.GetFullPath(secret),
+            Bootstrap = BootstrapSettings.Parse(run),
         };
     }
 
@@ -60,7 +64,7 @@ public sealed record ClusterSettings
     public static bool IsLoopback(string host) =>
         host.Equals("localhost", StringComparison.OrdinalIgnoreCase) || (IPAddress.TryParse(host, out var ip) && IPAddress.IsLoopback(ip));
 
-    private static bool IsWildcard(string host) =>
+    internal static bool IsWildcard(string host) =>
         IPAddress.TryParse(host, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any));
 
     private static void RequireHost(Settings run, string key, string host)

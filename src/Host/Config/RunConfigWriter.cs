@@ -69,6 +69,7 @@ internal static class RunConfigWriter
         w.Value("port", Int(s.Cluster.Port), "0: one the kernel picks");
         w.Optional("public-hostname", s.Cluster.PublicHostname, "the address other nodes reach this one at (NAT, containers, hostname = 0.0.0.0)");
         w.Optional("secret", s.Cluster.SecretPath, "the cluster secret from `evolver secret --out FILE`; unset: the run's own cluster.p12 in its run directory");
+        RenderBootstrap(w, s.Cluster.Bootstrap);
         w.Close();
         w.Open("http", "the run's page, /metrics and control API (docs/architecture.md §6)");
         w.Value("bind", s.Http.Bind.ToString(), "IP:PORT; 127.0.0.1: this machine only; port 0: a free one");
@@ -78,6 +79,32 @@ internal static class RunConfigWriter
         w.Close();
         w.Close();
         return w.ToString();
+    }
+
+    /// <summary>The <c>cluster.bootstrap</c> section (docs/configuration.md, "cluster"), or a commented hint when it is off.</summary>
+    private static void RenderBootstrap(Writer w, Actors.Run.BootstrapSettings? b)
+    {
+        if (b is null)
+        {
+            w.Comment("bootstrap { discovery = config, contact-points = [\"10.0.0.1:8558\"], management-port = 8558 }   # nodes find each other through Akka.Management cluster bootstrap instead of cluster.json / --join");
+            return;
+        }
+        w.Open("bootstrap", "nodes find each other through Akka.Management cluster bootstrap (docs/architecture.md §4)");
+        w.Value("discovery", b.DiscoveryName, "config | kubernetes-api");
+        if (b.Discovery == Actors.Run.BootstrapDiscovery.Config)
+        {
+            w.List("contact-points", b.ContactPoints, "management endpoints HOST:PORT to ask; the coordinator's must be one");
+        }
+        else
+        {
+            w.Value("pod-label-selector", b.PodLabelSelector, "the pods that are contact points (their container port named management)");
+            w.Optional("pod-namespace", b.PodNamespace, "unset: this pod's own namespace");
+        }
+        w.Value("required-contact-points", Int(b.RequiredContactPoints), "contact points that must answer before the coordinator forms a new cluster");
+        w.Value("stable-margin", $"{b.StableMargin.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms", "how long they must stay the same first");
+        w.Value("management-hostname", b.ManagementHostname, "where this node's management endpoint binds (it answers without the secret)");
+        w.Value("management-port", Int(b.ManagementPort), "0: one the kernel picks (a worker nobody asks)");
+        w.Close();
     }
 
     private static void RenderTask(Writer w, RunConfiguration config)

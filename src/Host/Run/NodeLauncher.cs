@@ -85,12 +85,12 @@ internal static class NodeLauncher
         await host.StartAsync().ConfigureAwait(false);
         var system = host.Services.GetRequiredService<ActorSystem>();
         var cluster = Cluster.Get(system);
-        await JoinOrGiveUpAsync(host, seed, name, secret).ConfigureAwait(false);
+        await JoinOrGiveUpAsync(host, seed, name, secret, config.Settings.Cluster.Bootstrap).ConfigureAwait(false);
         var ended = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         system.ActorOf(Props.Create(() => new CoordinatorWatch(ended)), "coordinator-watch");
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; ended.TrySetResult("stopped by SIGTERM"); });
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; ended.TrySetResult("stopped by Ctrl-C"); });
-        request.Output.WriteLine($"[{request.RunId}] node {name} at {cluster.SelfAddress} joining {seed} with {config.Settings.Devices.Count} evaluators ({string.Join(", ", config.Settings.Devices)})");
+        request.Output.WriteLine($"[{request.RunId}] node {name} at {cluster.SelfAddress} joining {ClusterEntry.Describe(seed, config.Settings.Cluster.Bootstrap)} with {config.Settings.Devices.Count} evaluators ({string.Join(", ", config.Settings.Devices)})");
 
         var why = await ended.Task.ConfigureAwait(false);
         var fetched = sources.Mirror is { } mirror ? $" ({mirror.Fetched} population snapshot files fetched)" : "";
@@ -104,8 +104,9 @@ internal static class NodeLauncher
     /// the singletons only once the first coordinator is lost, and recovers the run from the PostgreSQL journal then.
     /// </summary>
     private static async Task<int> StandbyAsync(NodeRequest request, RunConfiguration config, ResolvedRun resolved, RunFingerprint recorded,
-        RunDirectory run, string seed, string name, LineLog log, ClusterSecret secret)
+        RunDirectory run, string? seed, string name, LineLog log, ClusterSecret secret)
     {
+        config.Settings.Cluster.Bootstrap?.RequireFixedManagementPort("a standby coordinator");
         if (run.Journal.Provider != JournalProvider.PostgreSql)
         {
             throw new EvolverException($"run '{request.RunId}': a standby coordinator needs the journal in PostgreSQL (persistence.postgresql); "
@@ -118,12 +119,12 @@ internal static class NodeLauncher
             Snapshots = weights.Snapshots,
             WorkerNode = true, // its evaluators also score offspring the other coordinator's breeder bred
         };
-        request.Output.WriteLine($"[{request.RunId}] standby coordinator {name} joining {seed}");
+        request.Output.WriteLine($"[{request.RunId}] standby coordinator {name} joining {ClusterEntry.Describe(seed, config.Settings.Cluster.Bootstrap)}");
         return await RunLauncher.RunNodeAsync(runtime, run, secret, request.Output, (seed, name)).ConfigureAwait(false);
     }
 
     /// <summary>Where a worker's run comes from: its fingerprint, coordinator, secret, members, log and weights.</summary>
-    private sealed record NodeSources(RunFingerprint Recorded, string Seed, string SecretPath, Func<WeightFetcher> Fetcher, string LogPath,
+    private sealed record NodeSources(RunFingerprint Recorded, string? Seed, string SecretPath, Func<WeightFetcher> Fetcher, string LogPath,
         Func<RunPopulation, RunSettings, RunWeights> OpenWeights, SnapshotMirror? Mirror = null);
 
     /// <summary>The run directory is here (shared with the coordinator): everything is read there, as on the coordinator's host.</summary>
@@ -131,11 +132,13 @@ internal static class NodeLauncher
     {
         var recorded = run.ReadFingerprint()
             ?? throw new EvolverException($"run '{request.RunId}' does not exist under {run.RunsRoot}: start it with `evolver run` first");
-        var coordinator = request.Join is { } join ? new CoordinatorRecord(JoinAddress(join), run.ClusterSecretPath)
+        // With cluster.bootstrap the node finds the cluster through its contact points, not by an address (docs/architecture.md §4).
+        var coordinator = ClusterEntry.BootstrapOrNull(config.Settings.Cluster, request.Join, run)
+            ?? (request.Join is { } join ? new CoordinatorRecord(JoinAddress(join), run.ClusterSecretPath)
             : run.RunningCoordinator() ?? throw new EvolverException($"run '{request.RunId}' has no coordinator running ({run.ClusterPath}): "
-                + "start it with `evolver run`, or give --join HOST:PORT");
+                + "start it with `evolver run`, or give --join HOST:PORT"));
         // The secret this node's config names, else the coordinator's (the run directory is shared; docs/architecture.md §4).
-        return new NodeSources(recorded, coordinator.Address, config.Settings.Cluster.SecretPath ?? coordinator.SecretPath, () => Fetcher(request, run),
+        return new NodeSources(recorded, ClusterEntry.SeedOf(coordinator), config.Settings.Cluster.SecretPath ?? coordinator.SecretPath, () => Fetcher(request, run),
             Path.Combine(run.Root, $"evaluators-{name}.log"),
             (population, settings) => RunWeights.Open(run, population, recorded, settings, CPU, worker: true));
     }
@@ -150,8 +153,13 @@ internal static class NodeLauncher
         var here = run.Exists ? run.RunningCoordinator() : null;
         var server = request.FetchFrom ?? throw new EvolverException($"run '{request.RunId}' is not under {run.RunsRoot} on this host: "
             + "give --fetch-from URL (the coordinator's file server) and --join HOST:PORT (its cluster address), or --runs the run directory");
-        var seed = request.Join is { } join ? JoinAddress(join) : here?.Address
-            ?? throw new EvolverException($"--fetch-from {server}: give --join HOST:PORT too (the coordinator's cluster address, `coordinator` in its cluster.json)");
+        if (config.Settings.Cluster.Bootstrap is not null && request.Join is not null)
+        {
+            throw new EvolverException($"--join: not with cluster.bootstrap in {config.Source} (the node finds the cluster through its contact points)");
+        }
+        var seed = config.Settings.Cluster.Bootstrap is not null ? null
+            : request.Join is { } join ? JoinAddress(join) : here?.Address
+            ?? throw new EvolverException($"--fetch-from {server}: give --join HOST:PORT too (the coordinator's cluster address, `coordinator` in its cluster.json), or configure cluster.bootstrap");
         var secretPath = config.Settings.Cluster.SecretPath ?? here?.SecretPath
             ?? throw new EvolverException($"{config.Source}: cluster.secret is not set and run '{request.RunId}''s directory is not on this host to take the "
                 + "coordinator's from: set cluster.secret to the cluster's secret file (the coordinator's, made with `evolver secret --out FILE`)");
@@ -167,20 +175,31 @@ internal static class NodeLauncher
     }
 
     /// <summary>Akka retries a join forever; a node that cannot reach its coordinator says so and exits instead of hanging.</summary>
-    internal static async Task JoinOrGiveUpAsync(Microsoft.Extensions.Hosting.IHost host, string seed, string name, ClusterSecret secret)
+    internal static async Task JoinOrGiveUpAsync(Microsoft.Extensions.Hosting.IHost host, string? seed, string name, ClusterSecret secret,
+        BootstrapSettings? bootstrap = null)
     {
+        var timeout = bootstrap is null ? JoinTimeout : ClusterEntry.BootstrapJoinTimeout;
         // A coordinator with another secret fails the TLS handshake at once: that is said at once too.
         var up = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var refused = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
         secret.Refused += (peer, theirs) =>
         {
-            if (SameNode(peer, seed))
+            if (seed is null || SameNode(peer, seed))
             {
+                seed ??= peer;
                 refused.TrySetResult(theirs);
             }
         };
-        Cluster.Get(host.Services.GetRequiredService<ActorSystem>()).RegisterOnMemberUp(() => up.TrySetResult());
-        var first = await Task.WhenAny(up.Task, refused.Task, Task.Delay(JoinTimeout)).ConfigureAwait(false);
+        var system = host.Services.GetRequiredService<ActorSystem>();
+        Cluster.Get(system).RegisterOnMemberUp(() => up.TrySetResult());
+        // A bootstrapping node whose management endpoint cannot listen says so at once (ClusterEntry).
+        var endpoint = bootstrap is null ? Task.Delay(Timeout.Infinite) : ClusterEntry.EndpointFailed(system);
+        var first = await Task.WhenAny(up.Task, refused.Task, endpoint, Task.Delay(timeout)).ConfigureAwait(false);
+        if (first == endpoint)
+        {
+            await host.StopAsync().ConfigureAwait(false);
+            await endpoint.ConfigureAwait(false);
+        }
         if (first == refused.Task)
         {
             var theirs = await refused.Task.ConfigureAwait(false);
@@ -191,8 +210,11 @@ internal static class NodeLauncher
         if (first != up.Task)
         {
             await host.StopAsync().ConfigureAwait(false);
-            throw new EvolverException($"node {name}: could not join the coordinator at {seed} within {JoinTimeout.TotalSeconds:F0} s "
-                + "(is the run still running, is that its address, and do both nodes have the same cluster secret?)");
+            throw bootstrap is null
+                ? new EvolverException($"node {name}: could not join the coordinator at {seed} within {timeout.TotalSeconds:F0} s "
+                    + "(is the run still running, is that its address, and do both nodes have the same cluster secret?)")
+                : new EvolverException($"node {name}: could not join {ClusterEntry.Describe(null, bootstrap)} within {timeout.TotalSeconds:F0} s "
+                    + "(is the coordinator running, is its management endpoint among them, and do the nodes have the same cluster secret?)");
         }
     }
 

@@ -50,6 +50,8 @@ internal static class RunLauncher
             // Under a memory budget freed tensors must go back to the system, not stay in the C heap (docs/architecture.md §3).
             Tensors.Native.NativeHeap.ReturnLargeBlocksOnFree();
         }
+        // Other nodes find a bootstrapping coordinator at its management endpoint, so that needs a port they know.
+        settings.Cluster.Bootstrap?.RequireFixedManagementPort("the coordinator");
         var run = RunDirectory.Open(request.RunsRoot, runId);
         if (run.CurrentStatus() is { State: "finished" } finished)
         {
@@ -159,17 +161,17 @@ internal static class RunLauncher
     /// <param name="output">Where progress goes.</param>
     /// <param name="standby">
     /// Null: this node founds the run's cluster (`evolver run`). Else a standby coordinator (`evolver node
-    /// --coordinator`): it joins the cluster at this seed and takes the steward and the breeder over if the first
+    /// --coordinator`): it joins the cluster at this seed (null: through cluster bootstrap) and takes the steward and the breeder over if the first
     /// coordinator is lost; SIGTERM makes it leave the cluster, not stop the run (docs/architecture.md §4).
     /// </param>
     /// <param name="files">The starting members the coordinator's file server hands out (null: no server).</param>
     /// <param name="filesListen">Where that server listens.</param>
     /// <param name="runsRoot">Where runs are kept (the page's commands name it).</param>
     internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, ClusterSecret secret, TextWriter output,
-        (string Seed, string Name)? standby = null, FileCatalog? files = null, System.Net.IPEndPoint? filesListen = null, string runsRoot = DefaultRunsRoot)
+        (string? Seed, string Name)? standby = null, FileCatalog? files = null, System.Net.IPEndPoint? filesListen = null, string runsRoot = DefaultRunsRoot)
     {
         using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName,
-            akka => akka.AddEvolver(runtime, run.Journal, secret, standby?.Seed, standby is { } s ? s.Name + "-" : ""));
+            akka => akka.AddEvolver(runtime, run.Journal, secret, standby?.Seed, standby is { } s ? s.Name + "-" : "", standby: standby is not null));
         // Someone without the cluster secret tried to connect (docs/architecture.md §4, "Security"): one line, no more.
         secret.Refused += (peer, certificate) =>
             output.WriteLine($"[{runtime.RunId}] refused a connection with {peer}: its certificate ({certificate}) is not this cluster's secret ({secret.Fingerprint})");
@@ -181,7 +183,7 @@ internal static class RunLauncher
         IDisposable? takenLock = null;
         if (standby is { } joining)
         {
-            await NodeLauncher.JoinOrGiveUpAsync(host, joining.Seed, joining.Name, secret).ConfigureAwait(false);
+            await NodeLauncher.JoinOrGiveUpAsync(host, joining.Seed, joining.Name, secret, runtime.Settings.Cluster.Bootstrap).ConfigureAwait(false);
             // Once the run is this node's, it holds the run lock and cluster.json as the coordinator did, so that a
             // restarted `evolver run` is refused instead of starting a second steward on the journal (docs/architecture.md §4).
             var self = Akka.Cluster.Cluster.Get(system).SelfAddress;
@@ -207,6 +209,11 @@ internal static class RunLauncher
         }
         else
         {
+            if (runtime.Settings.Cluster.Bootstrap is { } bootstrap)
+            {
+                // It forms the cluster after the stable margin, or joins one a contact point reports (docs/architecture.md §4).
+                await ClusterEntry.FormOrGiveUpAsync(host, bootstrap).ConfigureAwait(false);
+            }
             // Worker nodes (`evolver node`) sharing the run directory find the coordinator here (docs/architecture.md §4).
             run.RecordCoordinator(address, secret.Path);
         }

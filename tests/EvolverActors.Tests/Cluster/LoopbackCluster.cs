@@ -74,8 +74,11 @@ internal sealed partial class LoopbackCluster : IDisposable
     }
 
     /// <summary>A worker with more arguments (no wait for the coordinator).</summary>
-    public Process StartNode(params string[] more) =>
-        Track(Fixture.Start(["node", "--config", WorkerConfig, "--run-id", RunId, "--runs", Fixture.Runs, .. more]));
+    public Process StartNode(params string[] more) => StartNodeWith(WorkerConfig, more);
+
+    /// <summary>A node of <paramref name="config"/> with more arguments (no wait for the coordinator).</summary>
+    public Process StartNodeWith(string config, params string[] more) =>
+        Track(Fixture.Start(["node", "--config", config, "--run-id", RunId, "--runs", Fixture.Runs, .. more]));
 
     /// <summary>`evolver node` with exactly <paramref name="args"/> (no run directory given) and <paramref name="environment"/>.</summary>
     public Process StartNodeWith(IReadOnlyDictionary<string, string> environment, params string[] args) =>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.RegularExpressions;
+using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Commands;
 using EvolverActors.Host.Config;
@@ -47,17 +48,64 @@ public sealed partial class DeployFilesTests : IDisposable
         Assert.Equal("/secrets/cluster.p12", config.Settings.Cluster.SecretPath);
         Assert.Equal(JournalProvider.PostgreSql, config.Settings.JournalDatabase?.Provider);
         Assert.DoesNotContain("Password", config.Settings.JournalDatabase!.ConnectionString, StringComparison.OrdinalIgnoreCase);
+        // Nodes find each other through cluster bootstrap on every interface, management endpoint on a fixed port.
+        var bootstrap = config.Settings.Cluster.Bootstrap;
+        Assert.NotNull(bootstrap);
+        Assert.Equal("0.0.0.0", bootstrap.ManagementHostname);
+        Assert.Equal(ManagementPort, bootstrap.ManagementPort);
+    }
+
+    private const int ManagementPort = 8558;
+
+    [Fact]
+    public void Compose_nodes_find_each_other_by_config_discovery_of_every_services_management_endpoint()
+    {
+        var bootstrap = RunConfiguration.Load(Deploy("config/cluster-demo.conf")).Settings.Cluster.Bootstrap!;
+        Assert.Equal(BootstrapDiscovery.Config, bootstrap.Discovery);
+        var compose = File.ReadAllText(Deploy("compose.yaml"));
+        foreach (var node in new[] { "coordinator", "standby", "worker-1", "worker-2" })
+        {
+            Assert.Contains($"{node}:{ManagementPort}", bootstrap.ContactPoints);
+            Assert.Contains($"hostname: {node}\n", compose, StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("--join", compose, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string> KubernetesPods() => ["k8s/coordinator.yaml", "k8s/standby.yaml", "k8s/workers.yaml"];
+
+    [Theory]
+    [MemberData(nameof(KubernetesPods))]
+    public void Kubernetes_pods_are_found_by_the_api_at_their_management_port_with_a_service_account_that_may_list_pods(string relative)
+    {
+        var bootstrap = RunConfiguration.Load(Deploy("k8s/cluster-demo.conf")).Settings.Cluster.Bootstrap!;
+        Assert.Equal(BootstrapDiscovery.KubernetesApi, bootstrap.Discovery);
+        var pod = File.ReadAllText(Deploy(relative));
+        var (key, value) = (bootstrap.PodLabelSelector.Split('=')[0], bootstrap.PodLabelSelector.Split('=')[1]);
+        Assert.Contains($"{key}: {value}\n", pod, StringComparison.Ordinal);
+        Assert.Contains($"{{ name: {BootstrapSettings.KubernetesPortName}, containerPort: {ManagementPort} }}", pod, StringComparison.Ordinal);
+        Assert.Contains("serviceAccountName: evolver ", pod, StringComparison.Ordinal);
+        Assert.DoesNotContain("--join", string.Join('\n', File.ReadLines(Deploy(relative)).Where(line => !line.TrimStart().StartsWith('#'))), StringComparison.Ordinal);
+
+        var rbac = File.ReadAllText(Deploy("k8s/rbac.yaml"));
+        Assert.Contains("kind: ServiceAccount\nmetadata:\n  name: evolver\n", rbac, StringComparison.Ordinal);
+        Assert.Contains("resources: [\"pods\"]\n    verbs: [\"get\", \"watch\", \"list\"]", rbac, StringComparison.Ordinal);
+        Assert.Contains("kind: RoleBinding", rbac, StringComparison.Ordinal);
+        Assert.Contains("  - rbac.yaml\n", File.ReadAllText(Deploy("k8s/kustomization.yaml")), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Compose_and_kubernetes_run_the_same_run()
     {
-        // The same node (the same appended address): the two files differ only in the coordinator's default address.
+        // The same node (the same appended address): the two files differ only in the coordinator's default address
+        // and in how nodes find each other: config discovery in compose, the Kubernetes API in Kubernetes.
         var compose = LoadAsNode("config/cluster-demo.conf", "10.1.2.3");
         var kubernetes = LoadAsNode("k8s/cluster-demo.conf", "10.1.2.3");
 
-        Assert.Equal(RunConfigWriter.Render(compose, commented: false), RunConfigWriter.Render(kubernetes, commented: false));
+        Assert.NotEqual(compose.Settings.Cluster.Bootstrap!.Discovery, kubernetes.Settings.Cluster.Bootstrap!.Discovery);
+        Assert.Equal(WithoutBootstrap(RunConfigWriter.Render(compose, commented: false)), WithoutBootstrap(RunConfigWriter.Render(kubernetes, commented: false)));
     }
+
+    private static string WithoutBootstrap(string rendered) => BootstrapSection().Replace(rendered, "");
 
     [Theory]
     [MemberData(nameof(RunConfigs))]
@@ -106,6 +154,9 @@ public sealed partial class DeployFilesTests : IDisposable
             Assert.True(known.Contains(flag.Value), $"{relative}: {flag.Value} is not a flag of {string.Join(", ", named.Select(c => c.Name).Distinct())}");
         }
     }
+
+    [GeneratedRegex(@"\n *bootstrap \{.*?\n *\}", RegexOptions.Singleline)]
+    private static partial Regex BootstrapSection();
 
     [GeneratedRegex(@"\bevolver ([a-z][a-z-]*)(?: ([a-z][a-z-]*))?")]
     private static partial Regex EvolverCommand();
