@@ -62,32 +62,6 @@ public sealed class EvolverSerializer : SerializerWithStringManifest
         _byManifest = BuildManifests(assemblies.Distinct().SelectMany(MessageTypes));
         _manifests = _byManifest.ToDictionary(kv => kv.Value, kv => kv.Key);
         _json = CreateOptions(system);
-        // A resumed steward's first reads are these types; their metadata and (de)serialization code are made now, beside
-        // the rest of the node's start, instead of on its way to the first evaluation (docs/architecture.md, "Start-up").
-        _ = Task.Factory.StartNew(WarmUp, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-    }
-
-    /// <summary>The persisted types a resumed steward reads first (its snapshot, then the events after it).</summary>
-    private static readonly string[] ReadFirst =
-        ["StewardSnapshot", "RecipeAccepted", "RecipeRejected", "RecipeFailed", "PopulationSnapshotted", "BudgetChanged", "RunInitialized"];
-
-    private void WarmUp()
-    {
-        foreach (var manifest in ReadFirst)
-        {
-            if (!_byManifest.TryGetValue(manifest, out var type))
-            {
-                continue;
-            }
-            try
-            {
-                _ = JsonSerializer.Deserialize("{}"u8, type, _json);
-            }
-            catch (Exception e) when (e is JsonException or NotSupportedException or ArgumentException or InvalidOperationException)
-            {
-                // Only time is at stake: a real read meets, and reports, any real problem.
-            }
-        }
     }
 
     public override int Identifier => SerializerId;
