@@ -14,13 +14,13 @@ namespace EvolverActors.Host.Bench;
 /// </summary>
 internal static class SoakBenchmark
 {
-    public static JsonObject Run(long evaluations, TextWriter log)
+    public static JsonObject Run(long evaluations, double medianMs, TextWriter log)
     {
         var root = Path.Combine(Path.GetTempPath(), "evolver-bench-soak-" + Guid.NewGuid().ToString("N")[..8]);
         try
         {
             var zoo = SyntheticZoo.Write(Path.Combine(root, "zoo"), members: 8, parameters: 10_000);
-            var config = SyntheticZoo.Config(Path.Combine(root, "soak.conf"), zoo, "steady-state", evaluators: 8, evaluations, "random", medianMs: 2,
+            var config = SyntheticZoo.Config(Path.Combine(root, "soak.conf"), zoo, "steady-state", evaluators: 8, evaluations, "random", medianMs,
                 extra: "http.bind = \"127.0.0.1:0\"");
             var runs = Path.Combine(root, "runs");
             var run = RunDirectory.Open(runs, "soak");
@@ -51,9 +51,9 @@ internal static class SoakBenchmark
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         var scrapes = new List<double>();
         var watch = Stopwatch.StartNew();
-        (double RssMb, double DiskMb, long Evaluations, double Seconds)? early = null;
+        (double RssMb, double DiskMb, double SnapshotsMb, long Evaluations, double Seconds)? early = null;
         RunStatusView? status = null;
-        (double RssMb, double DiskMb) last = (double.NaN, double.NaN);
+        (double RssMb, double DiskMb, double SnapshotsMb) last = (double.NaN, double.NaN, double.NaN);
         while (true)
         {
             Thread.Sleep(1000);
@@ -74,7 +74,7 @@ internal static class SoakBenchmark
             {
                 continue;
             }
-            last = (RssMb(process), DiskMb(run.Root)); // the end's figures: the last reading while the run ran
+            last = (RssMb(process), DiskMb(run.Root), DiskMb(Path.Combine(run.Root, "snapshots"))); // the end's figures: the last reading while the run ran
             var scrape = Stopwatch.StartNew();
             try
             {
@@ -95,7 +95,7 @@ internal static class SoakBenchmark
             }
             if (early is null && status.Evaluations >= evaluations / 10)
             {
-                early = (RssMb(process), DiskMb(run.Root), status.Evaluations, watch.Elapsed.TotalSeconds);
+                early = (last.RssMb, last.DiskMb, last.SnapshotsMb, status.Evaluations, watch.Elapsed.TotalSeconds);
                 log.WriteLine($"after {status.Evaluations} evaluations: RSS {early.Value.RssMb:F0} MB, run directory {early.Value.DiskMb:F1} MB");
             }
         }
@@ -115,6 +115,9 @@ internal static class SoakBenchmark
             ["rss_mb_end"] = Math.Round(end.RssMb, 1),
             ["disk_mb_start"] = Math.Round(first.DiskMb, 2),
             ["disk_mb_end"] = Math.Round(end.DiskMb, 2),
+            ["snapshots_mb_start"] = Math.Round(first.SnapshotsMb, 2),
+            ["snapshots_mb_end"] = Math.Round(end.SnapshotsMb, 2),
+            ["journal_bytes_per_evaluation"] = Math.Round((end.DiskMb - end.SnapshotsMb - first.DiskMb + first.SnapshotsMb) * 1024 * 1024 / Math.Max(1, status.Evaluations - first.Evaluations)),
             ["scrapes"] = scrapes.Count,
             ["scrape_ms_p99"] = Math.Round(p99, 1),
         };
@@ -145,6 +148,35 @@ internal static class SoakBenchmark
         throw new EvolverException($"bench soak: /proc/{process.Id}/status has no VmRSS");
     }
 
-    private static double DiskMb(string directory) =>
-        new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length) / (1024.0 * 1024.0);
+    /// <summary>The run directory's size; files the run removes while it is counted (SQLite's journal, collected snapshots) are skipped.</summary>
+    private static double DiskMb(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            return 0;
+        }
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                long total = 0;
+                foreach (var file in new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories))
+                {
+                    try
+                    {
+                        total += file.Length;
+                    }
+                    catch (FileNotFoundException)
+                    {
+                        // gone since it was listed
+                    }
+                }
+                return total / (1024.0 * 1024.0);
+            }
+            catch (DirectoryNotFoundException) when (attempt < 5)
+            {
+                // a snapshot folder collected while it was listed: count again
+            }
+        }
+    }
 }

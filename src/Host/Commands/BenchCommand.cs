@@ -186,11 +186,13 @@ internal static class BenchCommand
     private static Command Soak()
     {
         var evaluations = new Option<long>("--evaluations") { Description = "the run's budget", DefaultValueFactory = _ => 100_000 };
+        var median = new Option<double>("--median-ms") { Description = "median simulated evaluation time", DefaultValueFactory = _ => 20 };
         var command = new Command("soak", "a long simulated run scraped every second: memory and disk over time, scrape latency");
         command.Options.Add(evaluations);
+        command.Options.Add(median);
         command.SetAction(result => Cli.Guard(() =>
         {
-            Console.WriteLine(SoakBenchmark.Run(result.GetValue(evaluations), Console.Out).ToJsonString());
+            Console.WriteLine(SoakBenchmark.Run(result.GetValue(evaluations), result.GetValue(median), Console.Out).ToJsonString());
             return 0;
         }));
         return command;
