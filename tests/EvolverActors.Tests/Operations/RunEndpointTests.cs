@@ -31,6 +31,9 @@ public sealed class RunEndpointTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(Path.Combine(cluster.Run.Root, "control.token")));
         }
 
+        // A few more seconds of progress, so that the page's chart (and the screenshot) has a history to draw.
+        cluster.Fixture.WaitForStatus("ops", s => s.Evaluations > running.Evaluations + 15, "running on", Patience, coordinator);
+
         // Writes without the token, or with another, are refused and change nothing.
         Assert.Equal(HttpStatusCode.Unauthorized, (await Post(url + "/api/pause", null)).StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, (await Post(url + "/api/pause", "not-the-token")).StatusCode);
