@@ -6,7 +6,6 @@ using Akka.Management.Cluster.Bootstrap.ContactPoint;
 using EvolverActors.Actors.Run;
 using EvolverActors.Tensors;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -39,21 +38,8 @@ public sealed class BootstrapEndpoint : IExtension
     /// <summary>Listens on <c>management-hostname:management-port</c> until the actor system terminates.</summary>
     internal async Task<Uri?> StartAsync(ActorSystem system, BootstrapSettings settings, string? publicHostname)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddLogging();
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
-        {
-            if (IPAddress.TryParse(settings.ManagementHostname, out var address))
-            {
-                kestrel.Listen(address, settings.ManagementPort);
-            }
-            else
-            {
-                kestrel.Listen(Dns.GetHostAddresses(settings.ManagementHostname).First(), settings.ManagementPort);
-            }
-        });
-        var app = builder.Build();
+        var address = IPAddress.TryParse(settings.ManagementHostname, out var parsed) ? parsed : Dns.GetHostAddresses(settings.ManagementHostname).First();
+        var app = BareWebApp.CreateBuilder(new IPEndPoint(address, settings.ManagementPort)).Build();
         app.MapGet(Route, () => Results.Content(SeedNodesJson(Cluster.Get(system)), "application/json"));
         try
         {

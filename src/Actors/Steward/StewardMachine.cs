@@ -103,12 +103,13 @@ public sealed class StewardMachine(RunSettings settings)
     {
         var steps = new List<StewardStep>();
         var ledger = Ledger;
+        var maxEvaluations = ledger.Effective(settings).MaxEvaluations; // no event of this drain changes the budget
         while (Rescoring is null && !Stopping && !ledger.Finished && ledger.Initialized)
         {
             // Every step so far holds one decision event (a re-score step ends the loop).
             var sequence = ledger.NextSequence + steps.Count;
             var evaluation = ledger.Evaluations + steps.Count + 1;
-            if (evaluation > ledger.Effective(settings).MaxEvaluations || !_ready.Remove(sequence, out var outcome))
+            if (evaluation > maxEvaluations || !_ready.Remove(sequence, out var outcome))
             {
                 break;
             }

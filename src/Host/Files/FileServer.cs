@@ -1,9 +1,6 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using EvolverActors.Tensors;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -44,16 +41,11 @@ internal sealed class FileServer : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(endpoint);
         ArgumentNullException.ThrowIfNull(catalog);
         // An empty builder: no configuration files, environment overrides or console logging (like the actor host).
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddLogging();
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
-        var app = builder.Build();
-        var expected = Encoding.UTF8.GetBytes("Bearer " + token);
+        var app = Actors.Hosting.BareWebApp.CreateBuilder(endpoint).Build();
+        var bearer = new Http.BearerToken(token);
         app.Use(async (context, next) =>
         {
-            var presented = Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString());
-            if (!CryptographicOperations.FixedTimeEquals(presented, expected))
+            if (!bearer.Presented(context))
             {
                 context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 context.Response.Headers.WWWAuthenticate = "Bearer";

@@ -1,14 +1,12 @@
 using System.Net;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Akka.Actor;
+using EvolverActors.Actors.Hosting;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Tensors;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -71,10 +69,7 @@ internal sealed class RunHttpServer : IAsyncDisposable
 
     private static async Task<RunHttpServer> StartOnAsync(IPEndPoint endpoint, HttpSettings settings, Node node)
     {
-        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
-        builder.Services.AddLogging();
-        builder.Services.AddRoutingCore();
-        builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel => kestrel.Listen(endpoint));
+        var builder = BareWebApp.CreateBuilder(endpoint);
         builder.Services.AddOpenTelemetry().ConfigureResource(r => r.AddService("evolver", serviceInstanceId: node.RunId)).WithMetrics(metrics =>
         {
             metrics.AddMeter(node.Metrics.MeterName).AddPrometheusExporter(ConfigurePrometheus);
@@ -85,7 +80,7 @@ internal sealed class RunHttpServer : IAsyncDisposable
         });
         var app = builder.Build();
         var history = new RunHistory();
-        var expected = Encoding.UTF8.GetBytes("Bearer " + node.Token);
+        var expected = new BearerToken(node.Token);
         string? address = null;
 
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -136,7 +131,7 @@ internal sealed class RunHttpServer : IAsyncDisposable
     }
 
     /// <summary>A write call: refused without the run's token; else the steward does it and the answer is the new status.</summary>
-    private static async Task<IResult> Control(HttpContext context, byte[] expected, Node node, string? address, object command)
+    private static async Task<IResult> Control(HttpContext context, BearerToken expected, Node node, string? address, object command)
     {
         if (!Authorized(context, expected))
         {
@@ -151,8 +146,7 @@ internal sealed class RunHttpServer : IAsyncDisposable
         return Results.Text((await StatusAsync(node, address).ConfigureAwait(false)).ToJsonString(), "application/json");
     }
 
-    private static bool Authorized(HttpContext context, byte[] expected) =>
-        CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(context.Request.Headers.Authorization.ToString()), expected);
+    private static bool Authorized(HttpContext context, BearerToken expected) => expected.Presented(context);
 
     private static IResult Unauthorized(HttpContext context)
     {
