@@ -44,6 +44,12 @@ public static class EvolverHosting
     /// <summary>What Akka's log messages about a failed TLS handshake say (on both ends, and in the association failure).</summary>
     private const string TlsFailure = "TLS handshake failed";
 
+    /// <summary>
+    /// What Akka's endpoint writer logs, with a stack trace, when a peer's connection closes: every node that exits first
+    /// at the end of a run causes it. A peer lost mid-run is still reported, by the cluster's one-line unreachable warning.
+    /// </summary>
+    private const string PeerDisassociated = "Disassociated";
+
     /// <summary>Dispatchers: each evaluator and the breeder get a thread of their own (TorchSharp scopes are thread-static).</summary>
     public const string Hocon = """
         evolver.pinned-dispatcher {
@@ -175,7 +181,7 @@ public static class EvolverHosting
         // A refused handshake is the callers' to report, in one line (ClusterSecret.Refused); Akka would log it with stack
         // traces, as it does contact points that do not answer yet while a node bootstraps.
         return builder
-            .AddSetup(new LogFilterBuilder().ExcludeMessageContaining(TlsFailure).ExcludeSourceRegex(ClusterJoining.QuietLogSources()).Build())
+            .AddSetup(new LogFilterBuilder().ExcludeMessageContaining(TlsFailure).ExcludeMessageContaining(PeerDisassociated).ExcludeSourceRegex(ClusterJoining.QuietLogSources()).Build())
             .WithRemoting(new RemoteOptions
             {
                 HostName = cluster.Hostname,
