@@ -41,6 +41,7 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
         Receive<BreedFrom>(m => Perform(_machine.Start(m)));
         Receive<LedgerChanged>(m =>
         {
+            _machine.PopulationChanged(m.Ledger);
             if (m.Ledger.Finished)
             {
                 _machine.Stop();

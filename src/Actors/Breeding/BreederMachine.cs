@@ -148,6 +148,18 @@ public sealed class BreederMachine(RunSettings settings, int slots)
         return Dispatch();
     }
 
+    /// <summary>
+    /// The steward's newest population (after an acceptance, an admission or a retirement). An admission or retirement
+    /// changes the population after the same number of decisions: offspring not issued yet are bred from the new one.
+    /// </summary>
+    public void PopulationChanged(LedgerView view)
+    {
+        if (_views.TryGetValue(view.Decided, out var known) && view.Version > known.Version)
+        {
+            _views[view.Decided] = view;
+        }
+    }
+
     public void Stop() => Stopped = true;
 
     /// <summary>Pauses or resumes handing out work; resuming serves the evaluators that asked meanwhile.</summary>

@@ -16,10 +16,14 @@ public static class RecipeDrawer
 {
     public static Recipe Draw(RunSettings settings, MutationOperator op, long sequence, LedgerView from)
     {
-        var slots = from.SlotWeights.Length;
-        var target = settings.TargetFor(sequence, slots);
+        // Drawn among the slots in the population (all of them unless some were retired), then named by slot index.
+        var active = from.ActiveSlots();
+        var scores = active.Select(slot => from.SlotScores[slot]).ToArray();
+        var local = settings.TargetFor(sequence, active.Length);
         var rng = CounterRng.OffspringRandom(settings.Seed, sequence);
-        var parents = ParentSelection.Pick(op, target, from.SlotScores, rng, settings.BestProbabilityFor(sequence, slots));
+        var parents = ParentSelection.Pick(op, local, scores, rng, settings.BestProbabilityFor(sequence, active.Length))
+            .Select(p => active[p]).ToArray();
+        var target = active[local];
         var seed = (ulong)rng.NextInt64() ^ ((ulong)rng.Next() << 63);
         return Recipe.Create(sequence, target, from.SlotWeights[target], parents, [.. parents.Select(p => from.SlotWeights[p])],
             op.Name, settings.Breeding, seed);

@@ -36,6 +36,10 @@ public sealed class EvaluatorActor : ReceiveActor
     private readonly Dictionary<string, (OffspringInfo Info, string Hash)> _held = new(StringComparer.Ordinal);
     private readonly EvaluatorHealth _health;
     private List<WeightLease> _population = [];
+
+    /// <summary>The population the fitness holds, and each ledger slot's index in it (-1: retired, not in the fitness).</summary>
+    private LedgerView? _synced;
+    private int[] _fitnessIndex = [];
     private IPopulationFitness? _fitness;
     private LedgerView? _ledger;
     private bool _awaitingWork;
@@ -52,6 +56,7 @@ public sealed class EvaluatorActor : ReceiveActor
             Observe(m.Ledger);
         });
         Receive<ScorePopulation>(m => ScoreInitial(m.Version));
+        Receive<ScoreProposedPopulation>(ScoreProposed);
         Receive<EvaluateOffspring>(m =>
         {
             _awaitingWork = false;
@@ -233,7 +238,7 @@ public sealed class EvaluatorActor : ReceiveActor
         {
             Sync(population);
             var watch = Stopwatch.StartNew();
-            var score = _fitness!.ScoreCandidate(info.Target, child.Weights);
+            var score = _fitness!.ScoreCandidate(FitnessIndex(info.Target), child.Weights);
             _log.Debug("{0} scored {1} for slot {2}: {3:F4} in {4:F0} ms", _name, info.Id, info.Target, score, watch.Elapsed.TotalMilliseconds);
             _runtime.Metrics?.EvaluationTook(_device.ToString(), _name, watch.Elapsed);
             _health.Succeeded();
@@ -278,26 +283,44 @@ public sealed class EvaluatorActor : ReceiveActor
     }
 
     /// <summary>Brings the fitness to <paramref name="ledger"/>'s population, holding leases on its weights while it uses them.</summary>
+    /// <remarks>
+    /// Only the slots in the population are synced (retired ones are not merged, nor scored); a version alone does not
+    /// name a population, since a proposed admission or retirement that was refused used the next version number.
+    /// </remarks>
     private void Sync(LedgerView ledger)
     {
-        if (_fitness!.Version == ledger.Version && _population.Count > 0)
+        if (_synced is { } synced && _fitness!.Version == ledger.Version && _population.Count > 0
+            && synced.SlotWeights.SequenceEqual(ledger.SlotWeights) && (synced.Retired ?? []).SequenceEqual(ledger.Retired ?? []))
         {
             return;
         }
-        var leases = ledger.SlotWeights.Select(_runtime.Resident.Acquire).ToList();
+        var active = ledger.ActiveSlots();
+        var leases = active.Select(slot => _runtime.Resident.Acquire(ledger.SlotWeights[slot])).ToList();
         try
         {
-            _fitness.Sync(ledger.Version, [.. leases.Select(l => (l.Id, l.Weights))]);
+            _fitness!.Sync(ledger.Version, [.. leases.Select(l => (l.Id, l.Weights))]);
         }
         catch
         {
             leases.ForEach(l => l.Dispose());
+            _synced = null;
             throw;
         }
         var old = _population;
         _population = leases;
         old.ForEach(l => l.Dispose());
+        _synced = ledger;
+        _fitnessIndex = [.. Enumerable.Repeat(-1, ledger.SlotWeights.Length)];
+        for (var i = 0; i < active.Length; i++)
+        {
+            _fitnessIndex[active[i]] = i;
+        }
     }
+
+    /// <summary>A ledger slot's index in the synced fitness (which holds only the slots in the population).</summary>
+    private int FitnessIndex(int slot) => slot < _fitnessIndex.Length && _fitnessIndex[slot] >= 0
+        ? _fitnessIndex[slot]
+        : throw new Tensors.EvolverException($"slot {slot} is not in the population this offspring is scored against (retired)");
 
     /// <summary>
     /// Under a memory budget the population's weights are let go after each use, so that adopted offspring can leave memory
@@ -337,6 +360,32 @@ public sealed class EvaluatorActor : ReceiveActor
             var error = Failed("the initial population", e);
             _steward.Tell(new PopulationScoreFailed(requested, _name, Self, $"{_name}: {error}"));
             RetireIfDue();
+        }
+        finally
+        {
+            LetPopulationGoIfBudgeted();
+        }
+    }
+
+    /// <summary>
+    /// Scores a proposed admission or retirement (docs/architecture.md §6): the slot's member alone (individual mode) or S
+    /// of the proposed population (merged mode). A failure here is the change's, not counted against this device.
+    /// </summary>
+    private void ScoreProposed(ScoreProposedPopulation m)
+    {
+        try
+        {
+            Sync(m.Population);
+            var merged = _runtime.Settings.Mode == FitnessMode.Merged;
+            double? populationScore = merged ? _fitness!.ScorePopulation() : null;
+            var slotScore = merged ? populationScore!.Value
+                : m.Population.IsRetired(m.Slot) ? double.NaN : _fitness!.ScoreMembers()[FitnessIndex(m.Slot)];
+            _steward.Tell(new ProposedPopulationScored(m.Population.Version, m.Slot, slotScore, populationScore, _name));
+        }
+        catch (Exception e)
+        {
+            _log.Warning("{0} could not score the proposed population: {1}", _name, e.Message);
+            _steward.Tell(new ProposedPopulationScoreFailed(m.Population.Version, _name, e.Message.Split('\n')[0]));
         }
         finally
         {

@@ -68,7 +68,7 @@ public sealed class RunMetrics : IDisposable
         _totals = new LedgerTotals(
             new Dictionary<string, long>(ledger.AcceptedByOperator, StringComparer.Ordinal),
             new Dictionary<string, long>(ledger.RejectedByOperator, StringComparer.Ordinal),
-            ledger.Evaluations, ledger.Failed, ledger.BestDev(settings.Mode), ledger.PopulationScore, ledger.Version, ledger.SlotWeights.Length);
+            ledger.Evaluations, ledger.Failed, ledger.BestDev(settings.Mode), ledger.PopulationScore, ledger.Version, ledger.Initialized ? ledger.ActiveCount : ledger.SlotWeights.Length);
     }
 
     public void EvaluationTook(string device, string evaluator, TimeSpan duration)

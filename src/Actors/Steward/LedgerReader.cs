@@ -6,10 +6,11 @@ namespace EvolverActors.Actors.Steward;
 /// <summary>A run's ledger and full lineage as read back from the journal (no actor of the run needs to be alive).</summary>
 /// <remarks>
 /// <paramref name="Lineage"/> has every acceptance in one shape (runs before recipes wrote <see cref="OffspringAccepted"/>);
-/// <paramref name="Recipes"/> has the acceptances with their recipes (runs since).
+/// <paramref name="Recipes"/> has the acceptances with their recipes (runs since); <paramref name="Membership"/> the
+/// admissions and retirements made while running, in order.
 /// </remarks>
 public sealed record LedgerReport(StewardState State, IReadOnlyList<RunInitialized> Starts, IReadOnlyList<OffspringAccepted> Lineage, long Events,
-    IReadOnlyList<RecipeAccepted> Recipes);
+    IReadOnlyList<RecipeAccepted> Recipes, IReadOnlyList<IMembershipChange>? Membership = null);
 
 /// <summary>
 /// Replays the steward's events (all of them, ignoring snapshots) and hands back the ledger and the lineage,
@@ -21,6 +22,7 @@ public sealed class LedgerReader : ReceivePersistentActor
     private readonly List<RunInitialized> _starts = [];
     private readonly List<OffspringAccepted> _lineage = [];
     private readonly List<RecipeAccepted> _recipes = [];
+    private readonly List<IMembershipChange> _membership = [];
     private long _events;
 
     private readonly TaskCompletionSource<LedgerReport> _result;
@@ -44,9 +46,11 @@ public sealed class LedgerReader : ReceivePersistentActor
         Recover<PopulationSnapshotted>(e => Add(e, null));
         Recover<RunFinished>(e => Add(e, null));
         Recover<BudgetChanged>(e => Add(e, null));
+        Recover<MemberAdmitted>(e => Add(e, () => _membership.Add(e)));
+        Recover<MemberRetired>(e => Add(e, () => _membership.Add(e)));
         Recover<RecoveryCompleted>(_ =>
         {
-            result.TrySetResult(new LedgerReport(_state, _starts, _lineage, _events, _recipes));
+            result.TrySetResult(new LedgerReport(_state, _starts, _lineage, _events, _recipes, _membership));
             Context.Stop(Self);
         });
         CommandAny(_ => { });

@@ -58,6 +58,7 @@ public sealed partial class StewardActor
             _evaluators.Retire(m.Evaluator, m.Reason);
             EvaluatorGone(m.Evaluator);
         });
+        MembershipCommands();
         Command<PopulationScoreFailed>(OnPopulationScoreFailed);
         Command<RegisterBreeder>(m =>
         {
@@ -269,7 +270,7 @@ public sealed partial class StewardActor
 
     private void CheckStop()
     {
-        if (Ledger.Finished || _machine.Stopping || !Ledger.Initialized || _machine.Rescoring is not null)
+        if (Ledger.Finished || _machine.Stopping || !Ledger.Initialized || _machine.Rescoring is not null || _machine.ChangingMembership)
         {
             return;
         }
@@ -318,6 +319,7 @@ public sealed partial class StewardActor
     private void EvaluatorGone(IActorRef evaluator)
     {
         RequestInitialScore(after: evaluator);
+        MembershipScorerGone(evaluator);
         if (_machine.Stopping || Ledger.Finished || _evaluators.NoneHealthyReason() is not { } reason)
         {
             return;
@@ -434,7 +436,7 @@ public sealed partial class StewardActor
         _runtime.Directory.WriteStatus(new RunStatusView(_runtime.RunId, state ?? p.State, p.Evaluations, p.Accepted, p.Rejected,
             p.BestDev, p.PopulationScore, p.Version, p.EvaluationsPerSecond, p.EtaSeconds, _startedUtc, DateTime.UtcNow,
             Environment.ProcessId, reason ?? p.Reason, Settings.Mode.ToString().ToLowerInvariant(),
-            Settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational", p.Failed, Members: Ledger.SlotWeights.Length > 0 ? Ledger.SlotWeights.Length : _runtime.Slots,
+            Settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational", p.Failed, Members: Ledger.Initialized ? Ledger.ActiveCount : _runtime.Slots,
             Http: _runtime.HttpAddress));
     }
 }

@@ -65,6 +65,8 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         Recover<PopulationSnapshotted>(_machine.Apply);
         Recover<RunFinished>(_machine.Apply);
         Recover<BudgetChanged>(_machine.Apply);
+        Recover<MemberAdmitted>(_machine.Apply);
+        Recover<MemberRetired>(_machine.Apply);
         Recover<RecoveryCompleted>(_ => OnRecovered());
 
         Adopting();
@@ -122,7 +124,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
             End("finished", Ledger.FinishedReason!, 0);
             return;
         }
-        _awaitingAdoption.UnionWith(Enumerable.Range(0, _runtime.Slots));
+        _awaitingAdoption.UnionWith(Ledger.Initialized ? Ledger.View().ActiveSlots() : Enumerable.Range(0, _runtime.Slots));
         RequestAdoption();
         // Members are sharding entities: while a lost node's shards move (a failover, docs/architecture.md §4) a message
         // to them can be dropped, so the steward asks again until every slot has answered (adopting is idempotent).

@@ -101,3 +101,28 @@ public sealed record BudgetValues(long MaxEvaluations, double? MaxWallTimeSecond
 
 /// <summary>Snapshot of the steward's state (recovery time does not grow with run length).</summary>
 public sealed record StewardSnapshot(StewardState State) : IEvolverMessage;
+
+/// <summary>A change of the population's membership while the run runs (docs/architecture.md §6, "Admission and retirement").</summary>
+public interface IMembershipChange : IEvolverMessage
+{
+    int Slot { get; }
+    string WeightsId { get; }
+    long Version { get; }
+    DateTime At { get; }
+}
+
+/// <summary>
+/// A new member joins the running population as slot <paramref name="Slot"/> (always a new slot, after the others):
+/// weights <paramref name="WeightsId"/> (content hash <paramref name="ContentHash"/>, kept in the run's population
+/// snapshots before this event is stored), imported from <paramref name="Source"/>. <paramref name="Score"/> is its
+/// dev score (individual mode) or the new S (merged mode, with <paramref name="PopulationScore"/>). A new version.
+/// </summary>
+public sealed record MemberAdmitted(int Slot, string WeightsId, string Name, string Source, string ContentHash, double Score, double? PopulationScore,
+    long Version, DateTime At) : IMembershipChange;
+
+/// <summary>
+/// Slot <paramref name="Slot"/> leaves the population: nothing targets or breeds from it any more, and it is not part
+/// of the merged model; its index is kept (recipes name slots by index). In merged mode <paramref name="PopulationScore"/>
+/// is S without it. A new version.
+/// </summary>
+public sealed record MemberRetired(int Slot, string WeightsId, string Reason, double? PopulationScore, long Version, DateTime At) : IMembershipChange;

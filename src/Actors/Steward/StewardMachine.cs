@@ -43,6 +43,9 @@ public sealed class StewardMachine(RunSettings settings)
     /// <summary>Set once the run stops taking decisions (a graceful stop, or no healthy evaluator).</summary>
     public bool Stopping { get; set; }
 
+    /// <summary>Set while an admission or retirement is being made: no decision until its event is stored (or it is refused).</summary>
+    public bool ChangingMembership { get; set; }
+
     /// <summary>Outcomes waiting for their turn.</summary>
     public int Waiting => _ready.Count;
 
@@ -104,7 +107,7 @@ public sealed class StewardMachine(RunSettings settings)
         var steps = new List<StewardStep>();
         var ledger = Ledger;
         var maxEvaluations = ledger.Effective(settings).MaxEvaluations; // no event of this drain changes the budget
-        while (Rescoring is null && !Stopping && !ledger.Finished && ledger.Initialized)
+        while (Rescoring is null && !ChangingMembership && !Stopping && !ledger.Finished && ledger.Initialized)
         {
             // Every step so far holds one decision event (a re-score step ends the loop).
             var sequence = ledger.NextSequence + steps.Count;

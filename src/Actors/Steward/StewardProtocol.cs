@@ -17,9 +17,19 @@ public sealed record OffspringInfo(string Id, Recipe Recipe, LedgerView BredFrom
 
 /// <summary>
 /// The steward's published view of the population after <paramref name="Decided"/> decisions: which weights each slot
-/// holds, at which version (acceptances so far).
+/// holds, at which version (acceptances, admissions and retirements so far). <paramref name="Retired"/>: slots that left
+/// the population (null or empty: none); they keep their index but are neither targets, parents nor merged.
 /// </summary>
-public sealed record LedgerView(long Version, string[] SlotWeights, double[] SlotScores, double? PopulationScore, bool Finished, long Decided = 0) : IEvolverMessage;
+public sealed record LedgerView(long Version, string[] SlotWeights, double[] SlotScores, double? PopulationScore, bool Finished, long Decided = 0,
+    int[]? Retired = null) : IEvolverMessage
+{
+    public bool IsRetired(int slot) => Retired is { Length: > 0 } retired && Array.IndexOf(retired, slot) >= 0;
+
+    /// <summary>The slots in the population, in slot order (every slot when none is retired).</summary>
+    public int[] ActiveSlots() => Retired is not { Length: > 0 }
+        ? [.. Enumerable.Range(0, SlotWeights.Length)]
+        : [.. Enumerable.Range(0, SlotWeights.Length).Where(s => !IsRetired(s))];
+}
 
 /// <summary>An evaluator announces itself (the steward and the breeder watch it).</summary>
 public sealed record RegisterEvaluator(IActorRef Evaluator, string Name) : IEvolverMessage;
@@ -121,3 +131,28 @@ public sealed record CheckBudget : IEvolverMessage
 {
     public static CheckBudget Instance { get; } = new();
 }
+
+/// <summary>
+/// Asks the steward to admit a member (`evolver admit`, <c>POST /api/admit</c>): weights <paramref name="WeightsId"/>,
+/// already kept in the run's population snapshots (content hash <paramref name="ContentHash"/>). Answered with
+/// <see cref="MembershipAnswer"/> once the <see cref="MemberAdmitted"/> event is stored, or refused.
+/// </summary>
+public sealed record AdmitMember(string WeightsId, string Name, string Source, string ContentHash) : IEvolverMessage;
+
+/// <summary>Asks the steward to retire a slot (`evolver retire`, <c>POST /api/retire</c>); answered with <see cref="MembershipAnswer"/>.</summary>
+public sealed record RetireMember(int Slot, string Reason) : IEvolverMessage;
+
+/// <summary>What became of an <see cref="AdmitMember"/> or <see cref="RetireMember"/>: the stored event, or why it was refused.</summary>
+public sealed record MembershipAnswer(IMembershipChange? Change, string? Refused, RunProgress Progress) : IEvolverMessage;
+
+/// <summary>
+/// Steward → evaluator: score a proposed population (an admission or retirement, not stored yet): the dev score of
+/// <paramref name="Slot"/>'s member in individual mode, S in merged mode.
+/// </summary>
+public sealed record ScoreProposedPopulation(LedgerView Population, int Slot) : IEvolverMessage;
+
+/// <summary>Evaluator → steward: the scores of a <see cref="ScoreProposedPopulation"/>.</summary>
+public sealed record ProposedPopulationScored(long Version, int Slot, double SlotScore, double? PopulationScore, string Evaluator) : IEvolverMessage;
+
+/// <summary>Evaluator → steward: a proposed population could not be scored.</summary>
+public sealed record ProposedPopulationScoreFailed(long Version, string Evaluator, string Reason) : IEvolverMessage;

@@ -49,6 +49,18 @@ public sealed class StewardState
     public BudgetChanged? Budget { get; set; }
     public long[] RejectedBySlot { get; set; } = [];
 
+    /// <summary>Slots retired while running (<see cref="MemberRetired"/>), in slot order; their index stays taken.</summary>
+    public int[] RetiredSlots { get; set; } = [];
+
+    /// <summary>Members admitted while running (<see cref="MemberAdmitted"/>).</summary>
+    public long Admitted { get; set; }
+
+    public bool IsRetired(int slot) => Array.BinarySearch(RetiredSlots, slot) >= 0;
+
+    /// <summary>How many members the population has now (admitted ones in, retired ones out).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public int ActiveCount => SlotWeights.Length - RetiredSlots.Length;
+
     /// <summary>Offspring decided so far: the sequence number of the next one to decide (decisions follow issue order).</summary>
     public long NextSequence { get; set; }
 
@@ -71,7 +83,8 @@ public sealed class StewardState
 
     /// <summary>The best dev score: S in merged mode, the best member's score in individual mode.</summary>
     public double BestDev(FitnessMode mode) =>
-        mode == FitnessMode.Merged ? PopulationScore ?? double.NaN : SlotScores.Length == 0 ? double.NaN : SlotScores.Max();
+        mode == FitnessMode.Merged ? PopulationScore ?? double.NaN
+        : ActiveCount == 0 ? double.NaN : SlotScores.Where((_, slot) => !IsRetired(slot)).Max();
 
     /// <summary>
     /// A deep copy. Snapshots must hold one: a snapshot store may serialise later (or, in memory, never), and the
@@ -95,6 +108,8 @@ public sealed class StewardState
         AcceptedByOperator = new Dictionary<string, long>(AcceptedByOperator, StringComparer.Ordinal),
         Budget = Budget,
         RejectedBySlot = [.. RejectedBySlot],
+        RetiredSlots = [.. RetiredSlots],
+        Admitted = Admitted,
         NextSequence = NextSequence,
         ViewWindow = ViewWindow,
         Views = [.. Views],
@@ -102,7 +117,8 @@ public sealed class StewardState
         PopulationSnapshots = [.. PopulationSnapshots],
     };
 
-    public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished, NextSequence);
+    public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished, NextSequence,
+        RetiredSlots.Length == 0 ? null : [.. RetiredSlots]);
 
     /// <summary>The weight ids a snapshot keeps: every slot of every recent population (a breeder may still read them).</summary>
     public IReadOnlySet<string> PinnedIds() =>
@@ -135,7 +151,23 @@ public sealed class StewardState
     }
 
     private static bool SamePopulation(LedgerView a, LedgerView b) =>
-        a.Version == b.Version && a.PopulationScore == b.PopulationScore && a.SlotWeights.SequenceEqual(b.SlotWeights) && a.SlotScores.SequenceEqual(b.SlotScores);
+        a.Version == b.Version && a.PopulationScore == b.PopulationScore && a.SlotWeights.SequenceEqual(b.SlotWeights) && a.SlotScores.SequenceEqual(b.SlotScores)
+        && (a.Retired ?? []).SequenceEqual(b.Retired ?? []);
+
+    /// <summary>The membership changed without a decision: the newest view (the population breeders draw from next) is replaced.</summary>
+    private void MembershipChanged(long version)
+    {
+        Version = version;
+        var view = View();
+        if (Views.Count > 0 && Views[^1].Decided == view.Decided)
+        {
+            Views[^1] = view;
+        }
+        else
+        {
+            Views.Add(view);
+        }
+    }
 
     /// <summary>The acceptance rule of docs/architecture.md §1–2, including the version rule (never accept on a stale comparison).</summary>
     public Decision Decide(FitnessMode mode, OffspringInfo offspring, double score, long scoredAtVersion, int rescores)
@@ -143,6 +175,10 @@ public sealed class StewardState
         if (!double.IsFinite(score))
         {
             return new Decision(Verdict.Reject, $"score {score} is not finite");
+        }
+        if (IsRetired(offspring.Target))
+        {
+            return new Decision(Verdict.Reject, $"slot {offspring.Target} was retired");
         }
         if (mode == FitnessMode.Individual)
         {
@@ -283,6 +319,19 @@ public sealed class StewardState
                 break;
             case RunFinished e:
                 FinishedReason = e.Reason;
+                break;
+            case MemberAdmitted e:
+                SlotWeights = [.. SlotWeights, e.WeightsId];
+                SlotScores = [.. SlotScores, e.Score];
+                RejectedBySlot = [.. RejectedBySlot, 0];
+                PopulationScore = e.PopulationScore ?? PopulationScore; // merged mode: S with the new member (its slot's score, as an acceptance's)
+                Admitted++;
+                MembershipChanged(e.Version);
+                break;
+            case MemberRetired e:
+                RetiredSlots = [.. RetiredSlots.Append(e.Slot).Distinct().Order()];
+                PopulationScore = e.PopulationScore ?? PopulationScore; // merged mode: S without the member
+                MembershipChanged(e.Version);
                 break;
             default:
                 throw new ArgumentException($"unknown steward event {evt.GetType().Name}", nameof(evt));

@@ -10,13 +10,16 @@ using EvolverActors.Tensors;
 namespace EvolverActors.Host.Commands;
 
 /// <summary>
-/// <c>evolver pause|resume|stop|budget --run ID</c>: the control API's write calls from the command line
+/// <c>evolver pause|resume|stop|budget|admit|retire --run ID</c>: the control API's write calls from the command line
 /// (docs/architecture.md §6). They find the run's node through its status (<c>http</c>) and present the run's
 /// control token (<c>control.token</c> in the run directory, or <c>EVOLVER_CONTROL_TOKEN</c>).
 /// </summary>
 internal static class ControlCommands
 {
-    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(15) };
+    private static readonly HttpClient Http = new() { Timeout = Timeout.InfiniteTimeSpan };
+
+    /// <summary>How long a call may take: an admission loads, checks and scores a whole model.</summary>
+    private static TimeSpan TimeoutOf(string call) => call is "admit" or "retire" ? TimeSpan.FromMinutes(11) : TimeSpan.FromSeconds(15);
 
     public static IEnumerable<Command> Create() =>
     [
@@ -24,7 +27,47 @@ internal static class ControlCommands
         Simple("resume", "go on after `evolver pause`", "resume"),
         Simple("stop", "stop the run gracefully (it stays resumable), like Ctrl-C in its terminal", "stop"),
         Budget(),
+        Admit(),
+        Retire(),
     ];
+
+    private static Command Admit()
+    {
+        var (command, run, runs) = WithRun("admit", "add a checkpoint to the running population as a new slot (its layout is checked first; it is scored, then recorded in the journal)");
+        var model = new Option<string>("--model") { Description = "the checkpoint: a Hugging Face model directory or a .safetensors file, on the run's machine", Required = true };
+        var name = new Option<string?>("--name") { Description = "what the lineage calls it (default: the directory's name)" };
+        command.Options.Add(model);
+        command.Options.Add(name);
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var body = new JsonObject { ["model"] = Path.GetFullPath(result.GetValue(model)!) };
+            if (result.GetValue(name) is { } given)
+            {
+                body["name"] = given;
+            }
+            return Call(result.GetValue(runs)!, result.GetValue(run)!, "admit", body);
+        }));
+        return command;
+    }
+
+    private static Command Retire()
+    {
+        var (command, run, runs) = WithRun("retire", "take a slot out of the running population (recorded in the journal; its index stays taken)");
+        var slot = new Option<int>("--slot") { Description = "the slot to retire (see `evolver status` or the run's page)", Required = true };
+        var reason = new Option<string?>("--reason") { Description = "why, for the lineage" };
+        command.Options.Add(slot);
+        command.Options.Add(reason);
+        command.SetAction(result => Cli.Guard(() =>
+        {
+            var body = new JsonObject { ["slot"] = result.GetValue(slot) };
+            if (result.GetValue(reason) is { } why)
+            {
+                body["reason"] = why;
+            }
+            return Call(result.GetValue(runs)!, result.GetValue(run)!, "retire", body);
+        }));
+        return command;
+    }
 
     private static Command Simple(string name, string description, string call)
     {
@@ -103,7 +146,8 @@ internal static class ControlCommands
         HttpResponseMessage response;
         try
         {
-            response = Http.Send(request);
+            using var deadline = new CancellationTokenSource(TimeoutOf(call));
+            response = Http.Send(request, deadline.Token);
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {
@@ -129,6 +173,12 @@ internal static class ControlCommands
             return $"run '{runId}': stopping (it stays resumable)";
         }
         var s = JsonNode.Parse(json)!;
+        if (s["change"] is JsonObject change)
+        {
+            return change["kind"]!.GetValue<string>() == "admitted"
+                ? $"run '{runId}': {change["name"]} admitted as slot {change["slot"]} ({change["weights"]}, dev {change["score"]}), version {change["version"]}; {s["members"]} members"
+                : $"run '{runId}': slot {change["slot"]} retired ({change["reason"]}), version {change["version"]}; {s["members"]} members";
+        }
         return $"run '{runId}': {s["state"]}, {s["evaluations"]}/{s["max_evaluations"]} evaluations, {s["accepted"]} accepted, best dev {s["best_dev"]}";
     }
 

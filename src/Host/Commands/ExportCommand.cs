@@ -60,6 +60,7 @@ internal static class ExportCommand
             evaluations = state.Evaluations,
             accepted = state.Accepted,
             slots = state.SlotWeights,
+            retired_slots = state.RetiredSlots,
             scores = new { dev = result.Scores.Dev, test = result.Scores.Test, ood = result.Scores.Ood },
             zoo = result.Population.ZooDirectory,
             exported_utc = DateTime.UtcNow,

@@ -45,7 +45,10 @@ internal static class LineageCommand
         rejected_by_slot = report.State.RejectedBySlot,
         initial = (report.Starts.Count > 0 ? report.Starts[0].SlotWeights : null),
         slots = report.State.SlotWeights,
+        retired_slots = report.State.RetiredSlots,
         lineage = report.Lineage,
+        admitted = report.Membership?.OfType<MemberAdmitted>() ?? [],
+        retired = report.Membership?.OfType<MemberRetired>() ?? [],
     }, JsonOptions);
 
     private static readonly JsonSerializerOptions JsonOptions = new()
@@ -61,6 +64,11 @@ internal static class LineageCommand
         foreach (var id in report.Starts.Count > 0 ? report.Starts[0].SlotWeights : [])
         {
             dot.AppendLine(CultureInfo.InvariantCulture, $"  \"{id}\" [style=filled, fillcolor=lightgrey];");
+        }
+        foreach (var admitted in report.Membership?.OfType<MemberAdmitted>() ?? [])
+        {
+            dot.AppendLine(CultureInfo.InvariantCulture,
+                $"  \"{admitted.WeightsId}\" [label=\"{admitted.WeightsId}\\nadmitted as slot {admitted.Slot} v{admitted.Version}\\n{admitted.Name}\", style=filled, fillcolor=lightblue];");
         }
         foreach (var a in report.Lineage)
         {

@@ -3,6 +3,7 @@ using Akka.Actor;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
+using EvolverActors.Host.Run;
 using EvolverActors.Tensors;
 
 namespace EvolverActors.Host.Http;
@@ -34,12 +35,13 @@ internal static class RunHttp
     }
 
     /// <summary>Starts the endpoint a second from now; null when it could not start (said in one line: the run goes on).</summary>
-    public static Task<RunHttpServer?> StartSoon(EvolverRuntime runtime, RunDirectory run, string runsRoot, IActorRef steward, RunMetrics metrics, Action<string> say) =>
+    public static Task<RunHttpServer?> StartSoon(EvolverRuntime runtime, RunDirectory run, string runsRoot, IActorRef steward, RunMetrics metrics, Action<string> say,
+        MemberImport? import = null) =>
         Task.Delay(StartDelay).ContinueWith(async _ =>
         {
             try
             {
-                var node = new RunHttpServer.Node(runtime.RunId, runsRoot, steward, metrics, ControlToken.GetOrCreate(run));
+                var node = new RunHttpServer.Node(runtime.RunId, runsRoot, steward, metrics, ControlToken.GetOrCreate(run), import);
                 var server = await RunHttpServer.StartAsync(runtime.Settings.Http, node, say).ConfigureAwait(false);
                 runtime.HttpAddress = server.Address;
                 say($"page, /metrics and control API at http://{server.Address}/");

@@ -5,6 +5,7 @@ using Akka.Actor;
 using EvolverActors.Actors.Hosting;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
+using EvolverActors.Host.Run;
 using EvolverActors.Tensors;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -20,7 +21,7 @@ namespace EvolverActors.Host.Http;
 /// <summary>
 /// A run node's HTTP endpoint (docs/architecture.md §6), Kestrel inside the node's process: the live page at <c>/</c>,
 /// Prometheus metrics at <c>/metrics</c> (OpenTelemetry), <c>GET /api/status</c> and <c>/api/history</c>, and the
-/// control calls <c>POST /api/pause|resume|stop|budget</c>, which answer only a request with the run's bearer token.
+/// control calls <c>POST /api/pause|resume|stop|budget|admit|retire</c>, which answer only a request with the run's bearer token.
 /// </summary>
 internal sealed class RunHttpServer : IAsyncDisposable
 {
@@ -41,8 +42,11 @@ internal sealed class RunHttpServer : IAsyncDisposable
     /// <summary>The best dev score against evaluations and time, fed by the node's progress loop.</summary>
     public RunHistory History { get; }
 
-    /// <summary>What the server needs of its node.</summary>
-    public sealed record Node(string RunId, string RunsRoot, IActorRef Steward, RunMetrics Metrics, string Token);
+    /// <summary>What the server needs of its node; <c>Import</c> brings a checkpoint into the run before it is admitted (null: this node admits none).</summary>
+    public sealed record Node(string RunId, string RunsRoot, IActorRef Steward, RunMetrics Metrics, string Token, MemberImport? Import = null);
+
+    /// <summary>An admission loads, checks and scores a whole model: it may take minutes for a large one.</summary>
+    private static readonly TimeSpan MembershipTimeout = TimeSpan.FromMinutes(10);
 
     /// <summary>
     /// Starts the endpoint on <paramref name="settings"/>' address. A default port another process holds is replaced by a
@@ -103,6 +107,10 @@ internal sealed class RunHttpServer : IAsyncDisposable
             }
             return await Control(context, expected, node, address, change).ConfigureAwait(false);
         }));
+        app.MapPost("/api/admit", (Delegate)(async (HttpContext context) =>
+            await Membership(context, expected, node, address, body => Admission(node, body)).ConfigureAwait(false)));
+        app.MapPost("/api/retire", (Delegate)(async (HttpContext context) =>
+            await Membership(context, expected, node, address, body => MembershipRequest.Retirement(body)).ConfigureAwait(false)));
         try
         {
             await app.StartAsync().ConfigureAwait(false);
@@ -144,6 +152,43 @@ internal sealed class RunHttpServer : IAsyncDisposable
         }
         await node.Steward.Ask<RunProgress>(command, AskTimeout).ConfigureAwait(false);
         return Results.Text((await StatusAsync(node, address).ConfigureAwait(false)).ToJsonString(), "application/json");
+    }
+
+    /// <summary>
+    /// <c>POST /api/admit</c> and <c>/api/retire</c>: the body becomes the steward's command (an admission imports the
+    /// checkpoint first); the answer names the event stored, or the steward's refusal (409) in one line.
+    /// </summary>
+    private static async Task<IResult> Membership(HttpContext context, BearerToken expected, Node node, string? address, Func<JsonNode?, object> command)
+    {
+        if (!Authorized(context, expected))
+        {
+            return Unauthorized(context);
+        }
+        object message;
+        try
+        {
+            message = command(await JsonNode.ParseAsync(context.Request.Body).ConfigureAwait(false));
+        }
+        catch (Exception e) when (e is JsonException or EvolverException or IOException)
+        {
+            return Results.BadRequest(new { error = e.Message.Split('\n')[0] });
+        }
+        var answer = await node.Steward.Ask<MembershipAnswer>(message, MembershipTimeout).ConfigureAwait(false);
+        if (answer.Refused is { } refused)
+        {
+            return Results.Json(new { error = refused }, statusCode: StatusCodes.Status409Conflict);
+        }
+        var status = await StatusAsync(node, address).ConfigureAwait(false);
+        status["change"] = MembershipRequest.Describe(answer.Change!);
+        return Results.Text(status.ToJsonString(), "application/json");
+    }
+
+    private static AdmitMember Admission(Node node, JsonNode? body)
+    {
+        var (model, name) = MembershipRequest.Admission(body);
+        var import = node.Import ?? throw new EvolverException("this node does not admit members (it is not the run's coordinator)");
+        var imported = import.Import(model, name);
+        return new AdmitMember(imported.WeightsId, imported.Name, imported.Source, imported.ContentHash);
     }
 
     private static bool Authorized(HttpContext context, BearerToken expected) => expected.Presented(context);

@@ -23,6 +23,7 @@ internal static class RunStatusJson
                 ["score"] = Finite(p.Ledger.SlotScores.ElementAtOrDefault(slot)),
                 ["adopted_at_version"] = recent.FirstOrDefault(a => a.Slot == slot && a.WeightsId == p.Ledger.SlotWeights[slot])?.Version,
                 ["accepted"] = recent.Count(a => a.Slot == slot),
+                ["retired"] = p.Ledger.IsRetired(slot),
             });
         }
         var evaluators = new JsonArray();
@@ -71,7 +72,7 @@ internal static class RunStatusJson
             ["version"] = p.Version,
             ["evals_per_s"] = Finite(p.EvaluationsPerSecond),
             ["eta_s"] = Finite(p.EtaSeconds),
-            ["members"] = p.Ledger.SlotWeights.Length,
+            ["members"] = p.Ledger.ActiveSlots().Length,
             ["http"] = http,
             ["population"] = population,
             ["evaluators"] = evaluators,
@@ -81,6 +82,7 @@ internal static class RunStatusJson
                 ["lineage"] = $"evolver lineage --run {runId}{runs}",
                 ["export"] = $"evolver export --run {runId}{runs} --out DIR",
                 ["status"] = $"evolver status --run {runId}{runs}",
+                ["admit"] = $"evolver admit --run {runId}{runs} --model DIR",
             },
         };
     }

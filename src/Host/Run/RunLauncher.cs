@@ -128,7 +128,8 @@ internal static class RunLauncher
                 FingerprintPath = run.FingerprintPath,
                 SnapshotsDirectory = weights.Snapshots.Directory,
             };
-        var exitCode = await RunNodeAsync(runtime, run, secret, output, files: files, filesListen: request.FilesListen, runsRoot: request.RunsRoot).ConfigureAwait(false);
+        var exitCode = await RunNodeAsync(runtime, run, secret, output, files: files, filesListen: request.FilesListen, runsRoot: request.RunsRoot,
+            import: new MemberImport(population.Members[0], weights.Snapshots)).ConfigureAwait(false);
         return (exitCode, runId);
     }
 
@@ -167,8 +168,10 @@ internal static class RunLauncher
     /// <param name="files">The starting members the coordinator's file server hands out (null: no server).</param>
     /// <param name="filesListen">Where that server listens.</param>
     /// <param name="runsRoot">Where runs are kept (the page's commands name it).</param>
+    /// <param name="import">How the control API brings a checkpoint in to admit it (null: this node admits none).</param>
     internal static async Task<int> RunNodeAsync(EvolverRuntime runtime, RunDirectory run, ClusterSecret secret, TextWriter output,
-        (string? Seed, string Name)? standby = null, FileCatalog? files = null, System.Net.IPEndPoint? filesListen = null, string runsRoot = DefaultRunsRoot)
+        (string? Seed, string Name)? standby = null, FileCatalog? files = null, System.Net.IPEndPoint? filesListen = null, string runsRoot = DefaultRunsRoot,
+        MemberImport? import = null)
     {
         using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName,
             akka => akka.AddEvolver(runtime, run.Journal, secret, standby?.Seed, standby is { } s ? s.Name + "-" : "", standby: standby is not null));
@@ -227,7 +230,7 @@ internal static class RunLauncher
         var steward = host.Services.GetRequiredService<ActorRegistry>().Get<StewardProxy>();
         // The page, /metrics and the control API (docs/architecture.md §6), off the start-up path like the file server.
         var http = runtime.Metrics is not { } metrics ? null
-            : RunHttp.StartSoon(runtime, run, runsRoot, steward, metrics, line => output.WriteLine($"[{runtime.RunId}] {line}"));
+            : RunHttp.StartSoon(runtime, run, runsRoot, steward, metrics, line => output.WriteLine($"[{runtime.RunId}] {line}"), import);
 
         void RequestStop(string why)
         {

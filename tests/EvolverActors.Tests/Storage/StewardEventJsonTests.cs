@@ -70,7 +70,30 @@ public sealed class StewardEventJsonTests : IDisposable
         state.Apply(new RecipeRejected(0, 1, "evolver", 0.5, 0, "0.5000 <= S 0.6500", 2, At));
         state.Apply(new RecipeAccepted(1, Recipe with { Sequence = 1 }, "o-00000000000000000000000000000001", "m-c", "ffeeddccbbaa99887766554433221100", 0.7, 0.65, 3, "evaluator-0-cpu", At));
         state.Apply(Budget);
+        state.Apply(Admitted);
+        state.Apply(Retired);
         AssertGolden(new StewardSnapshot(state), nameof(StewardSnapshot));
+    }
+
+    private static readonly MemberAdmitted Admitted = new(3, "a-0123456789abcdef0123456789abcdef", "legal-finetune", "/models/legal-finetune",
+        "0123456789abcdef0123456789abcdef", 0.71, null, 2, At);
+
+    private static readonly MemberRetired Retired = new(0, "m-a", "retired by the operator", null, 3, At);
+
+    [Fact]
+    public void MemberAdmitted_keeps_its_golden_json() => AssertGolden(Admitted, nameof(MemberAdmitted));
+
+    [Fact]
+    public void MemberRetired_keeps_its_golden_json() => AssertGolden(Retired, nameof(MemberRetired));
+
+    [Fact]
+    public void A_snapshot_written_before_membership_changes_reads_with_every_slot_in_the_population()
+    {
+        var snapshot = Assert.IsType<StewardSnapshot>(Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden("StewardSnapshot-before-membership")), nameof(StewardSnapshot)));
+        Assert.Empty(snapshot.State.RetiredSlots);
+        Assert.Equal(0, snapshot.State.Admitted);
+        Assert.Equal(3, snapshot.State.ActiveCount);
+        Assert.All(snapshot.State.Views, v => Assert.Equal([0, 1, 2], v.ActiveSlots()));
     }
 
     private static readonly BudgetChanged Budget = new(5000, null, 0.95, null, new BudgetValues(1000, 43200, null, 0), At);

@@ -1,0 +1,210 @@
+using Akka.Actor;
+using Akka.Event;
+using EvolverActors.Actors.Population;
+using EvolverActors.Actors.Run;
+using EvolverActors.Tensors.Merging;
+using EvolverActors.Tensors.Operators;
+
+namespace EvolverActors.Actors.Steward;
+
+/// <summary>
+/// Admission and retirement while the run runs (docs/architecture.md §6, "Admission and retirement"). One change at a
+/// time, and no decision while it is made: the proposed population is scored by an evaluator (the new member's dev score
+/// in individual mode, S in merged mode), then the event is stored, and only then do members, evaluators and breeders
+/// see the new population, like an acceptance. An admitted member's weights are in a population snapshot first.
+/// </summary>
+public sealed partial class StewardActor
+{
+    /// <summary>An admission or retirement waiting for its scores: the population it makes, the event to store, and who asked.</summary>
+    private sealed record PendingChange(LedgerView Proposed, int Slot, Func<ProposedPopulationScored?, IMembershipChange> Event, IActorRef ReplyTo,
+        IActorRef? Scorer);
+
+    private PendingChange? _pendingChange;
+
+    private void MembershipCommands()
+    {
+        Command<AdmitMember>(Admit);
+        Command<RetireMember>(Retire);
+        Command<ProposedPopulationScored>(m =>
+        {
+            if (_pendingChange is { } pending && m.Version == pending.Proposed.Version)
+            {
+                StoreChange(pending, m);
+            }
+        });
+        Command<ProposedPopulationScoreFailed>(m =>
+        {
+            if (_pendingChange is { } pending && m.Version == pending.Proposed.Version)
+            {
+                RefusePending($"{m.Evaluator} could not score the population with the change: {m.Reason}");
+            }
+        });
+    }
+
+    private void Admit(AdmitMember m)
+    {
+        if (MembershipRefusal("admit") is { } refusal)
+        {
+            Sender.Tell(new MembershipAnswer(null, refusal, Progress()));
+            return;
+        }
+        var existing = Array.IndexOf(Ledger.SlotWeights, m.WeightsId);
+        if (existing >= 0 && !Ledger.IsRetired(existing))
+        {
+            Sender.Tell(new MembershipAnswer(null, $"these weights are slot {existing} of the population already", Progress()));
+            return;
+        }
+        if (_runtime.Snapshots is not { } snapshots)
+        {
+            Sender.Tell(new MembershipAnswer(null, "this run keeps no population snapshots, where an admitted member's weights are kept", Progress()));
+            return;
+        }
+        var slot = Ledger.SlotWeights.Length;
+        var view = Ledger.View();
+        var proposed = view with
+        {
+            Version = Ledger.Version + 1,
+            SlotWeights = [.. view.SlotWeights, m.WeightsId],
+            SlotScores = [.. view.SlotScores, double.NaN],
+        };
+        try
+        {
+            // Durable before the event names them: a snapshot keeps the new member's weights (every node finds them there).
+            var starting = _runtime.InitialWeights.ToHashSet(StringComparer.Ordinal);
+            snapshots.Write(Ledger.NextSequence, proposed.Version, proposed.SlotWeights,
+                [.. Ledger.PinnedIds().Append(m.WeightsId).Where(id => !starting.Contains(id))], _runtime.Resident.Acquire);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Tensors.EvolverException)
+        {
+            Sender.Tell(new MembershipAnswer(null, $"the new member's weights could not be kept in a population snapshot: {e.Message}", Progress()));
+            return;
+        }
+        ProposeChange(new PendingChange(proposed, slot, scored => new MemberAdmitted(slot, m.WeightsId, m.Name, m.Source, m.ContentHash,
+            scored!.SlotScore, scored.PopulationScore, proposed.Version, DateTime.UtcNow), Sender, null));
+    }
+
+    private void Retire(RetireMember m)
+    {
+        if (MembershipRefusal("retire") is { } refusal)
+        {
+            Sender.Tell(new MembershipAnswer(null, refusal, Progress()));
+            return;
+        }
+        if (m.Slot < 0 || m.Slot >= Ledger.SlotWeights.Length)
+        {
+            Sender.Tell(new MembershipAnswer(null, $"slot {m.Slot} is not a slot of this run (0 to {Ledger.SlotWeights.Length - 1})", Progress()));
+            return;
+        }
+        if (Ledger.IsRetired(m.Slot))
+        {
+            Sender.Tell(new MembershipAnswer(null, $"slot {m.Slot} was retired already", Progress()));
+            return;
+        }
+        var minimum = OperatorRegistry.Get(_runtime.Settings.Operator, _runtime.Settings.OperatorParameters).MinimumPopulation;
+        if (Ledger.ActiveCount - 1 < minimum)
+        {
+            Sender.Tell(new MembershipAnswer(null,
+                $"the population would have {Ledger.ActiveCount - 1} members; operator '{_runtime.Settings.Operator}' needs at least {minimum}", Progress()));
+            return;
+        }
+        var view = Ledger.View();
+        var proposed = view with { Version = Ledger.Version + 1, Retired = [.. (view.Retired ?? []).Append(m.Slot).Order()] };
+        var weights = Ledger.SlotWeights[m.Slot];
+        ProposeChange(new PendingChange(proposed, m.Slot, scored => new MemberRetired(m.Slot, weights, m.Reason, scored?.PopulationScore, proposed.Version,
+            DateTime.UtcNow), Sender, null));
+    }
+
+    /// <summary>Why no membership change can be made now, or null.</summary>
+    private string? MembershipRefusal(string verb)
+    {
+        if (_pendingChange is not null)
+        {
+            return "another admission or retirement is in progress; try again in a moment";
+        }
+        if (Ledger.Finished || _machine.Stopping || _end is not null)
+        {
+            return "the run has ended";
+        }
+        if (!Ledger.Initialized)
+        {
+            return "the run has not scored its starting population yet; try again in a moment";
+        }
+        if (Settings.Schedule == Schedule.Generational)
+        {
+            return $"cannot {verb} in a generational run (its generations are one offspring per slot); use schedule = steady-state";
+        }
+        if (Settings.Mode == FitnessMode.Merged && !string.Equals(Settings.MergeMethod, AverageMerge.MethodName, StringComparison.OrdinalIgnoreCase))
+        {
+            return $"cannot {verb} in a merged run with merge method '{Settings.MergeMethod}': its per-member statistics are fixed for the run (average can)";
+        }
+        return null;
+    }
+
+    /// <summary>Holds decisions and asks an evaluator for the proposed population's scores (individual retirement needs none).</summary>
+    private void ProposeChange(PendingChange change)
+    {
+        _pendingChange = change;
+        _machine.ChangingMembership = true;
+        var needsScore = change.Proposed.Retired?.Contains(change.Slot) != true || Settings.Mode == FitnessMode.Merged;
+        if (!needsScore)
+        {
+            StoreChange(change, null);
+            return;
+        }
+        if (_evaluators.NextScorer(null) is not { } scorer)
+        {
+            RefusePending("no healthy evaluator to score the population with the change");
+            return;
+        }
+        _pendingChange = change with { Scorer = scorer };
+        scorer.Tell(new ScoreProposedPopulation(change.Proposed, change.Slot));
+    }
+
+    private void StoreChange(PendingChange pending, ProposedPopulationScored? scored)
+    {
+        var change = pending.Event(scored);
+        Persist((object)change, _ =>
+        {
+            _machine.Apply(change);
+            _pendingChange = null;
+            _machine.ChangingMembership = false;
+            if (change is MemberAdmitted admitted)
+            {
+                _members.Tell(new AdoptWeights(admitted.Slot, admitted.WeightsId, admitted.Version, []));
+                _log.Info("version {0}: {1} admitted as slot {2} ({3}, dev {4:F4})", admitted.Version, admitted.Name, admitted.Slot, admitted.WeightsId, admitted.Score);
+                // The snapshot written for it is the newest: recorded like any other.
+                Persist(new PopulationSnapshotted(Ledger.NextSequence, Ledger.Version, DateTime.UtcNow), _machine.Apply);
+            }
+            else
+            {
+                _log.Info("version {0}: slot {1} retired ({2})", change.Version, change.Slot, ((MemberRetired)change).Reason);
+            }
+            Broadcast();
+            WriteStatus(force: true);
+            pending.ReplyTo.Tell(new MembershipAnswer(change, null, Progress()));
+            DecideSoon();
+        });
+    }
+
+    private void RefusePending(string reason)
+    {
+        if (_pendingChange is not { } pending)
+        {
+            return;
+        }
+        _pendingChange = null;
+        _machine.ChangingMembership = false;
+        _log.Warning("membership change refused: {0}", reason);
+        pending.ReplyTo.Tell(new MembershipAnswer(null, reason, Progress()));
+        DecideSoon();
+    }
+
+    /// <summary>The evaluator scoring a proposed population went: the change is refused (the operator may ask again).</summary>
+    private void MembershipScorerGone(IActorRef evaluator)
+    {
+        if (_pendingChange?.Scorer?.Equals(evaluator) == true)
+        {
+            RefusePending("the evaluator scoring the population with the change went away");
+        }
+    }
+}
