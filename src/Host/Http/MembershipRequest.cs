@@ -41,13 +41,23 @@ internal static class MembershipRequest
     {
         MemberAdmitted a => new JsonObject
         {
-            ["kind"] = "admitted", ["slot"] = a.Slot, ["weights"] = a.WeightsId, ["name"] = a.Name, ["source"] = a.Source,
-            ["score"] = a.Score, ["population_score"] = a.PopulationScore, ["version"] = a.Version,
+            ["kind"] = "admitted",
+            ["slot"] = a.Slot,
+            ["weights"] = a.WeightsId,
+            ["name"] = a.Name,
+            ["source"] = a.Source,
+            ["score"] = a.Score,
+            ["population_score"] = a.PopulationScore,
+            ["version"] = a.Version,
         },
         MemberRetired r => new JsonObject
         {
-            ["kind"] = "retired", ["slot"] = r.Slot, ["weights"] = r.WeightsId, ["reason"] = r.Reason,
-            ["population_score"] = r.PopulationScore, ["version"] = r.Version,
+            ["kind"] = "retired",
+            ["slot"] = r.Slot,
+            ["weights"] = r.WeightsId,
+            ["reason"] = r.Reason,
+            ["population_score"] = r.PopulationScore,
+            ["version"] = r.Version,
         },
         _ => throw new ArgumentException($"unknown membership change {change.GetType().Name}", nameof(change)),
     };
