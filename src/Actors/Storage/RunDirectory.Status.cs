@@ -28,6 +28,37 @@ public sealed partial class RunDirectory
         }
     }
 
+    /// <summary>
+    /// Says at once that this process holds the run and is starting (a resumed run's last counts are kept), so that
+    /// `evolver status` answers from the first moment; the steward's first status replaces it.
+    /// </summary>
+    public void WriteStarting(string mode, string schedule, int members)
+    {
+        var now = DateTime.UtcNow;
+        RunStatusView? previous = null;
+        try
+        {
+            previous = ReadStatus();
+        }
+        catch (EvolverException)
+        {
+            // A damaged status.json is replaced.
+        }
+        WriteStatus((previous ?? new RunStatusView(RunId, RunStates.Starting, 0, 0, 0, double.NaN, null, 0, 0, null, now, now, 0, null, mode, schedule,
+            Members: members)) with
+        {
+            State = RunStates.Starting,
+            StartedUtc = now,
+            UpdatedUtc = now,
+            Pid = Environment.ProcessId,
+            StartToken = null,
+            Reason = null,
+            Http = null,
+            EvalsPerS = 0,
+            EtaS = null,
+        });
+    }
+
     /// <summary>The status as last written, or null when there is none.</summary>
     public RunStatusView? ReadStatus()
     {

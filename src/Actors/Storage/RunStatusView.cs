@@ -35,13 +35,16 @@ public sealed record RunStatusView(
 {
     /// <summary>Whether the writing process says it runs the run (paused included: it still holds it).</summary>
     [JsonIgnore]
-    public bool IsRunning => State is RunStates.Running or RunStates.Paused;
+    public bool IsRunning => State is RunStates.Running or RunStates.Paused or RunStates.Starting;
 }
 
 /// <summary>The values of <see cref="RunStatusView.State"/>.</summary>
 public static class RunStates
 {
     public const string Running = "running";
+
+    /// <summary>The process holds the run and is starting (recovering its journal, adopting weights) before its first status.</summary>
+    public const string Starting = "starting";
 
     /// <summary>Running, but handing out no work (the operator paused it; docs/architecture.md §6).</summary>
     public const string Paused = "paused";
@@ -55,7 +58,7 @@ public static class RunStates
     /// </summary>
     public const string Interrupted = "interrupted";
 
-    public static IReadOnlyList<string> All { get; } = [Running, Paused, Stopped, Finished, Failed, Interrupted];
+    public static IReadOnlyList<string> All { get; } = [Starting, Running, Paused, Stopped, Finished, Failed, Interrupted];
 }
 
 /// <summary>

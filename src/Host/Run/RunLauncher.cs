@@ -101,6 +101,8 @@ internal static class RunLauncher
             output.WriteLine($"[{runId}] removed {tempFiles} temp files of interrupted writes ({Commands.ByteSize.Format(tempBytes)})");
         }
         run.CreateOrVerify(fingerprint);
+        run.WriteStarting(settings.Mode.ToString().ToLowerInvariant(), settings.Schedule == Schedule.SteadyState ? "steady-state" : "generational",
+            population.Members.Count);
         EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("journal checked");
         // Otherwise the run has its own, made at its first start and kept for every resume and for its worker nodes.
         using var secret = loadedSecret ?? ClusterSecret.ForRun(run.Root);

@@ -28,6 +28,23 @@ public sealed class RunLockAndStatusTests : IDisposable
     }
 
     [Fact]
+    public void A_starting_process_says_so_at_once_and_keeps_a_resumed_runs_counts()
+    {
+        Directory.CreateDirectory(_run.Root);
+        _run.WriteStarting("merged", "steady-state", 5);
+        var fresh = _run.CurrentStatus()!;
+        Assert.Equal((RunStates.Starting, 0L, 5, Environment.ProcessId), (fresh.State, fresh.Evaluations, fresh.Members, fresh.Pid));
+        Assert.True(fresh.IsRunning);
+
+        _run.WriteStatus(fresh with { State = RunStates.Stopped, Evaluations = 1200, Accepted = 40, Members = 6, Pid = 1, Reason = "stopped by Ctrl-C" });
+        _run.WriteStarting("merged", "steady-state", 5);
+        var resumed = _run.CurrentStatus()!;
+        Assert.Equal((RunStates.Starting, 1200L, 40L, 6), (resumed.State, resumed.Evaluations, resumed.Accepted, resumed.Members));
+        Assert.Null(resumed.Reason);
+        Assert.NotNull(resumed.StartToken);
+    }
+
+    [Fact]
     public void A_second_acquire_while_this_process_holds_the_lock_is_refused()
     {
         using var held = _run.AcquireLock();
