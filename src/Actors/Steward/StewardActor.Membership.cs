@@ -45,18 +45,19 @@ public sealed partial class StewardActor
     {
         if (MembershipRefusal("admit") is { } refusal)
         {
-            Sender.Tell(new MembershipAnswer(null, refusal, Progress()));
+            Sender.Tell(MembershipAnswer.Refusal(refusal, Progress()));
             return;
         }
-        var existing = Array.IndexOf(Ledger.SlotWeights, m.WeightsId);
-        if (existing >= 0 && !Ledger.IsRetired(existing))
+        var existing = Enumerable.Range(0, Ledger.SlotWeights.Length)
+            .FirstOrDefault(s => !Ledger.IsRetired(s) && (Ledger.SlotWeights[s] == m.WeightsId || Ledger.SlotWeights[s] == m.StartingId), -1);
+        if (existing >= 0)
         {
-            Sender.Tell(new MembershipAnswer(null, $"these weights are slot {existing} of the population already", Progress()));
+            Sender.Tell(MembershipAnswer.Refusal($"these weights are slot {existing} of the population already", Progress()));
             return;
         }
         if (_runtime.Snapshots is not { } snapshots)
         {
-            Sender.Tell(new MembershipAnswer(null, "this run keeps no population snapshots, where an admitted member's weights are kept", Progress()));
+            Sender.Tell(MembershipAnswer.Refusal("this run keeps no population snapshots, where an admitted member's weights are kept", Progress()));
             return;
         }
         var slot = Ledger.SlotWeights.Length;
@@ -76,7 +77,7 @@ public sealed partial class StewardActor
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Tensors.EvolverException)
         {
-            Sender.Tell(new MembershipAnswer(null, $"the new member's weights could not be kept in a population snapshot: {e.Message}", Progress()));
+            Sender.Tell(MembershipAnswer.Refusal($"the new member's weights could not be kept in a population snapshot: {e.Message}", Progress()));
             return;
         }
         ProposeChange(new PendingChange(proposed, slot, scored => new MemberAdmitted(slot, m.WeightsId, m.Name, m.Source, m.ContentHash,
@@ -87,23 +88,23 @@ public sealed partial class StewardActor
     {
         if (MembershipRefusal("retire") is { } refusal)
         {
-            Sender.Tell(new MembershipAnswer(null, refusal, Progress()));
+            Sender.Tell(MembershipAnswer.Refusal(refusal, Progress()));
             return;
         }
         if (m.Slot < 0 || m.Slot >= Ledger.SlotWeights.Length)
         {
-            Sender.Tell(new MembershipAnswer(null, $"slot {m.Slot} is not a slot of this run (0 to {Ledger.SlotWeights.Length - 1})", Progress()));
+            Sender.Tell(MembershipAnswer.Refusal($"slot {m.Slot} is not a slot of this run (0 to {Ledger.SlotWeights.Length - 1})", Progress()));
             return;
         }
         if (Ledger.IsRetired(m.Slot))
         {
-            Sender.Tell(new MembershipAnswer(null, $"slot {m.Slot} was retired already", Progress()));
+            Sender.Tell(MembershipAnswer.Refusal($"slot {m.Slot} was retired already", Progress()));
             return;
         }
         var minimum = OperatorRegistry.Get(_runtime.Settings.Operator, _runtime.Settings.OperatorParameters).MinimumPopulation;
         if (Ledger.ActiveCount - 1 < minimum)
         {
-            Sender.Tell(new MembershipAnswer(null,
+            Sender.Tell(MembershipAnswer.Refusal(
                 $"the population would have {Ledger.ActiveCount - 1} members; operator '{_runtime.Settings.Operator}' needs at least {minimum}", Progress()));
             return;
         }
@@ -181,7 +182,7 @@ public sealed partial class StewardActor
             }
             Broadcast();
             WriteStatus(force: true);
-            pending.ReplyTo.Tell(new MembershipAnswer(change, null, Progress()));
+            pending.ReplyTo.Tell(MembershipAnswer.Stored(change, Progress()));
             DecideSoon();
         });
     }
@@ -195,7 +196,7 @@ public sealed partial class StewardActor
         _pendingChange = null;
         _machine.ChangingMembership = false;
         _log.Warning("membership change refused: {0}", reason);
-        pending.ReplyTo.Tell(new MembershipAnswer(null, reason, Progress()));
+        pending.ReplyTo.Tell(MembershipAnswer.Refusal(reason, Progress()));
         DecideSoon();
     }
 

@@ -137,13 +137,26 @@ public sealed record CheckBudget : IEvolverMessage
 /// already kept in the run's population snapshots (content hash <paramref name="ContentHash"/>). Answered with
 /// <see cref="MembershipAnswer"/> once the <see cref="MemberAdmitted"/> event is stored, or refused.
 /// </summary>
-public sealed record AdmitMember(string WeightsId, string Name, string Source, string ContentHash) : IEvolverMessage;
+/// <remarks><paramref name="StartingId"/>: the id the checkpoint has as a starting member (what a run that started with it calls it).</remarks>
+public sealed record AdmitMember(string WeightsId, string Name, string Source, string ContentHash, string? StartingId = null) : IEvolverMessage;
 
 /// <summary>Asks the steward to retire a slot (`evolver retire`, <c>POST /api/retire</c>); answered with <see cref="MembershipAnswer"/>.</summary>
 public sealed record RetireMember(int Slot, string Reason) : IEvolverMessage;
 
-/// <summary>What became of an <see cref="AdmitMember"/> or <see cref="RetireMember"/>: the stored event, or why it was refused.</summary>
-public sealed record MembershipAnswer(IMembershipChange? Change, string? Refused, RunProgress Progress) : IEvolverMessage;
+/// <summary>
+/// What became of an <see cref="AdmitMember"/> or <see cref="RetireMember"/>: the stored event, or why it was refused.
+/// (Two fields rather than one of the interface's type: the answer crosses nodes as JSON, which needs concrete types.)
+/// </summary>
+public sealed record MembershipAnswer(MemberAdmitted? Admitted, MemberRetired? Retired, string? Refused, RunProgress Progress) : IEvolverMessage
+{
+    public static MembershipAnswer Refusal(string reason, RunProgress progress) => new(null, null, reason, progress);
+
+    public static MembershipAnswer Stored(IMembershipChange change, RunProgress progress) =>
+        new(change as MemberAdmitted, change as MemberRetired, null, progress);
+
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IMembershipChange? Change => (IMembershipChange?)Admitted ?? Retired;
+}
 
 /// <summary>
 /// Steward → evaluator: score a proposed population (an admission or retirement, not stored yet): the dev score of

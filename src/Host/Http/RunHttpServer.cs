@@ -188,7 +188,7 @@ internal sealed class RunHttpServer : IAsyncDisposable
         var (model, name) = MembershipRequest.Admission(body);
         var import = node.Import ?? throw new EvolverException("this node does not admit members (it is not the run's coordinator)");
         var imported = import.Import(model, name);
-        return new AdmitMember(imported.WeightsId, imported.Name, imported.Source, imported.ContentHash);
+        return new AdmitMember(imported.WeightsId, imported.Name, imported.Source, imported.ContentHash, imported.StartingId);
     }
 
     private static bool Authorized(HttpContext context, BearerToken expected) => expected.Presented(context);

@@ -15,7 +15,8 @@ namespace EvolverActors.Host.Run;
 internal sealed class MemberImport(string referenceCheckpoint, PopulationSnapshots snapshots)
 {
     /// <summary>A checkpoint ready to be admitted: its weight id, content hash and full path.</summary>
-    public sealed record Imported(string WeightsId, string ContentHash, string Source, string Name);
+    /// <remarks><c>StartingId</c>: the id the same checkpoint has as a starting member (the steward refuses a member twice).</remarks>
+    public sealed record Imported(string WeightsId, string ContentHash, string Source, string Name, string StartingId);
 
     public Imported Import(string path, string? name)
     {
@@ -39,7 +40,8 @@ internal sealed class MemberImport(string referenceCheckpoint, PopulationSnapsho
         var id = IdOf(hash);
         // Kept until a population snapshot names it (the steward writes one before it records the admission).
         snapshots.Spill(id, weights, long.MaxValue, hash);
-        return new Imported(id, hash, source, string.IsNullOrWhiteSpace(name) ? DefaultName(source) : name.Trim());
+        return new Imported(id, hash, source, string.IsNullOrWhiteSpace(name) ? DefaultName(source) : name.Trim(),
+            RunWeights.StartingId(RunFingerprint.Sha256OfCheckpoint(source)));
     }
 
     /// <summary>The weight id of an admitted member with content hash <paramref name="contentHash"/>.</summary>
