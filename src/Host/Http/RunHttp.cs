@@ -54,6 +54,28 @@ internal static class RunHttp
             }
         }, TaskScheduler.Default).Unwrap();
 
+    /// <summary>
+    /// A worker node's endpoint (docs/architecture.md §6): the page (its own evaluators, the run's progress through the
+    /// steward), /metrics of its evaluators, no write calls. Null when it could not start (said in one line).
+    /// </summary>
+    public static Task<RunHttpServer?> StartForWorkerSoon(EvolverRuntime runtime, string runsRoot, IActorRef steward, RunMetrics metrics, Action<string> say) =>
+        Task.Delay(StartDelay).ContinueWith(async _ =>
+        {
+            try
+            {
+                var server = await RunHttpServer.StartAsync(runtime.Settings.Http, new RunHttpServer.Node(runtime.RunId, runsRoot, steward, metrics, Token: null), say)
+                    .ConfigureAwait(false);
+                runtime.HttpAddress = server.Address;
+                say($"page and /metrics of its evaluators at http://{server.Address}/");
+                return server;
+            }
+            catch (Exception e) when (e is EvolverException or IOException or InvalidOperationException)
+            {
+                say($"the HTTP endpoint could not start: {e.Message.Split('\n')[0]}; the node goes on without its page");
+                return (RunHttpServer?)null;
+            }
+        }, TaskScheduler.Default).Unwrap();
+
     /// <summary>Adds a progress reading to the page's chart (once the endpoint runs).</summary>
     public static void Observe(Task<RunHttpServer?>? http, RunProgress progress)
     {

@@ -42,8 +42,12 @@ internal sealed class RunHttpServer : IAsyncDisposable
     /// <summary>The best dev score against evaluations and time, fed by the node's progress loop.</summary>
     public RunHistory History { get; }
 
-    /// <summary>What the server needs of its node; <c>Import</c> brings a checkpoint into the run before it is admitted (null: this node admits none).</summary>
-    public sealed record Node(string RunId, string RunsRoot, IActorRef Steward, RunMetrics Metrics, string Token, MemberImport? Import = null);
+    /// <summary>
+    /// What the server needs of its node. <c>Token</c>: the run's control token (null on a worker node, whose endpoint
+    /// takes no write call: those go to the coordinator's); <c>Import</c> brings a checkpoint into the run before it is
+    /// admitted (null: this node admits none).
+    /// </summary>
+    public sealed record Node(string RunId, string RunsRoot, IActorRef Steward, RunMetrics Metrics, string? Token, MemberImport? Import = null);
 
     /// <summary>An admission loads, checks and scores a whole model: it may take minutes for a large one.</summary>
     private static readonly TimeSpan MembershipTimeout = TimeSpan.FromMinutes(10);
@@ -84,7 +88,7 @@ internal sealed class RunHttpServer : IAsyncDisposable
         });
         var app = builder.Build();
         var history = new RunHistory();
-        var expected = new BearerToken(node.Token);
+        var expected = node.Token is { } token ? new BearerToken(token) : null;
         string? address = null;
 
         app.MapPrometheusScrapingEndpoint("/metrics");
@@ -103,7 +107,7 @@ internal sealed class RunHttpServer : IAsyncDisposable
             }
             catch (Exception e) when (e is JsonException or EvolverException)
             {
-                return Authorized(context, expected) ? Results.BadRequest(new { error = e.Message }) : Unauthorized(context);
+                return expected is null ? WorkerNode() : Authorized(context, expected) ? Results.BadRequest(new { error = e.Message }) : Unauthorized(context);
             }
             return await Control(context, expected, node, address, change).ConfigureAwait(false);
         }));
@@ -139,8 +143,12 @@ internal sealed class RunHttpServer : IAsyncDisposable
     }
 
     /// <summary>A write call: refused without the run's token; else the steward does it and the answer is the new status.</summary>
-    private static async Task<IResult> Control(HttpContext context, BearerToken expected, Node node, string? address, object command)
+    private static async Task<IResult> Control(HttpContext context, BearerToken? expected, Node node, string? address, object command)
     {
+        if (expected is null)
+        {
+            return WorkerNode();
+        }
         if (!Authorized(context, expected))
         {
             return Unauthorized(context);
@@ -158,8 +166,12 @@ internal sealed class RunHttpServer : IAsyncDisposable
     /// <c>POST /api/admit</c> and <c>/api/retire</c>: the body becomes the steward's command (an admission imports the
     /// checkpoint first); the answer names the event stored, or the steward's refusal (409) in one line.
     /// </summary>
-    private static async Task<IResult> Membership(HttpContext context, BearerToken expected, Node node, string? address, Func<JsonNode?, object> command)
+    private static async Task<IResult> Membership(HttpContext context, BearerToken? expected, Node node, string? address, Func<JsonNode?, object> command)
     {
+        if (expected is null)
+        {
+            return WorkerNode();
+        }
         if (!Authorized(context, expected))
         {
             return Unauthorized(context);
@@ -192,6 +204,10 @@ internal sealed class RunHttpServer : IAsyncDisposable
     }
 
     private static bool Authorized(HttpContext context, BearerToken expected) => expected.Presented(context);
+
+    private static IResult WorkerNode() => Results.Json(
+        new { error = "this is a worker node's endpoint: control calls go to the coordinator's (evolver status shows its http)" },
+        statusCode: StatusCodes.Status403Forbidden);
 
     private static IResult Unauthorized(HttpContext context)
     {

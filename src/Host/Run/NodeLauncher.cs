@@ -6,6 +6,7 @@ using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Config;
 using EvolverActors.Host.Files;
+using EvolverActors.Host.Http;
 using EvolverActors.Tensors;
 using Microsoft.Extensions.DependencyInjection;
 using static TorchSharp.torch;
@@ -73,11 +74,13 @@ internal static class NodeLauncher
             return await StandbyAsync(request, config, resolved, recorded, run, seed, name, log, secret).ConfigureAwait(false);
         }
         var weights = sources.OpenWeights(resolved.Population, config.Settings);
+        using var metrics = new RunMetrics(config.Settings.Mode.ToString().ToLowerInvariant()) { ResidentBytes = () => weights.Resident.ResidentBytes };
         var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write), weights.InitialIds)
         {
             Book = weights.Book,
             Snapshots = weights.Snapshots,
             WorkerNode = true,
+            Metrics = metrics,
         };
 
         using var host = QuietLifetime.BuildHost(EvolverHosting.SystemName, akka => akka.AddEvolverWorker(runtime, seed, name,
@@ -92,7 +95,23 @@ internal static class NodeLauncher
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; ended.TrySetResult("stopped by Ctrl-C"); });
         request.Output.WriteLine($"[{request.RunId}] node {name} at {cluster.SelfAddress} joining {ClusterEntry.Describe(seed, config.Settings.Cluster.Bootstrap)} with {config.Settings.Devices.Count} evaluators ({string.Join(", ", config.Settings.Devices)})");
 
+        // Its own page and /metrics (its evaluators; the run's totals are the coordinator's to export), read-only.
+        var steward = host.Services.GetRequiredService<Akka.Hosting.ActorRegistry>().Get<StewardProxy>();
+        var http = RunHttp.StartForWorkerSoon(runtime, request.RunsRoot, steward, metrics, Say);
+        while (!ended.Task.IsCompleted)
+        {
+            await Task.WhenAny(ended.Task, Task.Delay(1000)).ConfigureAwait(false);
+            try
+            {
+                RunHttp.Observe(http, await steward.Ask<Actors.Steward.RunProgress>(Actors.Steward.GetRunProgress.Instance, TimeSpan.FromSeconds(2)).ConfigureAwait(false));
+            }
+            catch (Exception e) when (e is TimeoutException or AskTimeoutException or TaskCanceledException)
+            {
+                // The steward is busy or moving; the next tick reads it.
+            }
+        }
         var why = await ended.Task.ConfigureAwait(false);
+        await RunHttp.StopAsync(http).ConfigureAwait(false);
         var fetched = sources.Mirror is { } mirror ? $" ({mirror.Fetched} population snapshot files fetched)" : "";
         request.Output.WriteLine($"[{request.RunId}] node {name}: {why}; its evaluators scored {runtime.Scored} offspring{fetched}");
         await host.StopAsync().ConfigureAwait(false); // leaves the cluster: the steward and the breeder see its evaluators go
