@@ -37,41 +37,29 @@ internal static class RunHttp
     /// <summary>Starts the endpoint a second from now; null when it could not start (said in one line: the run goes on).</summary>
     public static Task<RunHttpServer?> StartSoon(EvolverRuntime runtime, RunDirectory run, string runsRoot, IActorRef steward, RunMetrics metrics, Action<string> say,
         MemberImport? import = null) =>
-        Task.Delay(StartDelay).ContinueWith(async _ =>
-        {
-            try
-            {
-                var node = new RunHttpServer.Node(runtime.RunId, runsRoot, steward, metrics, ControlToken.GetOrCreate(run), import);
-                var server = await RunHttpServer.StartAsync(runtime.Settings.Http, node, say).ConfigureAwait(false);
-                runtime.HttpAddress = server.Address;
-                say($"page, /metrics and control API at http://{server.Address}/");
-                return server;
-            }
-            catch (Exception e) when (e is EvolverException or IOException or InvalidOperationException)
-            {
-                say($"the HTTP endpoint could not start: {e.Message.Split('\n')[0]}; the run goes on without its page");
-                return (RunHttpServer?)null;
-            }
-        }, TaskScheduler.Default).Unwrap();
+        StartSoon(runtime, () => new RunHttpServer.Node(runtime.RunId, runsRoot, steward, metrics, ControlToken.GetOrCreate(run), import),
+            "page, /metrics and control API", "the run", say);
 
     /// <summary>
     /// A worker node's endpoint (docs/architecture.md §6): the page (its own evaluators, the run's progress through the
     /// steward), /metrics of its evaluators, no write calls. Null when it could not start (said in one line).
     /// </summary>
     public static Task<RunHttpServer?> StartForWorkerSoon(EvolverRuntime runtime, string runsRoot, IActorRef steward, RunMetrics metrics, Action<string> say) =>
+        StartSoon(runtime, () => new RunHttpServer.Node(runtime.RunId, runsRoot, steward, metrics, Token: null), "page and /metrics of its evaluators", "the node", say);
+
+    private static Task<RunHttpServer?> StartSoon(EvolverRuntime runtime, Func<RunHttpServer.Node> node, string serves, string goesOn, Action<string> say) =>
         Task.Delay(StartDelay).ContinueWith(async _ =>
         {
             try
             {
-                var server = await RunHttpServer.StartAsync(runtime.Settings.Http, new RunHttpServer.Node(runtime.RunId, runsRoot, steward, metrics, Token: null), say)
-                    .ConfigureAwait(false);
+                var server = await RunHttpServer.StartAsync(runtime.Settings.Http, node(), say).ConfigureAwait(false);
                 runtime.HttpAddress = server.Address;
-                say($"page and /metrics of its evaluators at http://{server.Address}/");
+                say($"{serves} at http://{server.Address}/");
                 return server;
             }
             catch (Exception e) when (e is EvolverException or IOException or InvalidOperationException)
             {
-                say($"the HTTP endpoint could not start: {e.Message.Split('\n')[0]}; the node goes on without its page");
+                say($"the HTTP endpoint could not start: {e.Message.Split('\n')[0]}; {goesOn} goes on without its page");
                 return (RunHttpServer?)null;
             }
         }, TaskScheduler.Default).Unwrap();
