@@ -301,6 +301,7 @@ public sealed partial class StewardActor
             return;
         }
         _machine.Stopping = true;
+        RefusePending("the run is stopping");
         Tell(_breeders, new StopBreeding(reason));
         Perform(_machine.AbandonWaiting());
         SaveSnapshot(new StewardSnapshot(Ledger.Copy()));
@@ -325,6 +326,7 @@ public sealed partial class StewardActor
             return;
         }
         _machine.Stopping = true;
+        RefusePending(reason);
         Tell(_breeders, new StopBreeding(reason));
         Perform(_machine.AbandonWaiting());
         SaveSnapshot(new StewardSnapshot(Ledger.Copy()));
