@@ -27,10 +27,17 @@ public sealed partial class StewardActor
         Command<RetireMember>(Retire);
         Command<ProposedPopulationScored>(m =>
         {
-            if (_pendingChange is { } pending && m.Version == pending.Proposed.Version)
+            if (_pendingChange is not { } pending || m.Version != pending.Proposed.Version)
             {
-                StoreChange(pending, m);
+                return;
             }
+            // A NaN would not even be stored (JSON has none), and nothing can be compared with it.
+            if (!double.IsFinite(m.SlotScore) || m.PopulationScore is { } s && !double.IsFinite(s))
+            {
+                RefusePending($"{m.Evaluator} scored the population with the change {m.PopulationScore ?? m.SlotScore}: not a finite number");
+                return;
+            }
+            StoreChange(pending, m);
         });
         Command<ProposedPopulationScoreFailed>(m =>
         {
