@@ -14,14 +14,7 @@ internal static class BudgetRequest
 
     public static ChangeBudget Parse(JsonNode? body)
     {
-        if (body is not JsonObject json)
-        {
-            throw new EvolverException("the budget is a JSON object such as {\"max_evaluations\": 5000}");
-        }
-        if (json.Select(kv => kv.Key).FirstOrDefault(k => !Keys.Contains(k, StringComparer.Ordinal)) is { } unknown)
-        {
-            throw new EvolverException($"unknown budget key '{unknown}' (known: {string.Join(", ", Keys)})");
-        }
+        var json = RequestBody.RequireObject(body, "the budget is a JSON object such as {\"max_evaluations\": 5000}", "budget key", Keys);
         var change = new ChangeBudget(
             Number<long>(json, "max_evaluations", 1, long.MaxValue),
             Number<double>(json, "max_wall_time_s", 1, double.MaxValue),

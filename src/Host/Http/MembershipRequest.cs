@@ -62,18 +62,7 @@ internal static class MembershipRequest
         _ => throw new ArgumentException($"unknown membership change {change.GetType().Name}", nameof(change)),
     };
 
-    private static JsonObject Object(JsonNode? body, string shape, params string[] keys)
-    {
-        if (body is not JsonObject json)
-        {
-            throw new EvolverException(shape);
-        }
-        if (json.Select(kv => kv.Key).FirstOrDefault(k => !keys.Contains(k, StringComparer.Ordinal)) is { } unknown)
-        {
-            throw new EvolverException($"unknown key '{unknown}' (known: {string.Join(", ", keys)})");
-        }
-        return json;
-    }
+    private static JsonObject Object(JsonNode? body, string shape, params string[] keys) => RequestBody.RequireObject(body, shape, "key", keys);
 
     private static string? Text(JsonObject json, string key)
     {

@@ -34,8 +34,9 @@ internal sealed class MemberImport(string referenceCheckpoint, PopulationSnapsho
         {
             throw new EvolverException($"{source} does not fit the run's population: {e.Message}");
         }
-        Checkpoint.RequireFinite(source);
         using var weights = WeightFileException.Load("admitted", source, TorchSharp.torch.CPU);
+        Checkpoint.RequireFinite(weights, source); // on the loaded weights: the checkpoint is read once
+
         var hash = WeightHash.Of(weights);
         var id = IdOf(hash);
         // Kept until a population snapshot names it (the steward writes one before it records the admission).
