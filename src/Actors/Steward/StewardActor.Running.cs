@@ -111,6 +111,7 @@ public sealed partial class StewardActor
         });
         Command<GetRunProgress>(_ => Sender.Tell(Progress()));
         Command<FlushStatus>(_ => WriteStatus(force: true));
+        Command<RefreshStatus>(_ => WriteStatus(force: true));
         Command<GetRecentAcceptances>(_ => Sender.Tell(new RecentAcceptances([.. _recent])));
         Command<StopRun>(m => Stop(m.Reason));
         Command<PauseRun>(m =>

@@ -123,6 +123,15 @@ public sealed record GetRecentAcceptances : IEvolverMessage
 /// <summary>The latest acceptances the steward stored or recovered (at most <c>StewardActor.RecentKept</c>), newest first.</summary>
 public sealed record RecentAcceptances(IReadOnlyList<RecipeAccepted> Accepted) : IEvolverMessage;
 
+/// <summary>
+/// Asks the steward to write status.json now: the node's HTTP address became known, and a run whose evaluations take
+/// long (or a paused one) may write no other status for a while.
+/// </summary>
+public sealed record RefreshStatus : IEvolverMessage
+{
+    public static RefreshStatus Instance { get; } = new();
+}
+
 /// <summary>Published on the event stream when the run ends (finished, stopped or failed) so the host can exit.</summary>
 public sealed record RunEnded(string State, string Reason, int ExitCode) : IEvolverMessage;
 

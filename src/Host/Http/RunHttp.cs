@@ -38,7 +38,7 @@ internal static class RunHttp
     public static Task<RunHttpServer?> StartSoon(EvolverRuntime runtime, RunDirectory run, string runsRoot, IActorRef steward, RunMetrics metrics, Action<string> say,
         MemberImport? import = null) =>
         StartSoon(runtime, () => new RunHttpServer.Node(runtime.RunId, runsRoot, steward, metrics, ControlToken.GetOrCreate(run), import),
-            "page, /metrics and control API", "the run", say);
+            "page, /metrics and control API", "the run", say, started: () => steward.Tell(RefreshStatus.Instance)); // status.json's "http"
 
     /// <summary>
     /// A worker node's endpoint (docs/architecture.md §6): the page (its own evaluators, the run's progress through the
@@ -47,13 +47,15 @@ internal static class RunHttp
     public static Task<RunHttpServer?> StartForWorkerSoon(EvolverRuntime runtime, string runsRoot, IActorRef steward, RunMetrics metrics, Action<string> say) =>
         StartSoon(runtime, () => new RunHttpServer.Node(runtime.RunId, runsRoot, steward, metrics, Token: null), "page and /metrics of its evaluators", "the node", say);
 
-    private static Task<RunHttpServer?> StartSoon(EvolverRuntime runtime, Func<RunHttpServer.Node> node, string serves, string goesOn, Action<string> say) =>
+    private static Task<RunHttpServer?> StartSoon(EvolverRuntime runtime, Func<RunHttpServer.Node> node, string serves, string goesOn, Action<string> say,
+        Action? started = null) =>
         Task.Delay(StartDelay).ContinueWith(async _ =>
         {
             try
             {
                 var server = await RunHttpServer.StartAsync(runtime.Settings.Http, node(), say).ConfigureAwait(false);
                 runtime.HttpAddress = server.Address;
+                started?.Invoke();
                 say($"{serves} at http://{server.Address}/");
                 return server;
             }
