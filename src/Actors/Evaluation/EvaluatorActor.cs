@@ -290,7 +290,8 @@ public sealed class EvaluatorActor : ReceiveActor
     private void Sync(LedgerView ledger)
     {
         if (_synced is { } synced && _fitness!.Version == ledger.Version && _population.Count > 0
-            && synced.SlotWeights.SequenceEqual(ledger.SlotWeights) && (synced.Retired ?? []).SequenceEqual(ledger.Retired ?? []))
+            && synced.SlotWeights.SequenceEqual(ledger.SlotWeights) && (synced.Retired ?? []).SequenceEqual(ledger.Retired ?? [])
+            && (synced.Statistics ?? []).SequenceEqual(ledger.Statistics ?? []))
         {
             return;
         }
@@ -298,7 +299,7 @@ public sealed class EvaluatorActor : ReceiveActor
         var leases = active.Select(slot => _runtime.Resident.Acquire(ledger.SlotWeights[slot])).ToList();
         try
         {
-            _fitness!.Sync(ledger.Version, [.. leases.Select(l => (l.Id, l.Weights))]);
+            _fitness!.Sync(ledger.Version, [.. leases.Select(l => (l.Id, l.Weights))], ledger.MemberKeys());
         }
         catch
         {

@@ -10,7 +10,41 @@ namespace EvolverActors.Actors.Steward;
 /// admissions and retirements made while running, in order.
 /// </remarks>
 public sealed record LedgerReport(StewardState State, IReadOnlyList<RunInitialized> Starts, IReadOnlyList<OffspringAccepted> Lineage, long Events,
-    IReadOnlyList<RecipeAccepted> Recipes, IReadOnlyList<IMembershipChange>? Membership = null);
+    IReadOnlyList<RecipeAccepted> Recipes, IReadOnlyList<IMembershipChange>? Membership = null)
+{
+    /// <summary>
+    /// The population at <paramref name="version"/>: the starting members, then every acceptance, admission and
+    /// retirement up to it, in version order (scores are not kept: NaN).
+    /// </summary>
+    public LedgerView PopulationAt(long version)
+    {
+        var slots = Starts.Count == 0 ? [] : Starts[0].SlotWeights.ToList();
+        var statistics = new List<string?>(slots.Select(_ => (string?)null));
+        var retired = new SortedSet<int>();
+        var changes = Lineage.Select(a => (a.Version, Change: (object)a))
+            .Concat((Membership ?? []).Select(m => (m.Version, Change: (object)m)))
+            .Where(c => c.Version <= version)
+            .OrderBy(c => c.Version);
+        foreach (var (_, change) in changes)
+        {
+            switch (change)
+            {
+                case OffspringAccepted a:
+                    slots[a.Slot] = a.WeightsId;
+                    break;
+                case MemberAdmitted m:
+                    slots.Add(m.WeightsId);
+                    statistics.Add(m.Statistics);
+                    break;
+                case MemberRetired r:
+                    retired.Add(r.Slot);
+                    break;
+            }
+        }
+        return new LedgerView(version, [.. slots], [.. slots.Select(_ => double.NaN)], null, false, 0,
+            retired.Count == 0 ? null : [.. retired], statistics.Any(s => s is not null) ? [.. statistics] : null);
+    }
+}
 
 /// <summary>
 /// Replays the steward's events (all of them, ignoring snapshots) and hands back the ledger and the lineage,

@@ -62,6 +62,11 @@ public sealed partial class StewardActor
             Sender.Tell(MembershipAnswer.Refusal($"these weights are slot {existing} of the population already", Progress()));
             return;
         }
+        if (StatisticsNeeded() is { } kind && m.Statistics is null)
+        {
+            Sender.Tell(MembershipAnswer.Refusal($"merge method '{Settings.MergeMethod}' needs the new member's {kind} statistics", Progress()));
+            return;
+        }
         if (_runtime.Snapshots is not { } snapshots)
         {
             Sender.Tell(MembershipAnswer.Refusal("this run keeps no population snapshots, where an admitted member's weights are kept", Progress()));
@@ -74,13 +79,15 @@ public sealed partial class StewardActor
             Version = Ledger.Version + 1,
             SlotWeights = [.. view.SlotWeights, m.WeightsId],
             SlotScores = [.. view.SlotScores, double.NaN],
+            Statistics = m.Statistics is null && view.Statistics is null ? null : [.. view.Statistics ?? new string?[slot], m.Statistics],
         };
         try
         {
             // Durable before the event names them: a snapshot keeps the new member's weights (every node finds them there).
             var starting = _runtime.InitialWeights.ToHashSet(StringComparer.Ordinal);
             snapshots.Write(Ledger.NextSequence, proposed.Version, proposed.SlotWeights,
-                [.. Ledger.PinnedIds().Append(m.WeightsId).Where(id => !starting.Contains(id))], _runtime.Resident.Acquire);
+                [.. Ledger.PinnedIds().Append(m.WeightsId).Concat(m.Statistics is null ? [] : [m.Statistics]).Where(id => !starting.Contains(id))],
+                _runtime.Resident.Acquire);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or Tensors.EvolverException)
         {
@@ -88,7 +95,7 @@ public sealed partial class StewardActor
             return;
         }
         ProposeChange(new PendingChange(proposed, slot, scored => new MemberAdmitted(slot, m.WeightsId, m.Name, m.Source, m.ContentHash,
-            scored!.SlotScore, scored.PopulationScore, proposed.Version, DateTime.UtcNow), Sender, null));
+            scored!.SlotScore, scored.PopulationScore, proposed.Version, DateTime.UtcNow, m.Statistics), Sender, null));
     }
 
     private void Retire(RetireMember m)
@@ -141,12 +148,16 @@ public sealed partial class StewardActor
         {
             return $"cannot {verb} in a generational run (its generations are one offspring per slot); use schedule = steady-state";
         }
-        if (Settings.Mode == FitnessMode.Merged && !string.Equals(Settings.MergeMethod, AverageMerge.MethodName, StringComparison.OrdinalIgnoreCase))
-        {
-            return $"cannot {verb} in a merged run with merge method '{Settings.MergeMethod}': its per-member statistics are fixed for the run (average can)";
-        }
         return null;
     }
+
+    /// <summary>The statistics every member of a merged fisher or regmean run has ("Fisher", "Gram"), or null.</summary>
+    private string? StatisticsNeeded() => Settings.Mode != FitnessMode.Merged ? null : Settings.MergeMethod.ToLowerInvariant() switch
+    {
+        FisherMerge.MethodName => "Fisher",
+        RegMeanMerge.MethodName => "Gram",
+        _ => null,
+    };
 
     /// <summary>Holds decisions and asks an evaluator for the proposed population's scores (individual retirement needs none).</summary>
     private void ProposeChange(PendingChange change)

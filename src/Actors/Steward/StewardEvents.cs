@@ -116,9 +116,11 @@ public interface IMembershipChange : IEvolverMessage
 /// weights <paramref name="WeightsId"/> (content hash <paramref name="ContentHash"/>, kept in the run's population
 /// snapshots before this event is stored), imported from <paramref name="Source"/>. <paramref name="Score"/> is its
 /// dev score (individual mode) or the new S (merged mode, with <paramref name="PopulationScore"/>). A new version.
+/// In a merged fisher or regmean run <paramref name="Statistics"/> is the id under which the member's Fisher or Gram
+/// statistics are kept in the population snapshots (null otherwise, and in events stored before it existed).
 /// </summary>
 public sealed record MemberAdmitted(int Slot, string WeightsId, string Name, string Source, string ContentHash, double Score, double? PopulationScore,
-    long Version, DateTime At) : IMembershipChange;
+    long Version, DateTime At, string? Statistics = null) : IMembershipChange;
 
 /// <summary>
 /// Slot <paramref name="Slot"/> leaves the population: nothing targets or breeds from it any more, and it is not part

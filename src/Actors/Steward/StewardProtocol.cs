@@ -20,10 +20,18 @@ public sealed record OffspringInfo(string Id, Recipe Recipe, LedgerView BredFrom
 /// holds, at which version (acceptances, admissions and retirements so far). <paramref name="Retired"/>: slots that left
 /// the population (null or empty: none); they keep their index but are neither targets, parents nor merged.
 /// </summary>
+/// <remarks>
+/// <paramref name="Statistics"/>: per slot, the id of the merge statistics of a member admitted while running (null for
+/// the starting slots, whose statistics are configured; the array is null when no admitted member has any).
+/// </remarks>
 public sealed record LedgerView(long Version, string[] SlotWeights, double[] SlotScores, double? PopulationScore, bool Finished, long Decided = 0,
-    int[]? Retired = null) : IEvolverMessage
+    int[]? Retired = null, string?[]? Statistics = null) : IEvolverMessage
 {
     public bool IsRetired(int slot) => Retired is { Length: > 0 } retired && Array.IndexOf(retired, slot) >= 0;
+
+    /// <summary>The population's members as a merged fitness looks up their statistics: ledger slot and statistics id, in slot order.</summary>
+    public Tensors.Evaluation.MemberKey[] MemberKeys() =>
+        [.. ActiveSlots().Select(slot => new Tensors.Evaluation.MemberKey(slot, Statistics is { } ids && slot < ids.Length ? ids[slot] : null))];
 
     /// <summary>The slots in the population, in slot order (every slot when none is retired).</summary>
     public int[] ActiveSlots() => Retired is not { Length: > 0 }
@@ -146,8 +154,13 @@ public sealed record CheckBudget : IEvolverMessage
 /// already kept in the run's population snapshots (content hash <paramref name="ContentHash"/>). Answered with
 /// <see cref="MembershipAnswer"/> once the <see cref="MemberAdmitted"/> event is stored, or refused.
 /// </summary>
-/// <remarks><paramref name="StartingId"/>: the id the checkpoint has as a starting member (what a run that started with it calls it).</remarks>
-public sealed record AdmitMember(string WeightsId, string Name, string Source, string ContentHash, string? StartingId = null) : IEvolverMessage;
+/// <remarks>
+/// <paramref name="StartingId"/>: the id the checkpoint has as a starting member (what a run that started with it calls it).
+/// <paramref name="Statistics"/>: in a merged fisher or regmean run, the id of the member's statistics, kept in the
+/// population snapshots like its weights.
+/// </remarks>
+public sealed record AdmitMember(string WeightsId, string Name, string Source, string ContentHash, string? StartingId = null, string? Statistics = null)
+    : IEvolverMessage;
 
 /// <summary>Asks the steward to retire a slot (`evolver retire`, <c>POST /api/retire</c>); answered with <see cref="MembershipAnswer"/>.</summary>
 public sealed record RetireMember(int Slot, string Reason) : IEvolverMessage;

@@ -55,6 +55,9 @@ public sealed class StewardState
     /// <summary>Members admitted while running (<see cref="MemberAdmitted"/>).</summary>
     public long Admitted { get; set; }
 
+    /// <summary>The merge statistics ids of members admitted with some (merged fisher/regmean), by slot; kept in every snapshot.</summary>
+    public Dictionary<int, string> AdmittedStatistics { get; set; } = [];
+
     public bool IsRetired(int slot) => Array.BinarySearch(RetiredSlots, slot) >= 0;
 
     /// <summary>How many members the population has now (admitted ones in, retired ones out).</summary>
@@ -110,6 +113,7 @@ public sealed class StewardState
         RejectedBySlot = [.. RejectedBySlot],
         RetiredSlots = [.. RetiredSlots],
         Admitted = Admitted,
+        AdmittedStatistics = new Dictionary<int, string>(AdmittedStatistics),
         NextSequence = NextSequence,
         ViewWindow = ViewWindow,
         Views = [.. Views],
@@ -118,11 +122,15 @@ public sealed class StewardState
     };
 
     public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished, NextSequence,
-        RetiredSlots.Length == 0 ? null : [.. RetiredSlots]);
+        RetiredSlots.Length == 0 ? null : [.. RetiredSlots],
+        AdmittedStatistics.Count == 0 ? null : [.. Enumerable.Range(0, SlotWeights.Length).Select(slot => AdmittedStatistics.GetValueOrDefault(slot))]);
 
-    /// <summary>The weight ids a snapshot keeps: every slot of every recent population (a breeder may still read them).</summary>
+    /// <summary>
+    /// The ids a snapshot keeps: every slot of every recent population (a breeder may still read them), and the statistics
+    /// of admitted members (read again at every start).
+    /// </summary>
     public IReadOnlySet<string> PinnedIds() =>
-        Views.SelectMany(v => v.SlotWeights).Concat(SlotWeights).ToHashSet(StringComparer.Ordinal);
+        Views.SelectMany(v => v.SlotWeights).Concat(SlotWeights).Concat(AdmittedStatistics.Values).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>An acceptance, whichever event recorded it: the slot's weights and score, S (merged mode), the counters.</summary>
     private void Adopt(int slot, string weightsId, double score, long version, long evaluation)
@@ -326,6 +334,10 @@ public sealed class StewardState
                 RejectedBySlot = [.. RejectedBySlot, 0];
                 PopulationScore = e.PopulationScore ?? PopulationScore; // merged mode: S with the new member (its slot's score, as an acceptance's)
                 Admitted++;
+                if (e.Statistics is { } statistics)
+                {
+                    AdmittedStatistics[e.Slot] = statistics;
+                }
                 MembershipChanged(e.Version);
                 break;
             case MemberRetired e:

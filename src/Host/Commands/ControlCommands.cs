@@ -36,14 +36,25 @@ internal static class ControlCommands
         var (command, run, runs) = WithRun("admit", "add a checkpoint to the running population as a new slot (its layout is checked first; it is scored, then recorded in the journal)");
         var model = new Option<string>("--model") { Description = "the checkpoint: a Hugging Face model directory or a .safetensors file, on the run's machine", Required = true };
         var name = new Option<string?>("--name") { Description = "what the lineage calls it (default: the directory's name)" };
-        command.Options.Add(model);
-        command.Options.Add(name);
+        var fisher = new Option<string?>("--fisher") { Description = "its Fisher statistics (evolver stats), for a merged run with merge-method = fisher" };
+        var gram = new Option<string?>("--gram") { Description = "its RegMean Gram statistics (evolver stats), for a merged run with merge-method = regmean" };
+        foreach (var option in new Option[] { model, name, fisher, gram })
+        {
+            command.Options.Add(option);
+        }
         command.SetAction(result => Cli.Guard(() =>
         {
             var body = new JsonObject { ["model"] = Path.GetFullPath(result.GetValue(model)!) };
             if (result.GetValue(name) is { } given)
             {
                 body["name"] = given;
+            }
+            foreach (var (key, option) in new[] { ("fisher", fisher), ("gram", gram) })
+            {
+                if (result.GetValue(option) is { } path)
+                {
+                    body[key] = Path.GetFullPath(path);
+                }
             }
             return Call(result.GetValue(runs)!, result.GetValue(run)!, "admit", body);
         }));

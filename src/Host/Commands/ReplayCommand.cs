@@ -62,12 +62,10 @@ internal static class ReplayCommand
         {
             throw new EvolverException($"--version {target} is not a version of run '{runId}': it has versions 0 to {report.State.Version}");
         }
-        // The population at the version: the starting members, then every acceptance up to it, in order.
-        var slots = report.Starts[0].SlotWeights.ToArray();
-        foreach (var accepted in report.Lineage.Where(a => a.Version <= target).OrderBy(a => a.Version))
-        {
-            slots[accepted.Slot] = accepted.WeightsId;
-        }
+        // The population at the version: the starting members, then every acceptance, admission and retirement up to it.
+        var population = report.PopulationAt(target);
+        var active = population.ActiveSlots();
+        var slots = active.Select(slot => population.SlotWeights[slot]).ToArray();
         var resolved = ResolvedRun.Resolve(RunConfiguration.Load(run.ConfigPath));
         var weights = RunWeights.OpenForReading(run, resolved, report, CPU, useSnapshots: !fromRecipes);
         Directory.CreateDirectory(output);
@@ -85,20 +83,21 @@ internal static class ReplayCommand
         {
             if (fused)
             {
-                using var fitness = resolved.Fitness()(CPU);
-                fitness.Sync(target, [.. slots.Zip(leases.Select(l => l.Weights))]);
+                using var fitness = resolved.Fitness(weights: weights)(CPU);
+                fitness.Sync(target, [.. slots.Zip(leases.Select(l => l.Weights))], population.MemberKeys());
                 using var model = fitness.Fused();
                 var path = Path.Combine(output, "model.safetensors");
                 SafetensorsWriter.Write(path, model.Entries(), Metadata(runId, target, "fused"));
                 return new ReplaySummary(runId, target, [], path, weights.Materializer.Rebuilds);
             }
             var written = new List<ReplayedSlot>();
-            for (var slot = 0; slot < slots.Length; slot++)
+            for (var i = 0; i < slots.Length; i++)
             {
-                var directory = Path.Combine(output, $"slot-{slot}");
+                // Named by ledger slot: a retired slot keeps its number, and is not written.
+                var directory = Path.Combine(output, $"slot-{active[i]}");
                 Directory.CreateDirectory(directory);
-                SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), leases[slot].Weights.Entries(), Metadata(runId, target, slots[slot]));
-                written.Add(new ReplayedSlot(slot, slots[slot], WeightHash.Of(leases[slot].Weights)));
+                SafetensorsWriter.Write(Path.Combine(directory, "model.safetensors"), leases[i].Weights.Entries(), Metadata(runId, target, slots[i]));
+                written.Add(new ReplayedSlot(active[i], slots[i], WeightHash.Of(leases[i].Weights)));
             }
             return new ReplaySummary(runId, target, written, null, weights.Materializer.Rebuilds);
         }

@@ -1,20 +1,22 @@
 using System.Text.Json.Nodes;
 using EvolverActors.Actors.Steward;
+using EvolverActors.Host.Run;
 using EvolverActors.Tensors;
 
 namespace EvolverActors.Host.Http;
 
 /// <summary>
-/// The bodies of <c>POST /api/admit</c> (<c>{"model": "/path/to/checkpoint", "name": "optional"}</c>) and
+/// The bodies of <c>POST /api/admit</c> (<c>{"model": "/path/to/checkpoint", "name": "optional"}</c>, with
+/// <c>"fisher"</c> or <c>"gram"</c>: the path of its statistics file in a merged fisher or regmean run) and
 /// <c>POST /api/retire</c> (<c>{"slot": K, "reason": "optional"}</c>); an unknown key or a missing value is one line.
 /// </summary>
 internal static class MembershipRequest
 {
-    public static (string Model, string? Name) Admission(JsonNode? body)
+    public static (string Model, string? Name, MemberImport.GivenStatistics Statistics) Admission(JsonNode? body)
     {
-        var json = Object(body, "the admission is a JSON object such as {\"model\": \"/models/new-finetune\"}", "model", "name");
+        var json = Object(body, "the admission is a JSON object such as {\"model\": \"/models/new-finetune\"}", "model", "name", "fisher", "gram");
         var model = Text(json, "model") ?? throw new EvolverException("admit: 'model' (the checkpoint's path on the run's node) is missing");
-        return (model, Text(json, "name"));
+        return (model, Text(json, "name"), new MemberImport.GivenStatistics(Text(json, "fisher"), Text(json, "gram")));
     }
 
     public static RetireMember Retirement(JsonNode? body)

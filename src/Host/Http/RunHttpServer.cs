@@ -197,10 +197,10 @@ internal sealed class RunHttpServer : IAsyncDisposable
 
     private static AdmitMember Admission(Node node, JsonNode? body)
     {
-        var (model, name) = MembershipRequest.Admission(body);
+        var (model, name, statistics) = MembershipRequest.Admission(body);
         var import = node.Import ?? throw new EvolverException("this node does not admit members (it is not the run's coordinator)");
-        var imported = import.Import(model, name);
-        return new AdmitMember(imported.WeightsId, imported.Name, imported.Source, imported.ContentHash, imported.StartingId);
+        var imported = import.Import(model, name, statistics);
+        return new AdmitMember(imported.WeightsId, imported.Name, imported.Source, imported.ContentHash, imported.StartingId, imported.Statistics);
     }
 
     private static bool Authorized(HttpContext context, BearerToken expected) => expected.Presented(context);

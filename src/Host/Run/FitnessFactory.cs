@@ -20,8 +20,9 @@ namespace EvolverActors.Host.Run;
 /// </summary>
 internal static class FitnessFactory
 {
+    /// <remarks><paramref name="admittedStatistics"/>: the statistics of members admitted while running, by id (the run's population snapshots).</remarks>
     public static Func<Device, IPopulationFitness> Create(RunConfiguration config, RunPopulation population, IEvaluationTask? task, TaskData? data,
-        Action<string>? log = null)
+        Action<string>? log = null, Func<string, Device, WeightSet?>? admittedStatistics = null)
     {
         var index = 0;
         return device =>
@@ -31,7 +32,7 @@ internal static class FitnessFactory
             var mergeDevice = config.Evaluator.IsExternal ? CPU : device;
             try
             {
-                return WithMode(config.Settings, scorer, population, mergeDevice);
+                return WithMode(config.Settings, scorer, population, mergeDevice, admittedStatistics);
             }
             catch
             {
@@ -101,38 +102,43 @@ internal static class FitnessFactory
         return new ExternalCandidateScorer(scorer, writer, spec.Splits);
     }
 
-    private static IPopulationFitness WithMode(RunSettings settings, ICandidateScorer scorer, RunPopulation population, Device device)
+    private static IPopulationFitness WithMode(RunSettings settings, ICandidateScorer scorer, RunPopulation population, Device device,
+        Func<string, Device, WeightSet?>? admittedStatistics)
     {
         if (settings.Mode == FitnessMode.Individual)
         {
             return new IndividualFitness(scorer);
         }
-        var statistics = new List<WeightSet>();
+        IMemberStatistics statistics = StatisticsKindOf(settings) is { } kind
+            ? new RunMemberStatistics(population, kind, device, admittedStatistics)
+            : new FixedMemberStatistics(MergeInputs.None);
         try
         {
-            var inputs = settings.MergeMethod switch
-            {
-                FisherMerge.MethodName => new MergeInputs { Fisher = LoadAll(population, StatisticsKind.Fisher, device, statistics) },
-                RegMeanMerge.MethodName => new MergeInputs { Grams = LoadAll(population, StatisticsKind.Gram, device, statistics) },
-                _ => MergeInputs.None,
-            };
-            return new OwningFitness(Merged(settings, scorer, inputs), statistics);
+            return Merged(settings, scorer, statistics);
         }
         catch
         {
-            statistics.ForEach(s => s.Dispose());
+            statistics.Dispose();
             throw;
         }
     }
 
     /// <summary>
     /// Merged fitness: a resident incremental merge, or under <c>memory.max-resident</c> one merged from the memory-mapped
-    /// members per candidate, tensor by tensor (docs/architecture.md §3).
+    /// members per candidate, tensor by tensor (docs/architecture.md §3). Owns <paramref name="statistics"/> once made.
     /// </summary>
-    public static IPopulationFitness Merged(RunSettings settings, ICandidateScorer scorer, MergeInputs inputs) =>
+    public static IPopulationFitness Merged(RunSettings settings, ICandidateScorer scorer, IMemberStatistics statistics) =>
         settings.MaxResidentBytes > 0
-            ? new StreamingMergedFitness(scorer, settings.MergeMethod, settings.MergeParameters, inputs)
-            : new MergedFitness(scorer, settings.MergeMethod, settings.MergeParameters, inputs);
+            ? new StreamingMergedFitness(scorer, settings.MergeMethod, settings.MergeParameters, statistics)
+            : new MergedFitness(scorer, settings.MergeMethod, settings.MergeParameters, statistics);
+
+    /// <summary>The kind of per-member statistics a run's merge needs (merged fisher or regmean), or null.</summary>
+    public static StatisticsKind? StatisticsKindOf(RunSettings settings) => settings.Mode != FitnessMode.Merged ? null : settings.MergeMethod switch
+    {
+        FisherMerge.MethodName => StatisticsKind.Fisher,
+        RegMeanMerge.MethodName => StatisticsKind.Gram,
+        _ => null,
+    };
 
     /// <summary>
     /// Refuses, before a run directory is touched, merged-mode statistics that are missing or are not statistics of
@@ -140,61 +146,9 @@ internal static class FitnessFactory
     /// </summary>
     public static void RequireStatistics(RunSettings settings, RunPopulation population)
     {
-        if (settings.Mode != FitnessMode.Merged || settings.MergeMethod is not (FisherMerge.MethodName or RegMeanMerge.MethodName))
+        if (StatisticsKindOf(settings) is { } kind)
         {
-            return;
-        }
-        var kind = settings.MergeMethod == FisherMerge.MethodName ? StatisticsKind.Fisher : StatisticsKind.Gram;
-        var layout = Checkpoint.ReadLayout(population.Members[0]);
-        var paths = kind == StatisticsKind.Fisher ? population.Fisher : population.Grams;
-        for (var slot = 0; slot < paths.Count; slot++)
-        {
-            StatisticsFiles.Load(StatisticsPath(paths, slot, kind), kind, layout).Dispose();
-        }
-    }
-
-    private static string StatisticsPath(IReadOnlyList<string?> paths, int slot, StatisticsKind kind) => paths[slot] ?? throw new EvolverException(
-        $"slot {slot} has no {StatisticsFiles.Code(kind)} statistics (give population.statistics.{StatisticsFiles.Code(kind)} = [...], rebuild the zoo, or use merge-method = average)");
-
-    /// <summary>Each slot's statistics, checked to be statistics of that kind for this population's layout, on <paramref name="device"/>.</summary>
-    private static List<WeightSet> LoadAll(RunPopulation population, StatisticsKind kind, Device device, List<WeightSet> owned)
-    {
-        var paths = kind == StatisticsKind.Fisher ? population.Fisher : population.Grams;
-        var layout = Checkpoint.ReadLayout(population.Members[0]);
-        var sets = new List<WeightSet>();
-        for (var slot = 0; slot < paths.Count; slot++)
-        {
-            var path = StatisticsPath(paths, slot, kind);
-            var set = StatisticsFiles.Load(path, kind, layout);
-            if (device.type != DeviceType.CPU)
-            {
-                var onDevice = Checkpoint.Load(path, device);
-                set.Dispose();
-                set = onDevice;
-            }
-            owned.Add(set);
-            sets.Add(set);
-        }
-        return sets;
-    }
-
-    /// <summary>Disposes the per-slot statistics together with the fitness that reads them.</summary>
-    private sealed class OwningFitness(IPopulationFitness inner, List<WeightSet> owned) : IPopulationFitness
-    {
-        public string Mode => inner.Mode;
-        public long Version => inner.Version;
-        public IReadOnlyCollection<string> Splits => inner.Splits;
-        public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots) => inner.Sync(version, slots);
-        public double ScoreCandidate(int slot, WeightSet child) => inner.ScoreCandidate(slot, child);
-        public double ScorePopulation() => inner.ScorePopulation();
-        public IReadOnlyList<double> ScoreMembers() => inner.ScoreMembers();
-        public double Report(WeightSet weights, string split) => inner.Report(weights, split);
-        public WeightSet Fused() => inner.Fused();
-
-        public void Dispose()
-        {
-            inner.Dispose();
-            owned.ForEach(s => s.Dispose());
+            RunMemberStatistics.RequireStarting(population, kind);
         }
     }
 }

@@ -75,7 +75,7 @@ internal static class NodeLauncher
         }
         var weights = sources.OpenWeights(resolved.Population, config.Settings);
         using var metrics = new RunMetrics(config.Settings.Mode.ToString().ToLowerInvariant()) { ResidentBytes = () => weights.Resident.ResidentBytes };
-        var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write), weights.InitialIds)
+        var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write, weights), weights.InitialIds)
         {
             Book = weights.Book,
             Snapshots = weights.Snapshots,
@@ -132,7 +132,7 @@ internal static class NodeLauncher
                 + $"{run.JournalPath} is a file of the first coordinator's machine");
         }
         var weights = RunWeights.Open(run, resolved.Population, recorded, config.Settings, CPU, worker: true);
-        var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write), weights.InitialIds, run)
+        var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write, weights), weights.InitialIds, run)
         {
             Book = weights.Book,
             Snapshots = weights.Snapshots,

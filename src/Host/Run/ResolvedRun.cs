@@ -73,10 +73,13 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
         }
     }
 
-    /// <summary>Each evaluator's fitness, by device.</summary>
-    public Func<Device, IPopulationFitness> Fitness(Action<string>? log = null) => Config.Simulation is { } simulation
+    /// <summary>
+    /// Each evaluator's fitness, by device; <paramref name="weights"/>: the run's weights, where the merge statistics of
+    /// members admitted while running are kept (their population snapshots).
+    /// </summary>
+    public Func<Device, IPopulationFitness> Fitness(Action<string>? log = null, RunWeights? weights = null) => Config.Simulation is { } simulation
         ? SimulationSettings.Factory(simulation, Config.Settings)
-        : FitnessFactory.Create(Config, Population, Task, Data, log);
+        : FitnessFactory.Create(Config, Population, Task, Data, log, weights is null ? null : (id, device) => weights.Snapshots.TryLoad(id, device));
 
     /// <summary>What the run is (settings that change results, and the members by content hash), checked on resume.</summary>
     public RunFingerprint Fingerprint()

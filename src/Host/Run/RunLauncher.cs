@@ -112,9 +112,9 @@ internal static class RunLauncher
         }
         // External workers' stderr goes to the run's evaluators.log (their stdout carries the protocol).
         var evaluatorLog = new LineLog(Path.Combine(run.Root, "evaluators.log"));
-        var fitness = resolved.Fitness(evaluatorLog.Write);
         // The starting population is referenced in place by content address, never copied (docs/architecture.md §3).
         var weights = RunWeights.Open(run, population, fingerprint, settings, CPU);
+        var fitness = resolved.Fitness(evaluatorLog.Write, weights);
         foreach (var problem in weights.Snapshots.Problems)
         {
             output.WriteLine($"warning: {problem}");
@@ -131,7 +131,7 @@ internal static class RunLauncher
                 SnapshotsDirectory = weights.Snapshots.Directory,
             };
         var exitCode = await RunNodeAsync(runtime, run, secret, output, files: files, filesListen: request.FilesListen, runsRoot: request.RunsRoot,
-            import: new MemberImport(population.Members[0], weights.Snapshots)).ConfigureAwait(false);
+            import: new MemberImport(population.Members[0], weights.Snapshots, FitnessFactory.StatisticsKindOf(settings))).ConfigureAwait(false);
         return (exitCode, runId);
     }
 

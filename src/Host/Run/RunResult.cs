@@ -35,8 +35,8 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
             // The population as it is now: admitted members in, retired ones out (docs/architecture.md §6).
             var members = report.State.View().ActiveSlots().Select(slot => report.State.SlotWeights[slot]).ToList();
             slots.AddRange(members.Select(weights.Resident.Acquire));
-            using var fitness = resolved.Fitness()(CPU);
-            fitness.Sync(report.State.Version, [.. members.Zip(slots.Select(l => l.Weights))]);
+            using var fitness = resolved.Fitness(weights: weights)(CPU);
+            fitness.Sync(report.State.Version, [.. members.Zip(slots.Select(l => l.Weights))], report.State.View().MemberKeys());
             var fused = fitness.Fused();
             double Split(string split) => fitness.Splits.Contains(split, StringComparer.Ordinal) ? fitness.Report(fused, split) : double.NaN;
             var scores = new SplitScores(Split("dev"), Split("test"), Split("ood"));

@@ -39,7 +39,7 @@ internal static class SimulationSettings
             var scorer = new SimulatedScorer(options, SimulationStats.Shared, evaluator);
             return settings.Mode == Actors.Run.FitnessMode.Individual
                 ? new IndividualFitness(scorer)
-                : FitnessFactory.Merged(settings, scorer, Tensors.Merging.MergeInputs.None);
+                : FitnessFactory.Merged(settings, scorer, new FixedMemberStatistics(Tensors.Merging.MergeInputs.None));
         };
     }
 }

@@ -38,7 +38,7 @@ public sealed class EvaluatorSpecs : EvolverSpec
         public string Mode => PopulationFitness.Merged;
         public long Version { get; private set; } = -1;
 
-        public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots)
+        public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots, IReadOnlyList<MemberKey>? members = null)
         {
             Syncs.Add((version, [.. slots.Select(s => s.Id)]));
             Version = version;

@@ -48,10 +48,13 @@ public sealed class MembershipSpecs(ITestOutputHelper output) : StewardSpecBase(
     }
 
     [Fact]
-    public void A_merged_run_whose_method_keeps_per_member_statistics_refuses_both_changes()
+    public void A_merged_run_whose_method_keeps_per_member_statistics_refuses_an_admission_without_them()
     {
         var steward = InitializedSteward(Settings() with { MergeMethod = "fisher" });
-        var refused = Ask(steward, new RetireMember(0, "test")).Refused;
-        Assert.Equal("cannot retire in a merged run with merge method 'fisher': its per-member statistics are fixed for the run (average can)", refused);
+        var refused = Ask(steward, new AdmitMember("a-0123", "new", "/models/new", "0123")).Refused;
+        Assert.Equal("merge method 'fisher' needs the new member's Fisher statistics", refused);
+        // With them, it goes on to where the weights are kept (this steward keeps no snapshots).
+        refused = Ask(steward, new AdmitMember("a-0123", "new", "/models/new", "0123", Statistics: "s-4567")).Refused;
+        Assert.Equal("this run keeps no population snapshots, where an admitted member's weights are kept", refused);
     }
 }

@@ -55,6 +55,29 @@ public sealed class MembershipStateTests
     }
 
     [Fact]
+    public void An_admitted_members_statistics_follow_its_ledger_slot_through_a_retirement_and_every_snapshot_keeps_them()
+    {
+        var state = Initialized(s: 0.5);
+        state.Apply(new MemberAdmitted(4, "a-new", "fresh", "/models/fresh", "hash", 0.6, 0.6, 1, At, Statistics: "s-stats"));
+        state.Apply(new MemberRetired(1, "m-1", "drifted", 0.55, 2, At));
+
+        var view = state.View();
+        Assert.Equal("-,-,-,-,s-stats", string.Join(",", view.Statistics!.Select(s => s ?? "-")));
+        Assert.Equal(
+            [new(0), new(2), new(3), new(4, "s-stats")],
+            view.MemberKeys());
+        Assert.Contains("s-stats", state.PinnedIds());
+        Assert.Equal("s-stats", state.Copy().AdmittedStatistics[4]);
+
+        // The journal's history gives the same population at each version (replay, export).
+        var report = new LedgerReport(state, [new RunInitialized(["m-0", "m-1", "m-2", "m-3"], [0.1, 0.2, 0.3, 0.4], 0.5, 4, At)], [], 7, [],
+            [new MemberAdmitted(4, "a-new", "fresh", "/models/fresh", "hash", 0.6, 0.6, 1, At, Statistics: "s-stats"), new MemberRetired(1, "m-1", "drifted", 0.55, 2, At)]);
+        Assert.Equal(view.MemberKeys(), report.PopulationAt(2).MemberKeys());
+        Assert.Equal([new(0), new(1), new(2), new(3), new(4, "s-stats")], report.PopulationAt(1).MemberKeys());
+        Assert.Equal(["m-0", "m-1", "m-2", "m-3"], report.PopulationAt(0).SlotWeights);
+    }
+
+    [Fact]
     public void In_merged_mode_both_changes_set_S_and_a_copy_keeps_them()
     {
         var state = Initialized(s: 0.5);

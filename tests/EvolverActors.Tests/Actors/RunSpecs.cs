@@ -50,7 +50,7 @@ public sealed class RunSpecs(ITestOutputHelper output) : EvolverSpec(output)
         public string Mode => PopulationFitness.Merged;
         public long Version { get; private set; } = -1;
 
-        public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots)
+        public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots, IReadOnlyList<MemberKey>? members = null)
         {
             _slots = [.. slots.Select(s => BiasMean(s.Weights))];
             Version = version;

@@ -76,12 +76,24 @@ public sealed class StewardEventJsonTests : IDisposable
     }
 
     private static readonly MemberAdmitted Admitted = new(3, "a-0123456789abcdef0123456789abcdef", "legal-finetune", "/models/legal-finetune",
-        "0123456789abcdef0123456789abcdef", 0.71, null, 2, At);
+        "0123456789abcdef0123456789abcdef", 0.71, 0.69, 2, At, Statistics: "s-fedcba9876543210fedcba9876543210");
 
     private static readonly MemberRetired Retired = new(0, "m-a", "retired by the operator", null, 3, At);
 
     [Fact]
     public void MemberAdmitted_keeps_its_golden_json() => AssertGolden(Admitted, nameof(MemberAdmitted));
+
+    [Fact]
+    public void An_admission_stored_before_statistics_were_named_reads_with_none()
+    {
+        var before = Assert.IsType<MemberAdmitted>(Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden("MemberAdmitted-before-statistics")), nameof(MemberAdmitted)));
+        Assert.Null(before.Statistics);
+        Assert.Equal("legal-finetune", before.Name);
+        var snapshot = Assert.IsType<StewardSnapshot>(Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden("StewardSnapshot-before-statistics")), nameof(StewardSnapshot)));
+        Assert.Empty(snapshot.State.AdmittedStatistics);
+        Assert.All(snapshot.State.Views, v => Assert.Null(v.Statistics));
+        Assert.Equal([new(1), new(2), new(3)], snapshot.State.View().MemberKeys());
+    }
 
     [Fact]
     public void MemberRetired_keeps_its_golden_json() => AssertGolden(Retired, nameof(MemberRetired));

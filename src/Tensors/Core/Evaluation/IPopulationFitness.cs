@@ -23,8 +23,10 @@ public interface IPopulationFitness : IDisposable
     /// Brings this instance to the population at <paramref name="version"/>: one (weights id, weights) per slot.
     /// The weights stay the caller's; the caller keeps them alive until the next Sync returns (a merged fitness
     /// reads the previous ones to take them out of its merge). A lower version or another slot count rebuilds.
+    /// <paramref name="members"/> says which ledger slot each entry is (its merge statistics belong to that slot; null:
+    /// the starting slots 0..n−1); another membership rebuilds too.
     /// </summary>
-    void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots);
+    void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots, IReadOnlyList<MemberKey>? members = null);
 
     /// <summary>
     /// The dev score of an offspring for <paramref name="slot"/>: individual → the child's own score;

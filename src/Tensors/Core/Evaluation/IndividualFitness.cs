@@ -17,7 +17,7 @@ public sealed class IndividualFitness : IPopulationFitness
     public string Mode => PopulationFitness.Individual;
     public long Version => _core.Version;
 
-    public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots)
+    public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots, IReadOnlyList<MemberKey>? members = null)
     {
         _core.Validate(slots);
         if (_core.NeedsRebuild(version, slots))

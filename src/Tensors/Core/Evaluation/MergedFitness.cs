@@ -8,37 +8,49 @@ namespace EvolverActors.Tensors.Evaluation;
 /// method X with an incremental update (average, fisher, regmean). The merged model is kept by an
 /// <see cref="IncrementalMerge"/>: a Sync replaces the slots whose id changed (O(P) each), and an offspring is scored
 /// by previewing X(population with slot := child) into one preallocated scratch set, loading it and scoring dev;
-/// nothing about the population changes. The statistics in <see cref="MergeInputs"/> (Fisher, Gram) belong to the
-/// slots, one set per slot, fixed for the run; they stay the caller's and must outlive this instance.
-/// Owns its <see cref="ICandidateScorer"/>, the merge and the scratch; one owner thread.
+/// nothing about the population changes. The statistics (Fisher, Gram) belong to the ledger slots, one set per member,
+/// and come from an <see cref="IMemberStatistics"/>; a change of membership (an admission or a retirement) rebuilds the
+/// merge with the new members' statistics (docs/architecture.md §6).
+/// Owns its <see cref="ICandidateScorer"/>, the statistics source, the merge and the scratch; one owner thread.
 /// </summary>
 public sealed class MergedFitness : IPopulationFitness
 {
     private readonly FitnessCore _core;
     private readonly IReadOnlyDictionary<string, string>? _parameters;
-    private readonly MergeInputs _inputs;
+    private readonly IMemberStatistics _statistics;
+    private MergeInputs _inputs = MergeInputs.None;
+    private IReadOnlyList<MemberKey>? _members;
     private IncrementalMerge? _merge;
     private WeightSet? _scratch;
     private double? _populationScore;
 
     /// <summary>
     /// Takes ownership of <paramref name="scorer"/> (if this throws, the caller keeps it). The method and its
-    /// key=value parameters are checked here, so a bad configuration fails at start-up.
+    /// key=value parameters are checked here, so a bad configuration fails at start-up. <paramref name="inputs"/> stay
+    /// the caller's: their statistics are the starting slots' (a population that changes membership needs the other
+    /// constructor).
     /// </summary>
     public MergedFitness(
         ICandidateScorer scorer,
         string method,
         IReadOnlyDictionary<string, string>? parameters = null,
         MergeInputs? inputs = null)
+        : this(scorer, method, parameters, new FixedMemberStatistics(inputs ?? MergeInputs.None))
+    {
+        RequireStatistics(Method, inputs ?? MergeInputs.None, null);
+    }
+
+    /// <summary>As the other constructor, with the statistics looked up per member in <paramref name="statistics"/> (owned from here on).</summary>
+    public MergedFitness(ICandidateScorer scorer, string method, IReadOnlyDictionary<string, string>? parameters, IMemberStatistics statistics)
     {
         ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(statistics);
         IncrementalMerge.RequireSupported(method);
         _ = MergeRegistry.Get(method, parameters); // validates the parameters now
         Method = method.ToLowerInvariant();
-        _inputs = inputs ?? MergeInputs.None;
-        RequireStatistics(Method, _inputs);
         _core = new FitnessCore(scorer);
         _parameters = parameters;
+        _statistics = statistics;
     }
 
     public string Mode => PopulationFitness.Merged;
@@ -50,15 +62,16 @@ public sealed class MergedFitness : IPopulationFitness
     /// <summary>Rebuilds the merge from the whole population (counted for tests and diagnostics).</summary>
     public int Rebuilds { get; private set; }
 
-    public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots)
+    public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots, IReadOnlyList<MemberKey>? members = null)
     {
         _core.Validate(slots);
+        members = MemberKeys.Of(slots.Count, members);
         try
         {
-            if (_merge is null || _core.NeedsRebuild(version, slots))
+            if (_merge is null || _core.NeedsRebuild(version, slots) || !MemberKeys.Same(_members, members))
             {
                 _populationScore = null;
-                Rebuild(slots);
+                Rebuild(slots, members);
             }
             else
             {
@@ -80,6 +93,7 @@ public sealed class MergedFitness : IPopulationFitness
             // A half-applied update leaves the merge unknown: drop it, so the next Sync rebuilds.
             _populationScore = null;
             DisposeMerge();
+            _members = null;
             _core.Reset();
             throw;
         }
@@ -116,28 +130,38 @@ public sealed class MergedFitness : IPopulationFitness
     public void Dispose()
     {
         DisposeMerge();
+        _statistics.Dispose();
         _core.Dispose();
     }
 
     /// <summary>Fisher and RegMean without any statistics would quietly be a plain average: refuse that.</summary>
-    private static void RequireStatistics(string method, MergeInputs inputs)
+    /// <remarks><paramref name="members"/>: when known, the statistics must be one set per member.</remarks>
+    private static void RequireStatistics(string method, MergeInputs inputs, int? members)
     {
-        var (kind, missing) = method switch
+        var (kind, sets) = method switch
         {
-            FisherMerge.MethodName => ("Fisher", inputs.Fisher is null),
-            RegMeanMerge.MethodName => ("Gram", inputs.Grams is null),
-            _ => ("", false),
+            FisherMerge.MethodName => ("Fisher", inputs.Fisher),
+            RegMeanMerge.MethodName => ("Gram", inputs.Grams),
+            _ => ("", null),
         };
-        if (missing)
+        if (kind.Length > 0 && sets is null)
         {
             throw new EvolverException(
                 $"fitness mode '{PopulationFitness.Merged}' with merge method '{method}' needs {kind} statistics, one set per population slot; none were given");
         }
+        if (sets is not null && members is { } count && sets.Count != count)
+        {
+            throw new EvolverException($"merge method '{method}': {sets.Count} sets of {kind} statistics for {count} members");
+        }
     }
 
-    private void Rebuild(IReadOnlyList<(string Id, WeightSet Weights)> slots)
+    private void Rebuild(IReadOnlyList<(string Id, WeightSet Weights)> slots, IReadOnlyList<MemberKey> members)
     {
-        DisposeMerge();
+        DisposeMerge(); // before the statistics source lets go of the sets the old merge reads
+        _members = null;
+        _inputs = _statistics.For(members);
+        RequireStatistics(Method, _inputs, members.Count);
+        _members = members;
         _merge = IncrementalMerge.Create(Method, [.. slots.Select(s => s.Weights)], _inputs, _parameters);
         _scratch = _merge.Merged.EmptyLike();
         Rebuilds++;

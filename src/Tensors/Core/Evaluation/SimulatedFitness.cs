@@ -71,7 +71,7 @@ public sealed class SimulatedFitness(SimulationOptions options, SimulationStats 
     public string Mode => PopulationFitness.Individual;
     public long Version { get; private set; } = -1;
 
-    public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots) => (Version, _slots) = (version, [.. slots]);
+    public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots, IReadOnlyList<MemberKey>? members = null) => (Version, _slots) = (version, [.. slots]);
 
     public double ScoreCandidate(int slot, WeightSet child) => _outcome.Next();
 

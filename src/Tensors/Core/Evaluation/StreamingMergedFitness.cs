@@ -12,23 +12,32 @@ namespace EvolverActors.Tensors.Evaluation;
 /// way. Resident memory is the candidate plus a few tensors, whatever N and the model size; the cost is O(N·P) reads per
 /// evaluation instead of the resident merge's O(P). Every method of the registry works (the merge is the full one, so
 /// <c>ties</c> and <c>dare</c> too), and the result is the full merge bit for bit, independent of the order of
-/// acceptances. The statistics in <see cref="MergeInputs"/> stay the caller's. One owner thread.
+/// acceptances. The statistics come from an <see cref="IMemberStatistics"/> (owned), per member. One owner thread.
 /// </summary>
 public sealed class StreamingMergedFitness : IPopulationFitness
 {
     private readonly FitnessCore _core;
     private readonly IMergeMethod _method;
-    private readonly MergeInputs _inputs;
+    private readonly IMemberStatistics _statistics;
+    private MergeInputs _inputs = MergeInputs.None;
+    private IReadOnlyList<MemberKey>? _members;
     private WeightSet? _candidate;
     private Tensor? _accumulator;
     private double? _populationScore;
 
-    /// <summary>Takes ownership of <paramref name="scorer"/> (if this throws, the caller keeps it).</summary>
+    /// <summary>Takes ownership of <paramref name="scorer"/> (if this throws, the caller keeps it); <paramref name="inputs"/> stay the caller's.</summary>
     public StreamingMergedFitness(ICandidateScorer scorer, string method, IReadOnlyDictionary<string, string>? parameters = null, MergeInputs? inputs = null)
+        : this(scorer, method, parameters, new FixedMemberStatistics(inputs ?? MergeInputs.None))
+    {
+    }
+
+    /// <summary>As the other constructor, with the statistics looked up per member in <paramref name="statistics"/> (owned from here on).</summary>
+    public StreamingMergedFitness(ICandidateScorer scorer, string method, IReadOnlyDictionary<string, string>? parameters, IMemberStatistics statistics)
     {
         ArgumentNullException.ThrowIfNull(method);
+        ArgumentNullException.ThrowIfNull(statistics);
         _method = MergeRegistry.Get(method, parameters);
-        _inputs = inputs ?? MergeInputs.None;
+        _statistics = statistics;
         _core = new FitnessCore(scorer);
     }
 
@@ -36,9 +45,17 @@ public sealed class StreamingMergedFitness : IPopulationFitness
     public long Version => _core.Version;
     public IReadOnlyCollection<string> Splits => _core.Scorer.SplitNames;
 
-    public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots)
+    public void Sync(long version, IReadOnlyList<(string Id, WeightSet Weights)> slots, IReadOnlyList<MemberKey>? members = null)
     {
         _core.Validate(slots);
+        members = MemberKeys.Of(slots.Count, members);
+        if (!MemberKeys.Same(_members, members))
+        {
+            _members = null;
+            _populationScore = null;
+            _inputs = _statistics.For(members);
+            _members = members;
+        }
         var changed = !_core.Synced || slots.Count != _core.Slots.Count
             || slots.Where((s, i) => !string.Equals(s.Id, _core.Slots[i].Id, StringComparison.Ordinal)).Any();
         if (changed)
@@ -88,6 +105,7 @@ public sealed class StreamingMergedFitness : IPopulationFitness
         _candidate = null;
         _accumulator?.Dispose();
         _accumulator = null;
+        _statistics.Dispose();
         _core.Dispose();
     }
 
