@@ -13,7 +13,7 @@ internal static class ExperimentCommand
     public static Command Create()
     {
         var recipe = new Option<string>("--recipe", "-r") { Description = $"which zoo: {string.Join(", ", ZooCommand.Recipes)}", Required = true };
-        var seeds = new Option<int>("--seeds") { Description = "number of seeds (0..K-1), each with its own zoo", DefaultValueFactory = _ => 1 };
+        var seeds = new Option<int>("--seeds") { Description = "number of seeds (0..K-1), each with its own zoo", DefaultValueFactory = _ => 5 };
         var output = new Option<string?>("--out", "-o") { Description = "output directory (default .evolver/experiments/<recipe>)" };
         var evaluations = new Option<int?>("--evaluations") { Description = "evaluations per Evolver run, the initial scoring included (default: that scoring + 15·N offspring, N models)" };
         var quick = new Option<bool>("--quick") { Description = "the small zoo size (sentiment-minilm)" };

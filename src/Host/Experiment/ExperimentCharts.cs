@@ -46,6 +46,42 @@ internal static class ExperimentCharts
     }
 
     /// <summary>
+    /// A forest plot: one row per comparison (a vs b on a split), a dot at the mean paired difference and a line across
+    /// its 95 % interval, with a vertical line at 0 (no difference); test rows and ood rows in their own colours.
+    /// </summary>
+    public static void SaveForest(string path, string title, string metric, IReadOnlyList<PairedComparison> comparisons)
+    {
+        var plot = NewPlot(title, "");
+        plot.XLabel($"a − b ({metric})");
+        var splits = comparisons.Select(c => c.Split).Distinct().ToList();
+        for (var i = 0; i < comparisons.Count; i++)
+        {
+            var c = comparisons[i];
+            var y = comparisons.Count - 1 - i; // first comparison at the top
+            var color = Palette(splits.IndexOf(c.Split));
+            var interval = plot.Add.Line(c.CiLow, y, c.CiHigh, y);
+            interval.Color = color;
+            interval.LineWidth = 2;
+            var mean = plot.Add.Marker(c.MeanDiff, y);
+            mean.Color = color;
+            mean.Size = 9;
+        }
+        var zero = plot.Add.VerticalLine(0);
+        zero.Color = Colors.Gray;
+        zero.LinePattern = LinePattern.Dashed;
+        plot.Axes.Left.SetTicks([.. comparisons.Select((_, i) => (double)(comparisons.Count - 1 - i))],
+            [.. comparisons.Select(c => $"{c.A} vs {c.B} ({c.Split})")]);
+        plot.Axes.Left.MajorTickStyle.Length = 0;
+        foreach (var (split, s) in splits.Select((split, s) => (split, s)))
+        {
+            plot.Legend.ManualItems.Add(new LegendItem { LabelText = split, LineColor = Palette(s), LineWidth = 2, MarkerShape = MarkerShape.FilledCircle, MarkerFillColor = Palette(s) });
+        }
+        plot.ShowLegend(Edge.Right);
+        plot.Axes.SetLimitsY(-1, Math.Max(1, comparisons.Count));
+        plot.SavePng(path, 900, Math.Max(320, 34 * comparisons.Count + 140));
+    }
+
+    /// <summary>
     /// Best dev score so far against <paramref name="x"/> (evaluations or seconds), one step line per run,
     /// one colour per <paramref name="groupOf"/> value (a schedule or a method), seeds sharing their group's colour.
     /// </summary>

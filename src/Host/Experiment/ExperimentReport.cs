@@ -23,7 +23,8 @@ internal sealed record MethodSummary(
 
 /// <summary>
 /// The experiment's file: <c>methods</c> (every method, steady-state for Evolver), <c>schedules</c> (the same Evolver
-/// configuration run steady-state and generational), how it was made, the runs' curves and every per-seed score.
+/// configuration run steady-state and generational), how it was made, the runs' curves, every per-seed score, and
+/// <c>paired</c>: the comparisons by seed (<see cref="PairedComparison"/>).
 /// </summary>
 internal sealed record ExperimentReport(
     string Recipe,
@@ -33,7 +34,8 @@ internal sealed record ExperimentReport(
     IReadOnlyList<MethodSummary> Methods,
     IReadOnlyList<MethodSummary> Schedules,
     IReadOnlyList<Curve> Curves,
-    IReadOnlyList<SeedResult> PerSeed)
+    IReadOnlyList<SeedResult> PerSeed,
+    IReadOnlyList<PairedComparison> Paired)
 {
     // snake_case keys, as in the zoo manifest; only "wall_s" is spelled out on its properties.
     private static readonly JsonSerializerOptions Options = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
@@ -62,6 +64,18 @@ internal sealed record ExperimentReport(
         {
             text.Append("\nSchedules, the same Evolver configuration run both ways:\n\n");
             Table(text, Schedules, "accepted (per seed)");
+        }
+        if (Paired.Count > 0)
+        {
+            text.Append(CultureInfo.InvariantCulture,
+                $"\nPaired by seed (same zoo, same data): mean of a − b over {Seeds.Count} seed(s), its 95 % bootstrap interval ({PairedComparison.Resamples} resamples), and seeds won / tied / lost by a. ");
+            text.Append("An interval that excludes 0 is a difference these seeds support; one that spans 0 is not shown to be one.\n\n");
+            text.Append("| a | b | split | mean a − b | 95 % CI | won / tied / lost |\n|---|---|---|---:|---|---|\n");
+            foreach (var p in Paired)
+            {
+                text.Append(CultureInfo.InvariantCulture,
+                    $"| {p.A} | {p.B} | {p.Split} | {p.MeanDiff:+0.0000;-0.0000;0.0000} | [{p.CiLow:+0.0000;-0.0000;0.0000}, {p.CiHigh:+0.0000;-0.0000;0.0000}] | {p.Wins} / {p.Ties} / {p.Losses} |\n");
+            }
         }
         return text.ToString();
     }

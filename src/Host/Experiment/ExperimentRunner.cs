@@ -80,7 +80,8 @@ internal static class ExperimentRunner
         }
         var steady = results.Where(r => r.Method == ScheduleMethod).Select(r => r with { Method = $"{ScheduleMethod} ({SteadyState})" });
         var report = new ExperimentReport(request.Recipe, [.. Enumerable.Range(0, request.Seeds)], metric, request.Command,
-            ExperimentReport.Summarize(results), ExperimentReport.Summarize([.. steady, .. generational]), curves, [.. results, .. generational]);
+            ExperimentReport.Summarize(results), ExperimentReport.Summarize([.. steady, .. generational]), curves, [.. results, .. generational],
+            PairedComparison.Compare(results, [.. BaselineGrids.Select(g => g.Method)]));
         Write(report, request.OutDirectory, log);
         return report;
     }
@@ -95,6 +96,7 @@ internal static class ExperimentRunner
         var markdown = report.ToMarkdown();
         File.WriteAllText(stem + ".md", markdown);
         ExperimentCharts.SaveBars(stem + "-bars.png", $"{report.Recipe}: test and ood, mean ± std over {seeds}", report.Metric, report.Methods);
+        ExperimentCharts.SaveForest(stem + "-paired.png", $"{report.Recipe}: a − b paired by seed, mean and 95 % CI ({seeds})", report.Metric, report.Paired);
         var steady = report.Curves.Where(c => c.Schedule == SteadyState).ToList();
         ExperimentCharts.SaveCurves(stem + "-curves.png", $"{report.Recipe}: Evolver runs (steady-state), {seeds}", report.Metric,
             "evaluations", steady, c => c.Method, p => p.Evaluations);
@@ -103,7 +105,7 @@ internal static class ExperimentRunner
             report.Metric, "evaluations", compared, c => c.Schedule, p => p.Evaluations);
         ExperimentCharts.SaveCurves(stem + "-schedules-wall.png", $"{report.Recipe}: {ScheduleMethod}, steady-state vs generational",
             report.Metric, "seconds after the initial scoring", compared, c => c.Schedule, p => p.Seconds);
-        string[] files = [stem + ".json", stem + ".md", stem + "-bars.png", stem + "-curves.png", stem + "-schedules-evaluations.png", stem + "-schedules-wall.png"];
+        string[] files = [stem + ".json", stem + ".md", stem + "-bars.png", stem + "-paired.png", stem + "-curves.png", stem + "-schedules-evaluations.png", stem + "-schedules-wall.png"];
         log.WriteLine(markdown);
         log.WriteLine("written: " + string.Join(", ", files));
         return files;

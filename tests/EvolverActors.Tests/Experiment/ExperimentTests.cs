@@ -66,7 +66,7 @@ public sealed class ExperimentTests
             new SeedResult("evolver+average", 0, 0.9, 0.8, 0.7, 76, 12.5, "3 accepted"),
         };
         using var json = JsonDocument.Parse(Report(results).ToJson());
-        Assert.Equal(["recipe", "seeds", "metric", "command", "methods", "schedules", "curves", "per_seed"],
+        Assert.Equal(["recipe", "seeds", "metric", "command", "methods", "schedules", "curves", "per_seed", "paired"],
             json.RootElement.EnumerateObject().Select(p => p.Name));
         var methods = json.RootElement.GetProperty("methods");
         Assert.Equal(2, methods.GetArrayLength());
@@ -132,7 +132,7 @@ public sealed class ExperimentTests
     }
 
     [Fact]
-    public void Write_makes_the_json_the_markdown_and_four_png_charts()
+    public void Write_makes_the_json_the_markdown_and_five_png_charts()
     {
         var results = new[]
         {
@@ -143,7 +143,7 @@ public sealed class ExperimentTests
         try
         {
             var files = ExperimentRunner.Write(Report(results), directory, TextWriter.Null);
-            Assert.Equal(6, files.Count);
+            Assert.Equal(7, files.Count);
             foreach (var png in files.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
             {
                 var bytes = File.ReadAllBytes(png);
@@ -163,6 +163,48 @@ public sealed class ExperimentTests
         CurvePoint[] points = [new(5, 1.5, 0.8), new(40, 6.0, 0.85), new(76, 12.5, 0.9)];
         return new ExperimentReport("mnist-noniid", [0], "accuracy", "evolver experiment", ExperimentReport.Summarize(results),
             ExperimentReport.Summarize([results[^1] with { Method = "evolver-individual (steady-state)" }]),
-            [new Curve("evolver-individual", "steady-state", 0, points), new Curve("evolver-individual", "generational", 0, points)], results);
+            [new Curve("evolver-individual", "steady-state", 0, points), new Curve("evolver-individual", "generational", 0, points)], results,
+            PairedComparison.Compare(results, ["average", "ties"]));
+    }
+
+    [Fact]
+    public void Paired_comparisons_pair_by_seed_count_wins_ties_and_losses_and_bound_the_mean_with_a_bootstrap_interval()
+    {
+        // evolver+average vs average on test: differences +0.02, 0, −0.01, +0.03, +0.01 over five seeds.
+        double[] baseline = [0.80, 0.82, 0.85, 0.79, 0.81];
+        double[] evolved = [0.82, 0.82, 0.84, 0.82, 0.82];
+        var results = baseline.Select((t, seed) => new SeedResult("average", seed, 0.9, t, 0.5, 1, 0, ""))
+            .Concat(evolved.Select((t, seed) => new SeedResult("evolver+average", seed, 0.95, t, 0.5 - 0.01 * seed, 76, 1, "")))
+            .Append(new SeedResult("ties", 0, 0.5, 0.5, 0.5, 4, 0, "")) // worse on dev: not the best merge
+            .ToList();
+
+        var paired = PairedComparison.Compare(results, ["average", "ties", "fisher"]);
+        // evolver+average vs its own merge, which is also the best merge by dev: once per split, not twice.
+        Assert.Equal([("evolver+average", "average", "test"), ("evolver+average", "average", "ood")], paired.Select(p => (p.A, p.B, p.Split)));
+        var test = paired[0];
+        Assert.Equal(0.01, test.MeanDiff, 12);
+        Assert.Equal((3, 1, 1), (test.Wins, test.Ties, test.Losses));
+        Assert.InRange(test.CiLow, -0.01, test.MeanDiff);
+        Assert.InRange(test.CiHigh, test.MeanDiff, 0.03);
+        Assert.True(test.CiLow < test.CiHigh);
+        // Deterministic: the same scores give the same interval.
+        Assert.Equal(test, PairedComparison.Compare(results, ["average", "ties", "fisher"])[0]);
+        var ood = paired[1];
+        Assert.Equal(-0.02, ood.MeanDiff, 12);
+        Assert.Equal((0, 1, 4), (ood.Wins, ood.Ties, ood.Losses));
+        Assert.True(ood.CiHigh <= 0);
+
+        using var json = JsonDocument.Parse(Report(results).ToJson());
+        Assert.Equal(["a", "b", "split", "mean_diff", "ci_low", "ci_high", "wins", "ties", "losses"],
+            json.RootElement.GetProperty("paired")[0].EnumerateObject().Select(p => p.Name));
+        Assert.Contains("| evolver+average | average | test | +0.0100 |", Report(results).ToMarkdown(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_constant_difference_has_a_zero_width_interval()
+    {
+        var comparison = PairedComparison.Of("a", "b", "test", [0.25, 0.25, 0.25]); // exact in binary: sums and means stay exact
+        Assert.Equal((0.25, 0.25, 0.25), (comparison.MeanDiff, comparison.CiLow, comparison.CiHigh));
+        Assert.Throws<ArgumentException>(() => PairedComparison.Of("a", "b", "test", []));
     }
 }
