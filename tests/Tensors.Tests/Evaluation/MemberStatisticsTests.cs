@@ -31,6 +31,7 @@ public sealed class MemberStatisticsTests
     }
 
     [Theory]
+    [InlineData("average", false)]
     [InlineData("fisher", false)]
     [InlineData("regmean", false)]
     [InlineData("fisher", true)]
@@ -38,6 +39,7 @@ public sealed class MemberStatisticsTests
     public void An_admission_and_a_retirement_merge_each_member_with_its_own_slots_statistics(string method, bool streaming)
     {
         var ledger = Members(4, firstSeed: 1, steps: 1); // slots 0..2 start, slot 3 is admitted later
+        var child = Members(1, firstSeed: 90, steps: 2)[0]; // accepted into slot 2 in the same sync as the admission
         var fishers = RandomFishers(ledger, seed: 7);
         var grams = Grams(ledger);
         var source = new BySlot(fishers, grams);
@@ -47,29 +49,40 @@ public sealed class MemberStatisticsTests
             : new MergedFitness(new ResidentScorer(Evaluator(), Metric.Accuracy), method, null, source);
 
         fitness.Sync(0, slots[..3]);
-        AssertFused(fitness, method, [0, 1, 2]);
+        AssertFused([0, 1, 2], [ledger[0], ledger[1], ledger[2]]);
 
-        // Slot 3 admitted: four members; then slot 1 retired: positions shift, statistics must not.
+        // Slot 3 admitted (and slot 2 replaced meanwhile): four members.
         MemberKey[] admitted = [new(0), new(1), new(2), new(3, "s-admitted")];
-        fitness.Sync(1, slots, admitted);
-        AssertFused(fitness, method, [0, 1, 2, 3]);
+        fitness.Sync(2, [slots[0], slots[1], ("c", child), slots[3]], admitted);
+        AssertFused([0, 1, 2, 3], [ledger[0], ledger[1], child, ledger[3]]);
+        // Slot 1 retired: positions shift, statistics must not.
         MemberKey[] retired = [new(0), new(2), new(3, "s-admitted")];
-        fitness.Sync(2, [slots[0], slots[2], slots[3]], retired);
-        AssertFused(fitness, method, [0, 2, 3]);
+        fitness.Sync(3, [slots[0], ("c", child), slots[3]], retired);
+        AssertFused([0, 2, 3], [ledger[0], child, ledger[3]]);
+        if (fitness is MergedFitness resident)
+        {
+            // average and fisher change members in place; regmean's S⁻¹ changes with every member, so it merges anew.
+            Assert.Equal(method == "regmean" ? 3 : 1, resident.Rebuilds);
+        }
 
         // Syncing the same membership again asks for nothing new.
         var asked = source.Asked.Count;
-        fitness.Sync(3, [slots[0], slots[2], slots[3]], retired);
+        fitness.Sync(4, [slots[0], ("c", child), slots[3]], retired);
         Assert.Equal(asked, source.Asked.Count);
         Assert.Equal(retired, source.Asked[^1]);
 
-        DisposeAll(ledger.Concat(fishers).Concat(grams));
+        // The first member leaving: excluded tensors follow the first member, so the merge is made anew.
+        MemberKey[] firstGone = [new(2), new(3, "s-admitted")];
+        fitness.Sync(5, [("c", child), slots[3]], firstGone);
+        AssertFused([2, 3], [child, ledger[3]]);
 
-        void AssertFused(IPopulationFitness fitness, string method, int[] members)
+        DisposeAll(ledger.Concat(fishers).Concat(grams).Append(child));
+
+        void AssertFused(int[] keys, WeightSet[] weights)
         {
             using var fused = fitness.Fused();
-            var inputs = new MergeInputs { Fisher = [.. members.Select(s => fishers[s])], Grams = [.. members.Select(s => grams[s])] };
-            using var merged = MergeRegistry.Get(method).Merge([.. members.Select(s => ledger[s])], inputs);
+            var inputs = new MergeInputs { Fisher = [.. keys.Select(s => fishers[s])], Grams = [.. keys.Select(s => grams[s])] };
+            using var merged = MergeRegistry.Get(method).Merge(weights, inputs);
             AssertSetsClose(merged, fused);
         }
     }

@@ -9,8 +9,9 @@ namespace EvolverActors.Tensors.Evaluation;
 /// <see cref="IncrementalMerge"/>: a Sync replaces the slots whose id changed (O(P) each), and an offspring is scored
 /// by previewing X(population with slot := child) into one preallocated scratch set, loading it and scoring dev;
 /// nothing about the population changes. The statistics (Fisher, Gram) belong to the ledger slots, one set per member,
-/// and come from an <see cref="IMemberStatistics"/>; a change of membership (an admission or a retirement) rebuilds the
-/// merge with the new members' statistics (docs/architecture.md §6).
+/// and come from an <see cref="IMemberStatistics"/>. A change of membership updates the merge in place too where the
+/// method allows it (average, fisher: one member added after the others, or one other than the first removed), and
+/// rebuilds it with the new members' statistics otherwise (regmean, whose S⁻¹ changes; docs/architecture.md §6).
 /// Owns its <see cref="ICandidateScorer"/>, the statistics source, the merge and the scratch; one owner thread.
 /// </summary>
 public sealed class MergedFitness : IPopulationFitness
@@ -68,10 +69,16 @@ public sealed class MergedFitness : IPopulationFitness
         members = MemberKeys.Of(slots.Count, members);
         try
         {
-            if (_merge is null || _core.NeedsRebuild(version, slots) || !MemberKeys.Same(_members, members))
+            var membershipChanged = !MemberKeys.Same(_members, members);
+            if (_merge is null || !_core.Synced || version < _core.Version || (membershipChanged && !TryChangeMembers(slots, members))
+                || (!membershipChanged && _core.NeedsRebuild(version, slots)))
             {
                 _populationScore = null;
                 Rebuild(slots, members);
+            }
+            else if (membershipChanged)
+            {
+                _populationScore = null;
             }
             else
             {
@@ -165,6 +172,64 @@ public sealed class MergedFitness : IPopulationFitness
         _merge = IncrementalMerge.Create(Method, [.. slots.Select(s => s.Weights)], _inputs, _parameters);
         _scratch = _merge.Merged.EmptyLike();
         Rebuilds++;
+    }
+
+    /// <summary>
+    /// One member added after the others, or one other than the first removed, with any acceptances into the members that
+    /// stay: updated in place (O(P) per change) when the merge method allows it. False, with the merge unchanged, when it
+    /// cannot (the caller rebuilds).
+    /// </summary>
+    private bool TryChangeMembers(IReadOnlyList<(string Id, WeightSet Weights)> slots, IReadOnlyList<MemberKey> members)
+    {
+        var merge = _merge!;
+        var before = _members!;
+        var previous = _core.Slots;
+        if (members.Count == before.Count + 1 && members.Take(before.Count).SequenceEqual(before))
+        {
+            // The members that stay first (their old weights are still the caller's), then the new one.
+            var inputs = _statistics.For(members);
+            var statistics = (inputs.Fisher ?? inputs.Grams)?[^1];
+            if (!merge.CanAddMember(statistics))
+            {
+                return false;
+            }
+            ReplaceChanged(merge, previous, slots, before.Count, i => i);
+            merge.TryAdd(slots[^1].Weights, statistics);
+            _inputs = inputs;
+            _members = members;
+            return true;
+        }
+        if (members.Count == before.Count - 1 && before.Count > 1)
+        {
+            var gone = Enumerable.Range(0, before.Count).FirstOrDefault(p => before.Where((_, i) => i != p).SequenceEqual(members), -1);
+            if (gone <= 0 || !merge.CanRemoveMember)
+            {
+                return false;
+            }
+            ReplaceChanged(merge, previous, slots, slots.Count, i => i < gone ? i : i + 1);
+            merge.TryRemove(gone, previous[gone].Weights);
+            _inputs = _statistics.For(members); // lets the removed member's statistics go: the merge no longer reads them
+            _members = members;
+            return true;
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// Replaces, in place, each of the <paramref name="staying"/> members whose weights changed; new position i was old
+    /// position <paramref name="old"/>(i).
+    /// </summary>
+    private static void ReplaceChanged(IncrementalMerge merge, IReadOnlyList<(string Id, WeightSet Weights)> previous,
+        IReadOnlyList<(string Id, WeightSet Weights)> slots, int staying, Func<int, int> old)
+    {
+        for (var i = 0; i < staying; i++)
+        {
+            var from = old(i);
+            if (!string.Equals(previous[from].Id, slots[i].Id, StringComparison.Ordinal))
+            {
+                merge.Replace(from, previous[from].Weights, slots[i].Weights);
+            }
+        }
     }
 
     private (IncrementalMerge Merge, WeightSet Scratch) State() =>

@@ -19,4 +19,12 @@ public sealed class IncrementalAverage : IncrementalMerge
 
     private protected override void PreviewTensor(int slot, int index, Tensor oldTensor, Tensor newTensor, Tensor destination) =>
         AveragePreview(index, oldTensor, newTensor, destination);
+
+    private protected override bool CanAdd(WeightSet? statistics) => true;
+
+    private protected override bool CanRemove => true;
+
+    private protected override void AddTensor(int index, Tensor tensor, int membersBefore) => AverageAdd(index, tensor, membersBefore);
+
+    private protected override void RemoveTensor(int member, int index, Tensor tensor, int membersBefore) => AverageRemove(index, tensor, membersBefore);
 }

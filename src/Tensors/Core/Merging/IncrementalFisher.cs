@@ -17,7 +17,7 @@ public sealed class IncrementalFisher : IncrementalMerge
     private readonly WeightSet _denominators;
 
     /// <summary>[slot][tensor index]: the slot's Fisher tensor, or null for tensors merged by average.</summary>
-    private readonly Tensor?[][] _fishers;
+    private readonly List<Tensor?[]> _fishers;
 
     internal IncrementalFisher(IReadOnlyList<WeightSet> members, MergeInputs inputs, FisherOptions options)
         : base(FisherMerge.MethodName, new FisherMerge(options).Merge(members, inputs), members.Count, inputs)
@@ -25,6 +25,7 @@ public sealed class IncrementalFisher : IncrementalMerge
         _epsilon = options.Epsilon;
         var merged = MergedSet;
         _fishers = [.. Enumerable.Range(0, members.Count).Select(_ => new Tensor?[merged.Count])];
+        _weighted = new bool[merged.Count];
         var numerators = new List<(string, Tensor)>();
         var denominators = new List<(string, Tensor)>();
         try
@@ -45,6 +46,7 @@ public sealed class IncrementalFisher : IncrementalMerge
                 {
                     _fishers[k][i] = fishers[k];
                 }
+                _weighted[i] = true;
             }
         }
         catch
@@ -105,6 +107,68 @@ public sealed class IncrementalFisher : IncrementalMerge
             }
             result.div_(denominator);
         });
+    }
+
+    /// <summary>Per tensor: merged by Fisher weights (true) or averaged.</summary>
+    private readonly bool[] _weighted;
+
+    /// <summary>A new member needs a Fisher tensor of the right shape for every Fisher-weighted tensor.</summary>
+    private protected override bool CanAdd(WeightSet? statistics) =>
+        statistics is not null && Enumerable.Range(0, MergedSet.Count).Where(i => _weighted[i]).All(i =>
+            statistics.Contains(MergedSet.Names[i]) && statistics[MergedSet.Names[i]].shape.SequenceEqual(MergedSet[i].shape));
+
+    private protected override bool CanRemove => true;
+
+    private protected override void MemberAdded(WeightSet? statistics)
+    {
+        var row = new Tensor?[MergedSet.Count];
+        for (var i = 0; i < row.Length; i++)
+        {
+            row[i] = _weighted[i] ? statistics![MergedSet.Names[i]] : null;
+        }
+        _fishers.Add(row);
+    }
+
+    private protected override void MemberRemoved(int index) => _fishers.RemoveAt(index);
+
+    private protected override void AddTensor(int index, Tensor tensor, int membersBefore)
+    {
+        if (!_weighted[index])
+        {
+            AverageAdd(index, tensor, membersBefore);
+            return;
+        }
+        ChangeTerm(index, _fishers[^1][index]!, tensor, +1);
+    }
+
+    private protected override void RemoveTensor(int member, int index, Tensor tensor, int membersBefore)
+    {
+        if (!_weighted[index])
+        {
+            AverageRemove(index, tensor, membersBefore);
+            return;
+        }
+        ChangeTerm(index, _fishers[member][index]!, tensor, -1);
+    }
+
+    /// <summary>Adds (sign +1) or takes out (−1) one member's term of both sums, (F + ε)·x and F + ε, then merged = numerator / denominator.</summary>
+    private void ChangeTerm(int index, Tensor fisher, Tensor tensor, int sign)
+    {
+        var name = MergedSet.Names[index];
+        var weight = MergeSupport.Float32(fisher).add(_epsilon);
+        var numerator = _numerators[name];
+        var denominator = _denominators[name];
+        numerator.addcmul_(weight, MergeSupport.Float32(tensor), sign);
+        denominator.add_(weight, sign);
+        var merged = MergedSet[index];
+        if (merged.dtype == ScalarType.Float32)
+        {
+            merged.copy_(numerator).div_(denominator);
+        }
+        else
+        {
+            merged.copy_(numerator.div(denominator));
+        }
     }
 
     private protected override void DisposeState()

@@ -71,8 +71,8 @@ public abstract class IncrementalMerge : IDisposable
 
     public string Method { get; }
 
-    /// <summary>The number of population slots N.</summary>
-    public int Members { get; }
+    /// <summary>The number of population slots N (it changes with <see cref="TryAdd"/> and <see cref="TryRemove"/>).</summary>
+    public int Members { get; private set; }
 
     /// <summary>The current merged model, updated in place by <see cref="Replace"/>; owned by this instance.</summary>
     public WeightSet Merged => _disposed ? throw new ObjectDisposedException(GetType().Name) : MergedSet;
@@ -103,6 +103,110 @@ public abstract class IncrementalMerge : IDisposable
             }
             ReplaceTensor(slot, i, oldWeights[i], newWeights[i]);
         }
+    }
+
+    /// <summary>
+    /// A member joins after the others, in place and O(P): <see cref="Merged"/> becomes X of the N + 1 members.
+    /// <paramref name="statistics"/> is its Fisher set (fisher; null for the others). False, with nothing changed, when
+    /// the method cannot gain a member in place (regmean: S⁻¹ changes with every member) or the statistics do not cover
+    /// the tensors the others' do; the caller then merges the new population in full.
+    /// </summary>
+    public bool TryAdd(WeightSet weights, WeightSet? statistics)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        WeightLayout.RequireSame(MergedSet.Layout, "the merged model", weights.Layout, "the new member's weights");
+        if (!CanAdd(statistics))
+        {
+            return false;
+        }
+        var before = Members;
+        Members = before + 1;
+        MemberAdded(statistics);
+        ForEachMergedTensor(i => AddTensor(i, weights[i], before));
+        return true;
+    }
+
+    /// <summary>
+    /// The member at position <paramref name="index"/> (its weights <paramref name="weights"/>, as last merged) leaves, in
+    /// place and O(P). False, with nothing changed, when the method cannot lose a member in place, for position 0
+    /// (excluded and integer tensors follow the first member, which changes), or when one member would be left.
+    /// </summary>
+    public bool TryRemove(int index, WeightSet weights)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (index < 0 || index >= Members)
+        {
+            throw new EvolverException($"member {index} is out of range: the population has {Members} members");
+        }
+        WeightLayout.RequireSame(MergedSet.Layout, "the merged model", weights.Layout, $"the weights of member {index}");
+        if (index == 0 || Members < 2 || !CanRemove)
+        {
+            return false;
+        }
+        var before = Members;
+        ForEachMergedTensor(i => RemoveTensor(index, i, weights[i], before));
+        Members = before - 1;
+        MemberRemoved(index);
+        return true;
+    }
+
+    /// <summary>Whether <see cref="TryAdd"/> would add a member with <paramref name="statistics"/> in place.</summary>
+    public bool CanAddMember(WeightSet? statistics) => CanAdd(statistics);
+
+    /// <summary>Whether <see cref="TryRemove"/> would take a member other than the first out in place.</summary>
+    public bool CanRemoveMember => CanRemove && Members > 1;
+
+    /// <summary>Runs <paramref name="update"/> for every merged (floating, not excluded) tensor, each in a dispose scope.</summary>
+    private void ForEachMergedTensor(Action<int> update)
+    {
+        for (var i = 0; i < MergedSet.Count; i++)
+        {
+            if (_passThrough[i])
+            {
+                continue;
+            }
+            using var scope = NewDisposeScope();
+            using var ng = no_grad();
+            update(i);
+        }
+    }
+
+    /// <summary>Whether a member with <paramref name="statistics"/> can join in place.</summary>
+    private protected virtual bool CanAdd(WeightSet? statistics) => false;
+
+    /// <summary>Whether a member can leave in place.</summary>
+    private protected virtual bool CanRemove => false;
+
+    /// <summary>Records the new last member's statistics (before its tensors are added).</summary>
+    private protected virtual void MemberAdded(WeightSet? statistics)
+    {
+    }
+
+    /// <summary>Forgets the statistics of the member that left (after its tensors were taken out).</summary>
+    private protected virtual void MemberRemoved(int index)
+    {
+    }
+
+    /// <summary>Adds the new member's tensor <paramref name="index"/>; <see cref="Members"/> counts it already.</summary>
+    private protected virtual void AddTensor(int index, Tensor tensor, int membersBefore) => throw new NotSupportedException();
+
+    /// <summary>Takes member <paramref name="member"/>'s tensor <paramref name="index"/> out; <see cref="Members"/> still counts it.</summary>
+    private protected virtual void RemoveTensor(int member, int index, Tensor tensor, int membersBefore) => throw new NotSupportedException();
+
+    /// <summary>The average with one more member: acc·N/(N+1) + x/(N+1).</summary>
+    private protected void AverageAdd(int index, Tensor tensor, int membersBefore)
+    {
+        var accumulator = Accumulator(index);
+        accumulator.mul_((double)membersBefore / (membersBefore + 1)).add_(MergeSupport.Float32(tensor), 1.0 / (membersBefore + 1));
+        Publish(index);
+    }
+
+    /// <summary>The average with one member fewer: acc·N/(N−1) − x/(N−1).</summary>
+    private protected void AverageRemove(int index, Tensor tensor, int membersBefore)
+    {
+        var accumulator = Accumulator(index);
+        accumulator.mul_((double)membersBefore / (membersBefore - 1)).add_(MergeSupport.Float32(tensor), -1.0 / (membersBefore - 1));
+        Publish(index);
     }
 
     /// <summary>
