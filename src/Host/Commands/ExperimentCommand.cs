@@ -17,7 +17,7 @@ internal static class ExperimentCommand
         var output = new Option<string?>("--out", "-o") { Description = "output directory (default .evolver/experiments/<recipe>)" };
         var evaluations = new Option<int?>("--evaluations") { Description = "evaluations per Evolver run, the initial scoring included (default: that scoring + 15·N offspring, N models)" };
         var quick = new Option<bool>("--quick") { Description = "the small zoo size (sentiment-minilm)" };
-        var keepRuns = new Option<bool>("--keep-runs") { Description = "keep every accepted offspring's weights (default: prune each run to its final population)" };
+        var keepRuns = new Option<bool>("--keep-runs") { Description = "keep each Evolver run's directory, for lineage, replay or export (default: deleted once scored)" };
         var runs = RunCommand.RunsRootOption();
         var command = new Command("experiment", "compare individual models, dev-tuned merges and Evolver over seeds (selection on dev only)");
         foreach (var option in new Option[] { recipe, seeds, output, evaluations, quick, keepRuns, runs })

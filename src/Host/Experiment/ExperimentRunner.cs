@@ -213,13 +213,10 @@ internal static class ExperimentRunner
             $"  {method} ({schedule}): dev {s.Dev:F4} test {s.Test:F4} ood {s.Ood:F4}, {state.Evaluations} evaluations, {state.Accepted} accepted, {wall:F1} s"));
         if (!request.KeepRuns)
         {
-            // Each accepted offspring is a whole model on disk (about 2 GB per sentiment --quick run); the scores
-            // and curves are in hand, so only the final population stays. The ledger just read is the run's last.
+            // The scores and the curve are in hand; the run's population snapshots hold whole models (hundreds of MB
+            // per sentiment run), so the run goes unless it was asked to stay (for lineage, replay or export).
             var run = RunDirectory.Open(request.RunsRoot, runId);
-            using (run.AcquireLock())
-            {
-                log.WriteLine("  " + PruneCommand.Describe(RunPruning.Prune(run, result.Report)));
-            }
+            Directory.Delete(run.Root, recursive: true);
         }
         return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, $"{state.Accepted} accepted"), curve);
     }
