@@ -14,13 +14,15 @@ internal sealed class PersistenceWarmup : ReceiveActor
     private const string NobodysId = "evolver-start-up-warm-up";
     private int _answers;
 
-    public PersistenceWarmup()
+    /// <param name="answered">Completed once both have answered (null: nobody waits).</param>
+    public PersistenceWarmup(TaskCompletionSource? answered = null)
     {
         ReceiveAny(message =>
         {
             // The journal answers a replay with RecoverySuccess (or a failure), the snapshot store a load with one reply.
             if (message is RecoverySuccess or ReplayMessagesFailure or LoadSnapshotResult or LoadSnapshotFailed && ++_answers == 2)
             {
+                answered?.TrySetResult();
                 Context.Stop(Self);
             }
         });

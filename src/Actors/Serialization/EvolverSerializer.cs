@@ -85,6 +85,10 @@ public sealed class EvolverSerializer : SerializerWithStringManifest
         }
         try
         {
+            if (type == typeof(Steward.StewardSnapshot))
+            {
+                Tensors.Diagnostics.StartupTrace.Mark($"steward snapshot read ({bytes.Length} bytes), deserializing");
+            }
             return JsonSerializer.Deserialize(bytes, type, _json)
                 ?? throw new SerializationException($"{nameof(EvolverSerializer)}: '{manifest}' deserialized to null");
         }
