@@ -139,7 +139,7 @@ internal sealed class RunHttpServer : IAsyncDisposable
     {
         var progress = await node.Steward.Ask<RunProgress>(GetRunProgress.Instance, AskTimeout).ConfigureAwait(false);
         var recent = await node.Steward.Ask<RecentAcceptances>(GetRecentAcceptances.Instance, AskTimeout).ConfigureAwait(false);
-        return RunStatusJson.Build(node.RunId, address, progress, node.Metrics, recent.Accepted, node.RunsRoot);
+        return RunStatusJson.Build(node.RunId, address, progress, node.Metrics, recent.Accepted, node.RunsRoot, node.Import?.StatisticsOption ?? "");
     }
 
     /// <summary>A write call: refused without the run's token; else the steward does it and the answer is the new status.</summary>

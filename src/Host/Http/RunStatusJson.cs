@@ -11,7 +11,9 @@ namespace EvolverActors.Host.Http;
 /// </summary>
 internal static class RunStatusJson
 {
-    public static JsonObject Build(string runId, string? http, RunProgress p, RunMetrics metrics, IReadOnlyList<RecipeAccepted> recent, string runsRoot)
+    /// <remarks><paramref name="admitStatistics"/>: what the admit command adds in a merged fisher or regmean run (" --fisher FILE").</remarks>
+    public static JsonObject Build(string runId, string? http, RunProgress p, RunMetrics metrics, IReadOnlyList<RecipeAccepted> recent, string runsRoot,
+        string admitStatistics = "")
     {
         var population = new JsonArray();
         for (var slot = 0; slot < p.Ledger.SlotWeights.Length; slot++)
@@ -82,7 +84,7 @@ internal static class RunStatusJson
                 ["lineage"] = $"evolver lineage --run {runId}{runs}",
                 ["export"] = $"evolver export --run {runId}{runs} --out DIR",
                 ["status"] = $"evolver status --run {runId}{runs}",
-                ["admit"] = $"evolver admit --run {runId}{runs} --model DIR",
+                ["admit"] = $"evolver admit --run {runId}{runs} --model DIR{admitStatistics}",
             },
         };
     }

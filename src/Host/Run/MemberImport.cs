@@ -27,6 +27,9 @@ internal sealed class MemberImport(string referenceCheckpoint, PopulationSnapsho
     /// </remarks>
     public sealed record Imported(string WeightsId, string ContentHash, string Source, string Name, string StartingId, string? Statistics = null);
 
+    /// <summary>The option an admission to this run needs besides the model (<c>--fisher FILE</c>, <c>--gram FILE</c>), or "".</summary>
+    public string StatisticsOption => statistics is { } kind ? $" --{StatisticsFiles.Code(kind)} FILE" : "";
+
     /// <summary>What an admission names besides the checkpoint: its Fisher or Gram statistics file, if any.</summary>
     public sealed record GivenStatistics(string? Fisher, string? Gram);
 

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Host.Run;
 using EvolverActors.Tests.Service;
@@ -55,7 +56,13 @@ public sealed class MergedMembershipTests : IDisposable
 
         string[] run = ["run", "--config", config, "--run-id", "fisher", "--runs", _fixture.Runs];
         var first = _fixture.Start(run);
-        _fixture.WaitForStatus("fisher", s => s.Http is not null && s.Evaluations > 5, "serving", Patience, first);
+        var serving = _fixture.WaitForStatus("fisher", s => s.Http is not null && s.Evaluations > 5, "serving", Patience, first);
+        // The page's admit command says what such a run needs besides the model.
+        using (var http = new HttpClient())
+        {
+            var status = JsonNode.Parse(await http.GetStringAsync(new Uri($"http://{serving.Http}/api/status"), TestContext.Current.CancellationToken))!;
+            Assert.EndsWith("--model DIR --fisher FILE", status["commands"]!["admit"]!.GetValue<string>(), StringComparison.Ordinal);
+        }
 
         // Without statistics, or with the other kind: one line each, exit 2, nothing changes.
         var (code, said, error) = CliRunner.Run(Cli("admit", "--model", fresh));
