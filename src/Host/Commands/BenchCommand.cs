@@ -173,11 +173,22 @@ internal static class BenchCommand
     private static Command Resume()
     {
         var events = new Option<int>("--events") { Description = "accepted events before the kill", DefaultValueFactory = _ => 1000 };
+        var resumes = new Option<int>("--resumes")
+        {
+            Description = "kill and resume the same run this many times (1-20); the figure is their median, each is listed",
+            DefaultValueFactory = _ => 1,
+        };
         var command = new Command("resume", "time from process start to the first new evaluation when resuming a killed run");
         command.Options.Add(events);
+        command.Options.Add(resumes);
         command.SetAction(result => Cli.Guard(() =>
         {
-            Console.WriteLine(ResumeBenchmark.Run(result.GetValue(events), Console.Out).ToJsonString());
+            var times = result.GetValue(resumes);
+            if (times is < 1 or > 20)
+            {
+                throw new Tensors.EvolverException($"--resumes {times}: give 1 to 20");
+            }
+            Console.WriteLine(ResumeBenchmark.Run(result.GetValue(events), times, Console.Out).ToJsonString());
             return 0;
         }));
         return command;
