@@ -231,6 +231,9 @@ public sealed class EvaluatorActor : ReceiveActor
         }
     }
 
+    /// <summary>What a run with a guard scores every candidate on: dev (selection) and the guard.</summary>
+    private static readonly string[] GuardedSplits = [PopulationFitness.DevSplit, PopulationFitness.GuardSplit];
+
     /// <summary>Scores the child against <paramref name="population"/> (a fixed population, so the score does not depend on timing).</summary>
     private bool Score(OffspringInfo info, WeightLease child, string hash, LedgerView population)
     {
@@ -238,12 +241,22 @@ public sealed class EvaluatorActor : ReceiveActor
         {
             Sync(population);
             var watch = Stopwatch.StartNew();
-            var score = _fitness!.ScoreCandidate(FitnessIndex(info.Target), child.Weights);
+            double score;
+            double? guard = null;
+            if (_runtime.Settings.Guard.Enabled)
+            {
+                var scores = _fitness!.ScoreCandidate(FitnessIndex(info.Target), child.Weights, GuardedSplits);
+                (score, guard) = (scores[0], scores[1]);
+            }
+            else
+            {
+                score = _fitness!.ScoreCandidate(FitnessIndex(info.Target), child.Weights);
+            }
             _log.Debug("{0} scored {1} for slot {2}: {3:F4} in {4:F0} ms", _name, info.Id, info.Target, score, watch.Elapsed.TotalMilliseconds);
             _runtime.Metrics?.EvaluationTook(_device.ToString(), _name, watch.Elapsed);
             _health.Succeeded();
             _runtime.CountScored();
-            _steward.Tell(new OffspringScored(info, score, _fitness.Version, hash, _name, Self));
+            _steward.Tell(new OffspringScored(info, score, _fitness.Version, hash, _name, Self, guard));
             return true;
         }
         catch (Exception e)
@@ -349,12 +362,19 @@ public sealed class EvaluatorActor : ReceiveActor
         {
             Sync(_ledger ?? throw new InvalidOperationException("no population version received yet"));
             var version = _fitness!.Version;
-            double? populationScore = _runtime.Settings.Mode == FitnessMode.Merged ? _fitness.ScorePopulation() : null;
-            var slotScores = _runtime.Settings.Mode == FitnessMode.Individual
-                ? _fitness.ScoreMembers().ToArray()
-                : Enumerable.Repeat(populationScore ?? double.NaN, _runtime.Slots).ToArray();
+            var merged = _runtime.Settings.Mode == FitnessMode.Merged;
+            var guarded = _runtime.Settings.Guard.Enabled;
+            var population = merged ? _fitness.ScorePopulation(guarded ? GuardedSplits : [PopulationFitness.DevSplit]) : null;
+            double? populationScore = population?[0];
+            double? populationGuard = guarded ? population?[1] : null;
+            var slotScores = merged
+                ? Enumerable.Repeat(populationScore ?? double.NaN, _runtime.Slots).ToArray()
+                : _fitness.ScoreMembers().ToArray();
+            var slotGuards = !guarded ? null
+                : merged ? Enumerable.Repeat(populationGuard ?? double.NaN, _runtime.Slots).ToArray()
+                : _fitness.ScoreMembers(PopulationFitness.GuardSplit).ToArray();
             _health.Succeeded();
-            _steward.Tell(new PopulationScored(version, slotScores, populationScore, _name));
+            _steward.Tell(new PopulationScored(version, slotScores, populationScore, _name, slotGuards, populationGuard));
         }
         catch (Exception e)
         {

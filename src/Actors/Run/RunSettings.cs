@@ -91,6 +91,9 @@ public sealed record RunSettings
     /// <summary>The node's HTTP endpoint: page, metrics, control API (docs/architecture.md §6).</summary>
     public HttpSettings Http { get; init; } = new();
 
+    /// <summary>The guard against dev overfitting (off by default).</summary>
+    public GuardSettings Guard { get; init; } = new();
+
     /// <summary>Acceptances between population snapshots (materialized members on disk; they bound a rebuild).</summary>
     public int PopulationSnapshotEvery { get; init; } = 20;
 
@@ -116,7 +119,17 @@ public sealed record RunSettings
         : Math.Max(0, sequence - Lag);
 
     /// <summary>The settings that define a run: resuming with any of them changed is refused.</summary>
-    public IReadOnlyDictionary<string, string> Identity() => new SortedDictionary<string, string>(StringComparer.Ordinal)
+    public IReadOnlyDictionary<string, string> Identity()
+    {
+        var identity = BaseIdentity();
+        foreach (var (key, value) in Guard.Identity())
+        {
+            identity[key] = value;
+        }
+        return identity;
+    }
+
+    private SortedDictionary<string, string> BaseIdentity() => new(StringComparer.Ordinal)
     {
         ["task"] = Task,
         ["fitness.mode"] = Mode.ToString().ToLowerInvariant(),
@@ -231,6 +244,7 @@ public sealed record RunSettings
             MaxResidentBytes = c.OptionalBytes("memory.max-resident") ?? 0,
             Cluster = ClusterSettings.Parse(c),
             Http = HttpSettings.Parse(c),
+            Guard = GuardSettings.Parse(c),
         };
         if (mode == FitnessMode.Merged)
         {

@@ -148,6 +148,10 @@ public sealed partial class StewardActor
         {
             return $"cannot {verb} in a generational run (its generations are one offspring per slot); use schedule = steady-state";
         }
+        if (Settings.Guard.Enabled)
+        {
+            return $"cannot {verb} in a run with a guard (acceptance.guard-fraction): the guard scores of the changed population are not measured";
+        }
         return null;
     }
 

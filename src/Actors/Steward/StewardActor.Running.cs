@@ -164,7 +164,7 @@ public sealed partial class StewardActor
         }
         _evaluators.InitialScorer = null;
         var evaluations = Settings.Mode == FitnessMode.Merged ? 1 : _runtime.Slots;
-        Persist(new RunInitialized([.. _runtime.InitialWeights], m.SlotScores, m.PopulationScore, evaluations, DateTime.UtcNow), e =>
+        Persist(new RunInitialized([.. _runtime.InitialWeights], m.SlotScores, m.PopulationScore, evaluations, DateTime.UtcNow, m.SlotGuards, m.PopulationGuard), e =>
         {
             _machine.Apply(e);
             _log.Info("run {0} initialised: best dev {1:F4}", _runtime.RunId, Ledger.BestDev(Settings.Mode));

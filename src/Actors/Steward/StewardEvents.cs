@@ -6,8 +6,13 @@ namespace EvolverActors.Actors.Steward;
 // Persisted events of the steward. They are stored in the journal and can never change shape:
 // add new event types instead of editing these.
 
-/// <summary>The run's population and its initial scores (version 0).</summary>
-public sealed record RunInitialized(string[] SlotWeights, double[] SlotScores, double? PopulationScore, long Evaluations, DateTime At) : IEvolverMessage;
+/// <summary>
+/// The run's population and its initial scores (version 0). In a run with a guard (docs/architecture.md §1, "The
+/// guard"), the guard scores likewise: per slot (individual mode) and of X(population) (merged mode); null otherwise,
+/// and in events stored before the guard existed.
+/// </summary>
+public sealed record RunInitialized(string[] SlotWeights, double[] SlotScores, double? PopulationScore, long Evaluations, DateTime At,
+    double[]? SlotGuards = null, double? PopulationGuard = null) : IEvolverMessage;
 
 /// <summary>
 /// One accepted offspring, as runs before recipes recorded it (its weights were written to the run's weight store
@@ -47,7 +52,9 @@ public sealed record OffspringEvaluationFailed(int Slot, string Operator, string
 
 /// <summary>
 /// One accepted offspring (docs/architecture.md §3): its recipe, so any node rebuilds it bit for bit, the content hash
-/// of the weights that were scored, and the decision. Written before any member adopts it; no weight file is.
+/// of the weights that were scored, and the decision. Written before any member adopts it; no weight file is. In a run
+/// with a guard, <paramref name="Guard"/> is its guard score and <paramref name="PreviousGuard"/> the one it was held
+/// against (null otherwise, and in events stored before the guard existed).
 /// </summary>
 public sealed record RecipeAccepted(
     long Version,
@@ -59,7 +66,9 @@ public sealed record RecipeAccepted(
     double PreviousScore,
     long Evaluation,
     string Evaluator,
-    DateTime At) : IEvolverMessage
+    DateTime At,
+    double? Guard = null,
+    double? PreviousGuard = null) : IEvolverMessage
 {
     [System.Text.Json.Serialization.JsonIgnore]
     public int Slot => Recipe.Target;
@@ -69,8 +78,9 @@ public sealed record RecipeAccepted(
         Recipe.Operator, Recipe.F, Recipe.CR, Recipe.Crossover, Recipe.JRand, Recipe.Granularity, Recipe.Seed, Score, PreviousScore, Evaluation, Evaluator, At);
 }
 
-/// <summary>One evaluated offspring that did not replace its target, decided in sequence order.</summary>
-public sealed record RecipeRejected(long Sequence, int Slot, string Operator, double Score, long Version, string Reason, long Evaluation, DateTime At) : IEvolverMessage;
+/// <summary>One evaluated offspring that did not replace its target, decided in sequence order (with its guard score in a run with a guard).</summary>
+public sealed record RecipeRejected(long Sequence, int Slot, string Operator, double Score, long Version, string Reason, long Evaluation, DateTime At,
+    double? Guard = null) : IEvolverMessage;
 
 /// <summary>One offspring whose evaluation failed on every retry, decided in sequence order; it counts as a (failed) evaluation.</summary>
 public sealed record RecipeFailed(long Sequence, int Slot, string Operator, string Reason, long Evaluation, DateTime At) : IEvolverMessage;

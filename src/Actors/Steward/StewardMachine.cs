@@ -124,7 +124,7 @@ public sealed class StewardMachine(RunSettings settings)
                 continue;
             }
             var m = ((Scored)outcome).Message;
-            var decision = ledger.Decide(settings.Mode, info, m.Score, m.ScoredAtVersion, _rescores.GetValueOrDefault(sequence));
+            var decision = ledger.Decide(settings.Mode, info, m.Score, m.Guard, settings.Guard.Tolerance, m.ScoredAtVersion, _rescores.GetValueOrDefault(sequence));
             if (decision.Verdict == Verdict.Rescore)
             {
                 _rescores[sequence] = _rescores.GetValueOrDefault(sequence) + 1;
@@ -135,13 +135,15 @@ public sealed class StewardMachine(RunSettings settings)
             _rescores.Remove(sequence);
             if (decision.Verdict == Verdict.Reject)
             {
-                steps.Add(new StewardStep(new RecipeRejected(sequence, info.Target, info.Operator, m.Score, m.ScoredAtVersion, decision.Reason, evaluation, now),
+                steps.Add(new StewardStep(new RecipeRejected(sequence, info.Target, info.Operator, m.Score, m.ScoredAtVersion, decision.Reason, evaluation, now, m.Guard),
                     [new NotifyDecided(info, m.EvaluatorRef, false, Decided: true)]));
                 continue;
             }
             var previous = settings.Mode == FitnessMode.Merged ? ledger.PopulationScore ?? double.NaN : ledger.SlotScores[info.Target];
+            var guarded = ledger.SlotGuards is not null;
             var accepted = new RecipeAccepted(ledger.Version + 1, info.Recipe, info.Id, ledger.SlotWeights[info.Target], m.ContentHash,
-                m.Score, previous, evaluation, m.Evaluator, now);
+                m.Score, previous, evaluation, m.Evaluator, now,
+                guarded ? m.Guard : null, guarded ? ledger.CurrentGuard(settings.Mode, info.Target) : null);
             steps.Add(new StewardStep(accepted, [new Adopt(accepted), new NotifyDecided(info, m.EvaluatorRef, true, Decided: true)]));
             break; // the next decision compares against the population this one makes
         }

@@ -48,8 +48,9 @@ public sealed record RegisterBreeder(IActorRef Breeder) : IEvolverMessage;
 /// <summary>Steward → evaluator: score the population at this version (run start: slot scores and/or S).</summary>
 public sealed record ScorePopulation(long Version) : IEvolverMessage;
 
-/// <summary>Evaluator → steward: the initial scores.</summary>
-public sealed record PopulationScored(long Version, double[] SlotScores, double? PopulationScore, string Evaluator) : IEvolverMessage;
+/// <summary>Evaluator → steward: the initial scores (and, in a run with a guard, the guard scores likewise).</summary>
+public sealed record PopulationScored(long Version, double[] SlotScores, double? PopulationScore, string Evaluator,
+    double[]? SlotGuards = null, double? PopulationGuard = null) : IEvolverMessage;
 
 /// <summary>Evaluator → steward: the initial scores could not be computed (the steward asks another evaluator).</summary>
 public sealed record PopulationScoreFailed(long Version, string Evaluator, IActorRef EvaluatorRef, string Reason) : IEvolverMessage;
@@ -62,9 +63,11 @@ public sealed record EvaluatorRetired(IActorRef Evaluator, string Name, string R
 
 /// <summary>
 /// Evaluator → steward: an offspring's fitness, measured against the population at <paramref name="ScoredAtVersion"/>,
-/// with the content hash of the weights it scored (recorded on acceptance, so any rebuild can be checked).
+/// with the content hash of the weights it scored (recorded on acceptance, so any rebuild can be checked). In a run
+/// with a guard, <paramref name="Guard"/> is the same candidate's score on the guard split.
 /// </summary>
-public sealed record OffspringScored(OffspringInfo Offspring, double Score, long ScoredAtVersion, string ContentHash, string Evaluator, IActorRef EvaluatorRef) : IEvolverMessage;
+public sealed record OffspringScored(OffspringInfo Offspring, double Score, long ScoredAtVersion, string ContentHash, string Evaluator, IActorRef EvaluatorRef,
+    double? Guard = null) : IEvolverMessage;
 
 /// <summary>Steward → evaluator: the offspring was scored against an older population; score it against <paramref name="Population"/>.</summary>
 public sealed record RescoreOffspring(string OffspringId, LedgerView Population) : IEvolverMessage;

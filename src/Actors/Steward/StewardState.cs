@@ -18,7 +18,7 @@ public sealed record Decision(Verdict Verdict, string Reason);
 
 /// <summary>
 /// The steward's ledger as plain data: each slot's weights id and score, the population version and S (merged
-/// mode), counters and budgets. <see cref="Apply"/> folds persisted events in; <see cref="Decide"/> and
+/// mode), counters and budgets. <see cref="Apply"/> folds persisted events in; <c>Decide</c> and
 /// <see cref="StopReason"/> are pure, so the acceptance rule is tested without actors.
 /// </summary>
 public sealed class StewardState
@@ -29,6 +29,19 @@ public sealed class StewardState
     public string[] SlotWeights { get; set; } = [];
     public double[] SlotScores { get; set; } = [];
     public double? PopulationScore { get; set; }
+
+    /// <summary>
+    /// A run with a guard (docs/architecture.md §1, "The guard"): each slot's guard score (individual mode; in merged
+    /// mode every slot holds the population's), and the guard score of X(population) (merged mode). Null without a guard.
+    /// </summary>
+    public double[]? SlotGuards { get; set; }
+
+    public double? PopulationGuard { get; set; }
+
+    /// <summary>The population version whose guard score (of the run's output: X(population), or the best member by dev) was the highest, the latest of equals; and that score.</summary>
+    public long? BestGuardVersion { get; set; }
+
+    public double? BestGuard { get; set; }
     public long Version { get; set; }
     public long Evaluations { get; set; }
     public long Accepted { get; set; }
@@ -98,6 +111,10 @@ public sealed class StewardState
         SlotWeights = [.. SlotWeights],
         SlotScores = [.. SlotScores],
         PopulationScore = PopulationScore,
+        SlotGuards = SlotGuards is null ? null : [.. SlotGuards],
+        PopulationGuard = PopulationGuard,
+        BestGuardVersion = BestGuardVersion,
+        BestGuard = BestGuard,
         Version = Version,
         Evaluations = Evaluations,
         Accepted = Accepted,
@@ -133,13 +150,25 @@ public sealed class StewardState
         Views.SelectMany(v => v.SlotWeights).Concat(SlotWeights).Concat(AdmittedStatistics.Values).ToHashSet(StringComparer.Ordinal);
 
     /// <summary>An acceptance, whichever event recorded it: the slot's weights and score, S (merged mode), the counters.</summary>
-    private void Adopt(int slot, string weightsId, double score, long version, long evaluation)
+    private void Adopt(int slot, string weightsId, double score, long version, long evaluation, double? guard = null)
     {
         SlotWeights[slot] = weightsId;
         SlotScores[slot] = score;
         if (PopulationScore is not null)
         {
             PopulationScore = score;
+        }
+        if (SlotGuards is not null && guard is { } g)
+        {
+            if (PopulationGuard is not null)
+            {
+                PopulationGuard = g;
+                Array.Fill(SlotGuards, g);
+            }
+            else
+            {
+                SlotGuards[slot] = g;
+            }
         }
         Version = version;
         Evaluations = Math.Max(Evaluations, evaluation);
@@ -174,6 +203,64 @@ public sealed class StewardState
         else
         {
             Views.Add(view);
+        }
+    }
+
+    /// <summary>
+    /// The acceptance rule with the guard (docs/architecture.md §1, "The guard"): <see cref="Decide(FitnessMode, OffspringInfo, double, long, int)"/>
+    /// on the selection part of dev, and then an acceptance stands only if the guard score does not fall more than
+    /// <paramref name="tolerance"/> below the current one (the target slot's in individual mode, X(population)'s in merged mode).
+    /// A run without a guard (<see cref="SlotGuards"/> null) decides on the score alone.
+    /// </summary>
+    public Decision Decide(FitnessMode mode, OffspringInfo offspring, double score, double? guard, double tolerance, long scoredAtVersion, int rescores)
+    {
+        var decision = Decide(mode, offspring, score, scoredAtVersion, rescores);
+        if (decision.Verdict != Verdict.Accept || SlotGuards is null)
+        {
+            return decision;
+        }
+        if (guard is not { } g || !double.IsFinite(g))
+        {
+            return new Decision(Verdict.Reject, $"guard score {guard?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "missing"} is not finite");
+        }
+        var current = CurrentGuard(mode, offspring.Target);
+        return g >= current - tolerance
+            ? decision with { Reason = $"{decision.Reason}; guard {g:F4} >= {current:F4} - {tolerance:G4}" }
+            : new Decision(Verdict.Reject, $"{decision.Reason} but guard {g:F4} < {current:F4} - {tolerance:G4}");
+    }
+
+    /// <summary>The guard score an offspring for <paramref name="slot"/> is held against.</summary>
+    public double CurrentGuard(FitnessMode mode, int slot) =>
+        mode == FitnessMode.Merged ? PopulationGuard ?? double.NegativeInfinity : SlotGuards?[slot] ?? double.NegativeInfinity;
+
+    /// <summary>The guard score of the run's output now: X(population)'s in merged mode, the best member's by dev in individual mode.</summary>
+    public double? OutputGuard()
+    {
+        if (SlotGuards is null)
+        {
+            return null;
+        }
+        if (PopulationGuard is not null)
+        {
+            return PopulationGuard;
+        }
+        var best = -1;
+        for (var slot = 0; slot < SlotScores.Length; slot++)
+        {
+            if (!IsRetired(slot) && (best < 0 || SlotScores[slot] > SlotScores[best]))
+            {
+                best = slot;
+            }
+        }
+        return best < 0 ? null : SlotGuards[best];
+    }
+
+    /// <summary>Records the current version as the best-guard one when its output's guard score is at least the best so far.</summary>
+    private void TrackBestGuard()
+    {
+        if (OutputGuard() is { } guard && (BestGuard is null || guard >= BestGuard))
+        {
+            (BestGuard, BestGuardVersion) = (guard, Version);
         }
     }
 
@@ -262,13 +349,17 @@ public sealed class StewardState
                 SlotWeights = [.. e.SlotWeights];
                 SlotScores = [.. e.SlotScores];
                 PopulationScore = e.PopulationScore;
+                SlotGuards = e.SlotGuards is null ? null : [.. e.SlotGuards];
+                PopulationGuard = e.PopulationGuard;
                 RejectedBySlot = new long[e.SlotWeights.Length];
                 Evaluations = e.Evaluations;
                 Initialized = true;
                 Views = [View()];
+                TrackBestGuard();
                 break;
             case RecipeAccepted e:
-                Adopt(e.Slot, e.WeightsId, e.Score, e.Version, e.Evaluation);
+                Adopt(e.Slot, e.WeightsId, e.Score, e.Version, e.Evaluation, e.Guard);
+                TrackBestGuard();
                 AcceptedByOperator[e.Recipe.Operator] = AcceptedByOperator.GetValueOrDefault(e.Recipe.Operator) + 1;
                 Recipes[e.WeightsId] = new AcceptedRecipe(e.Recipe, e.ContentHash);
                 Decided(e.Recipe.Sequence);

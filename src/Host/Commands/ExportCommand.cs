@@ -31,7 +31,7 @@ internal static class ExportCommand
             var maxShardBytes = ByteSize.Parse(result.GetValue(maxShard)!, "--max-shard-size");
             using var runResult = BuildAsync(result.GetValue(runs)!, runId, target, result.GetValue(force)).GetAwaiter().GetResult();
             var files = Export(runResult, runId, target, maxShardBytes);
-            Console.WriteLine($"exported run '{runId}' ({runResult.Mode}, version {runResult.Report.State.Version}): dev {runResult.Scores.Dev:F4}, test {runResult.Scores.Test:F4}, ood {runResult.Scores.Ood:F4} -> {files.Count} file(s) in {target}");
+            Console.WriteLine($"exported run '{runId}' ({runResult.Mode}, version {runResult.Version}{(runResult.Version != runResult.Report.State.Version ? $" of {runResult.Report.State.Version}, the best by guard" : "")}): dev {runResult.Scores.Dev:F4}, test {runResult.Scores.Test:F4}, ood {runResult.Scores.Ood:F4} -> {files.Count} file(s) in {target}");
             return 0;
         }));
         return command;
@@ -56,11 +56,12 @@ internal static class ExportCommand
         {
             run = runId,
             mode = result.Mode,
-            version = state.Version,
+            version = result.Version,
+            last_version = state.Version,
             evaluations = state.Evaluations,
             accepted = state.Accepted,
-            slots = state.SlotWeights,
-            retired_slots = state.RetiredSlots,
+            slots = result.Version == state.Version ? state.SlotWeights : result.Report.PopulationAt(result.Version).SlotWeights,
+            retired_slots = result.Version == state.Version ? state.RetiredSlots : result.Report.PopulationAt(result.Version).Retired ?? [],
             scores = new { dev = result.Scores.Dev, test = result.Scores.Test, ood = result.Scores.Ood },
             zoo = result.Population.ZooDirectory,
             exported_utc = DateTime.UtcNow,

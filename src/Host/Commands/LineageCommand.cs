@@ -22,11 +22,12 @@ internal static class LineageCommand
         command.Options.Add(runs);
         command.SetAction(result => Cli.Guard(() =>
         {
-            var report = JournalAccess.ReadLedgerAsync(RunDirectory.Open(result.GetValue(runs)!, result.GetValue(run)!)).GetAwaiter().GetResult();
+            var directory = RunDirectory.Open(result.GetValue(runs)!, result.GetValue(run)!);
+            var report = JournalAccess.ReadLedgerAsync(directory).GetAwaiter().GetResult();
             var f = result.GetValue(format)!;
             Console.WriteLine(f switch
             {
-                "json" => Json(report),
+                "json" => Json(report, directory.ReadFingerprint()?.Settings),
                 "dot" => Dot(report),
                 _ => throw new Tensors.EvolverException($"--format '{f}' is unknown: use json or dot"),
             });
@@ -35,8 +36,11 @@ internal static class LineageCommand
         return command;
     }
 
-    internal static string Json(LedgerReport report) => JsonSerializer.Serialize(new
+    /// <param name="report">The ledger read back from the journal.</param>
+    /// <param name="settings">The run's settings that change results (its run.json), so the lineage says how it was made.</param>
+    internal static string Json(LedgerReport report, IReadOnlyDictionary<string, string>? settings = null) => JsonSerializer.Serialize(new
     {
+        settings,
         version = report.State.Version,
         evaluations = report.State.Evaluations,
         accepted = report.State.Accepted,
@@ -49,7 +53,18 @@ internal static class LineageCommand
         lineage = report.Lineage,
         admitted = report.Membership?.OfType<MemberAdmitted>() ?? [],
         retired = report.Membership?.OfType<MemberRetired>() ?? [],
+        guard = Guard(report),
     }, JsonOptions);
+
+    /// <summary>A run with a guard: the best-guard version and every acceptance's guard score against the one it was held to; null otherwise.</summary>
+    private static object? Guard(LedgerReport report) => report.State.SlotGuards is null ? null : new
+    {
+        initial = report.Starts.Count > 0 ? report.Starts[0].SlotGuards : null,
+        population_initial = report.Starts.Count > 0 ? report.Starts[0].PopulationGuard : null,
+        best_version = report.State.BestGuardVersion,
+        best = report.State.BestGuard,
+        accepted = report.Recipes.Select(r => new { version = r.Version, slot = r.Slot, weights_id = r.WeightsId, guard = r.Guard, previous_guard = r.PreviousGuard }),
+    };
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

@@ -81,9 +81,9 @@ internal sealed record EvaluatorSpec
         {
             throw c.Problem("splits", "must include dev (selection is on dev)");
         }
-        foreach (var split in spec.Splits.Where(s => s is not ("dev" or "test" or "ood")))
+        foreach (var split in spec.Splits.Where(s => s is not ("dev" or "test" or "ood" or PopulationFitness.GuardSplit)))
         {
-            throw c.Problem("splits", $"has '{split}': splits are dev, test and ood");
+            throw c.Problem("splits", $"has '{split}': splits are dev, guard (with acceptance.guard-fraction), test and ood");
         }
         switch (kind)
         {

@@ -28,6 +28,11 @@ internal static class RunConfigWriter
         w.Value("merge-method", s.MergeMethod, "average | fisher | regmean (merged mode)");
         w.Map("merge-params", s.MergeParameters);
         w.Close();
+        w.Open("acceptance", "the guard against dev overfitting (docs/architecture.md §1, \"The guard\"); off at guard-fraction = 0");
+        w.Value("guard-fraction", Number(s.Guard.Fraction), "the share of dev held out from selection (fixed by breeding.seed), e.g. 0.3");
+        w.Value("guard-tolerance", Number(s.Guard.Tolerance), "how far an offspring's guard score may fall below the current one");
+        w.Value("output", s.Guard.Output == OutputChoice.BestGuard ? "best-guard" : "last", "last | best-guard (the population version with the best guard score)");
+        w.Close();
         w.Value("schedule", s.Schedule == Schedule.SteadyState ? "steady-state" : "generational", "steady-state | generational (the reference loop's lockstep)");
         w.Open("breeding");
         w.Value("operator", s.Operator, "evolver | de-rand-1 | de-best-1 | de-current-to-best-1");

@@ -92,6 +92,15 @@ internal sealed record RunConfiguration
                 }
             }
         }
+        if (settings.Guard.Enabled && simulated)
+        {
+            throw c.Problem("acceptance.guard-fraction", "needs dev data to hold a guard out of: not with task = simulated");
+        }
+        if (settings.Guard.Enabled && evaluator.IsExternal && !evaluator.Splits.Contains(PopulationFitness.GuardSplit, StringComparer.Ordinal))
+        {
+            throw c.Problem("acceptance.guard-fraction",
+                $"needs the evaluator to score a '{PopulationFitness.GuardSplit}' split: an external evaluator holds its own data, so hold the guard out of dev in your harness and list it in evaluator.splits");
+        }
         root.RequireAllKnown(); // also refuses keys beside evolver.run
         return new RunConfiguration
         {

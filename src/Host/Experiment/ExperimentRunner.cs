@@ -41,7 +41,17 @@ internal static class ExperimentRunner
     /// <summary>A safety cap per Evolver run: a run that stalls ends by wall time and is reported with the evaluations it used.</summary>
     public const int WallCapMinutes = 4;
 
-    public static readonly string[] EvolverMethods = ["evolver-individual", "evolver+average", "evolver+fisher", "evolver+regmean"];
+    public static readonly string[] EvolverMethods =
+    [
+        "evolver-individual", "evolver+average", "evolver+fisher", "evolver+regmean",
+        "evolver-individual" + PairedComparison.GuardSuffix, "evolver+average" + PairedComparison.GuardSuffix,
+    ];
+
+    /// <summary>
+    /// The guard the <c>+guard</c> variants run with (docs/architecture.md §1, "The guard"): 30 % of dev held out, no fall
+    /// allowed, and the best-guard population as the output.
+    /// </summary>
+    public static readonly GuardSettings ExperimentGuard = new() { Fraction = 0.3, Tolerance = 0, Output = OutputChoice.BestGuard };
 
     /// <summary>The Evolver configuration also run generational, to compare the schedules at equal budget.</summary>
     public const string ScheduleMethod = "evolver-individual";
@@ -178,9 +188,11 @@ internal static class ExperimentRunner
     private static async Task<(SeedResult Result, Curve Curve)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,
         string method, string schedule, string stamp, TextWriter log)
     {
-        var individual = method == "evolver-individual";
+        var guarded = method.EndsWith(PairedComparison.GuardSuffix, StringComparison.Ordinal);
+        var plain = guarded ? method[..^PairedComparison.GuardSuffix.Length] : method;
+        var individual = plain == "evolver-individual";
         var budget = request.Evaluations ?? ReferenceBudget(population.Members.Count, individual);
-        var mergeMethod = individual ? "average" : method["evolver+".Length..];
+        var mergeMethod = individual ? "average" : plain["evolver+".Length..];
         var runId = $"exp-{stamp}-s{seed}-{method.Replace('+', '-')}" + (schedule == SteadyState ? "" : "-" + schedule);
         var template = RunConfiguration.Load(Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", request.Recipe + ".conf"));
         var config = template with
@@ -194,6 +206,7 @@ internal static class ExperimentRunner
                 Breeding = template.Settings.Breeding with { F = 0.5, CR = 0.5 },
                 MaxEvaluations = budget,
                 MaxWallTime = TimeSpan.FromMinutes(WallCapMinutes),
+                Guard = guarded ? ExperimentGuard : new GuardSettings(),
             },
         };
         log.WriteLine($"seed {seed}: {method} ({schedule}), run '{runId}' ({budget} evaluations)");
@@ -218,7 +231,8 @@ internal static class ExperimentRunner
             var run = RunDirectory.Open(request.RunsRoot, runId);
             Directory.Delete(run.Root, recursive: true);
         }
-        return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, $"{state.Accepted} accepted"), curve);
+        var detail = $"{state.Accepted} accepted" + (result.Version != state.Version ? $", output v{result.Version} of {state.Version}" : "");
+        return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, detail), curve);
     }
 
     /// <summary>

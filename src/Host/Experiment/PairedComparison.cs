@@ -43,6 +43,18 @@ internal sealed record PairedComparison(string A, string B, string Split, double
             {
                 pairs.Add((EvolverOf(merge), merge));
             }
+            if (byMethod.ContainsKey(EvolverOf(merge) + GuardSuffix))
+            {
+                pairs.Add((EvolverOf(merge) + GuardSuffix, merge));
+            }
+        }
+        // The guard against the plain rule, at the same budget (docs/architecture.md §1, "The guard").
+        foreach (var guarded in byMethod.Keys.Where(m => m.EndsWith(GuardSuffix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            if (byMethod.ContainsKey(guarded[..^GuardSuffix.Length]))
+            {
+                pairs.Add((guarded, guarded[..^GuardSuffix.Length]));
+            }
         }
         var bestMerge = merges.Where(byMethod.ContainsKey).OrderByDescending(m => byMethod[m].Average(r => r.Dev)).FirstOrDefault();
         if (bestMerge is not null)
@@ -71,6 +83,9 @@ internal sealed record PairedComparison(string A, string B, string Split, double
         }
         return comparisons;
     }
+
+    /// <summary>What an Evolver method's name ends with when its run has the dev guard.</summary>
+    public const string GuardSuffix = "+guard";
 
     /// <summary>The Evolver method that starts from merge <paramref name="merge"/> (its population fused by it).</summary>
     public static string EvolverOf(string merge) => "evolver+" + merge;

@@ -36,6 +36,10 @@ internal sealed record ResolvedRun(RunConfiguration Config, RunPopulation Popula
             return new ResolvedRun(config, population, task, null);
         }
         var data = task.Load(new TaskLoadContext(population.DataSeed, population.Members[0]));
+        if (config.Settings.Guard is { Enabled: true } guard)
+        {
+            data = data.WithGuard(guard.Fraction, Actors.Run.GuardSettings.SplitSeed(config.Settings.Seed));
+        }
         FitnessFactory.RequireFits(task, data, population);
         return new ResolvedRun(config, population, task, data);
     }

@@ -8,8 +8,12 @@ using static TorchSharp.torch;
 
 namespace EvolverActors.Host.Run;
 
-/// <summary>The output of a run: X(population) in merged mode, the best member in individual mode, with its scores.</summary>
-internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerReport Report, RunPopulation Population, string Mode) : IDisposable
+/// <summary>
+/// The output of a run: X(population) in merged mode, the best member in individual mode, with its scores. The population
+/// is the run's last one, or with <c>acceptance.output = best-guard</c> the version whose guard score was the highest
+/// (<see cref="Version"/>; docs/architecture.md §1, "The guard").
+/// </summary>
+internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerReport Report, RunPopulation Population, string Mode, long Version) : IDisposable
 {
     /// <param name="runsRoot">Where runs live.</param>
     /// <param name="runId">The run.</param>
@@ -22,7 +26,7 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
             throw new EvolverException($"run '{runId}' does not exist under {Path.GetFullPath(runsRoot)}");
         }
         var resolved = ResolvedRun.Resolve(RunConfiguration.Load(run.ConfigPath), population => check?.Invoke(population, run));
-        var (settings, population) = (resolved.Config.Settings, resolved.Population);
+        var settings = resolved.Config.Settings;
         var report = await JournalAccess.ReadLedgerAsync(run).ConfigureAwait(false);
         if (!report.State.Initialized)
         {
@@ -32,21 +36,27 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
         var slots = new List<WeightLease>();
         try
         {
-            // The population as it is now: admitted members in, retired ones out (docs/architecture.md §6).
-            var members = report.State.View().ActiveSlots().Select(slot => report.State.SlotWeights[slot]).ToList();
+            // The population as it is now (admitted members in, retired ones out: docs/architecture.md §6), or the best-guard one.
+            var version = OutputVersion(settings, report.State);
+            var population = version == report.State.Version ? report.State.View() : report.PopulationAt(version);
+            var members = population.ActiveSlots().Select(slot => population.SlotWeights[slot]).ToList();
             slots.AddRange(members.Select(weights.Resident.Acquire));
             using var fitness = resolved.Fitness(weights: weights)(CPU);
-            fitness.Sync(report.State.Version, [.. members.Zip(slots.Select(l => l.Weights))], report.State.View().MemberKeys());
+            fitness.Sync(version, [.. members.Zip(slots.Select(l => l.Weights))], population.MemberKeys());
             var fused = fitness.Fused();
             double Split(string split) => fitness.Splits.Contains(split, StringComparer.Ordinal) ? fitness.Report(fused, split) : double.NaN;
             var scores = new SplitScores(Split("dev"), Split("test"), Split("ood"));
-            return new RunResult(fused, scores, report, population, settings.Mode.ToString().ToLowerInvariant());
+            return new RunResult(fused, scores, report, resolved.Population, settings.Mode.ToString().ToLowerInvariant(), version);
         }
         finally
         {
             slots.ForEach(s => s.Dispose());
         }
     }
+
+    /// <summary>The population version a run gives as its output: the last, or the best-guard one when the run asks for it.</summary>
+    public static long OutputVersion(Actors.Run.RunSettings settings, StewardState state) =>
+        settings.Guard.Output == Actors.Run.OutputChoice.BestGuard && state.BestGuardVersion is { } best ? best : state.Version;
 
     public void Dispose() => Fused.Dispose();
 }

@@ -47,6 +47,16 @@ public sealed class EvaluatorSpecs : EvolverSpec
         public double ScoreCandidate(int slot, WeightSet child) => Score(slot, child);
         public double ScorePopulation() => Population();
         public IReadOnlyList<double> ScoreMembers() => [0.5, 0.5, 0.5];
+
+        /// <summary>The guard split's score of a candidate (dev's is <see cref="Score"/>).</summary>
+        public Func<int, WeightSet, double> Guard { get; set; } = (_, _) => 0.5;
+
+        public IReadOnlyList<double> ScoreCandidate(int slot, WeightSet child, IReadOnlyList<string> splits) =>
+            [.. splits.Select(split => split == PopulationFitness.GuardSplit ? Guard(slot, child) : Score(slot, child))];
+
+        public IReadOnlyList<double> ScorePopulation(IReadOnlyList<string> splits) => [.. splits.Select(_ => Population())];
+
+        public IReadOnlyList<double> ScoreMembers(string split) => ScoreMembers();
         public IReadOnlyCollection<string> Splits { get; } = ["dev"];
         public double Report(WeightSet weights, string split) => throw new NotSupportedException("not in these specs");
         public WeightSet Fused() => throw new NotSupportedException("not in these specs");

@@ -77,6 +77,16 @@ public sealed class RunSpecs(ITestOutputHelper output) : EvolverSpec(output)
             return _slots.Average();
         }
         public IReadOnlyList<double> ScoreMembers() => _slots;
+
+        public IReadOnlyList<double> ScoreCandidate(int slot, WeightSet child, IReadOnlyList<string> splits)
+        {
+            var score = ScoreCandidate(slot, child);
+            return [.. splits.Select(_ => score)];
+        }
+
+        public IReadOnlyList<double> ScorePopulation(IReadOnlyList<string> splits) => [.. splits.Select(_ => ScorePopulation())];
+
+        public IReadOnlyList<double> ScoreMembers(string split) => ScoreMembers();
         public IReadOnlyCollection<string> Splits { get; } = ["dev"];
         public double Report(WeightSet weights, string split) => throw new NotSupportedException("not in these specs");
         public WeightSet Fused() => throw new NotSupportedException("not in these specs");

@@ -141,7 +141,7 @@ public sealed class ExportCommandTests : IDisposable
         var output = _dir.File("fused");
         var fused = StorageFixtures.Tiny(5);
         using var result = new RunResult(fused, new SplitScores(0.5, 0.5, 0.5), new LedgerReport(new StewardState(), [], [], 0, []),
-            RunPopulation.FromZoo(Zoo), "merged");
+            RunPopulation.FromZoo(Zoo), "merged", Version: 0);
 
         var files = ExportCommand.Export(result, "r", output, maxShardBytes: 30);
 

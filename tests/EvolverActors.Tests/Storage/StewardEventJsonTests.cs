@@ -48,11 +48,24 @@ public sealed class StewardEventJsonTests : IDisposable
     [Fact]
     public void RecipeAccepted_keeps_its_golden_json() =>
         AssertGolden(new RecipeAccepted(7, Recipe, Recipe.ComputeId(), "m-0123456789abcdef0123456789abcdef", "00112233445566778899aabbccddeeff",
-            0.9125, 0.9, 42, "evaluator-0-cpu", At), nameof(RecipeAccepted));
+            0.9125, 0.9, 42, "evaluator-0-cpu", At, Guard: 0.885, PreviousGuard: 0.88), nameof(RecipeAccepted));
 
     [Fact]
     public void RecipeRejected_keeps_its_golden_json() =>
-        AssertGolden(new RecipeRejected(43, 1, "evolver", 0.5, 7, "0.5000 <= S 0.9125", 44, At), nameof(RecipeRejected));
+        AssertGolden(new RecipeRejected(43, 1, "evolver", 0.5, 7, "0.5000 <= S 0.9125", 44, At, Guard: 0.75), nameof(RecipeRejected));
+
+    [Fact]
+    public void Decisions_and_snapshots_stored_before_the_guard_read_without_one()
+    {
+        var accepted = Assert.IsType<RecipeAccepted>(Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden("RecipeAccepted-before-guard")), nameof(RecipeAccepted)));
+        Assert.Equal((0.9125, (double?)null, (double?)null), (accepted.Score, accepted.Guard, accepted.PreviousGuard));
+        var rejected = Assert.IsType<RecipeRejected>(Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden("RecipeRejected-before-guard")), nameof(RecipeRejected)));
+        Assert.Null(rejected.Guard);
+        var snapshot = Assert.IsType<StewardSnapshot>(Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden("StewardSnapshot-before-guard")), nameof(StewardSnapshot)));
+        Assert.Null(snapshot.State.SlotGuards);
+        Assert.Null(snapshot.State.BestGuardVersion);
+        Assert.Equal(0.69, snapshot.State.PopulationScore);
+    }
 
     [Fact]
     public void RecipeFailed_keeps_its_golden_json() =>
@@ -66,9 +79,10 @@ public sealed class StewardEventJsonTests : IDisposable
     public void A_steward_snapshot_keeps_its_golden_json()
     {
         var state = new StewardState();
-        state.Apply(new RunInitialized(["m-a", "m-b", "m-c"], [0.5, 0.6, 0.7], 0.65, 1, At));
-        state.Apply(new RecipeRejected(0, 1, "evolver", 0.5, 0, "0.5000 <= S 0.6500", 2, At));
-        state.Apply(new RecipeAccepted(1, Recipe with { Sequence = 1 }, "o-00000000000000000000000000000001", "m-c", "ffeeddccbbaa99887766554433221100", 0.7, 0.65, 3, "evaluator-0-cpu", At));
+        state.Apply(new RunInitialized(["m-a", "m-b", "m-c"], [0.5, 0.6, 0.7], 0.65, 1, At, [0.62, 0.62, 0.62], 0.62));
+        state.Apply(new RecipeRejected(0, 1, "evolver", 0.5, 0, "0.5000 <= S 0.6500", 2, At, 0.55));
+        state.Apply(new RecipeAccepted(1, Recipe with { Sequence = 1 }, "o-00000000000000000000000000000001", "m-c", "ffeeddccbbaa99887766554433221100", 0.7, 0.65, 3, "evaluator-0-cpu", At,
+            0.63, 0.62));
         state.Apply(Budget);
         state.Apply(Admitted);
         state.Apply(Retired);

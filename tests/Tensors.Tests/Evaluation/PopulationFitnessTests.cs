@@ -139,6 +139,39 @@ public sealed class PopulationFitnessTests
     }
 
     [Fact]
+    public void Scores_on_several_splits_are_each_splits_own_score_of_the_same_candidate()
+    {
+        var members = Members(3, firstSeed: 1, steps: 1);
+        var child = Members(1, firstSeed: 70, steps: 3)[0];
+        string[] splits = ["dev", "test"];
+        using (var individual = PopulationFitness.Create("individual", new ResidentScorer(Evaluator(), Metric.Accuracy)))
+        {
+            individual.Sync(0, Slots(members, "m"));
+            Assert.Equal([individual.ScoreCandidate(1, child), individual.Report(child, "test")], individual.ScoreCandidate(1, child, splits));
+            Assert.Equal(members.Select(m => individual.Report(m, "test")), individual.ScoreMembers("test"));
+            var best = individual.ScoreMembers().ToList().IndexOf(individual.ScoreMembers().Max());
+            Assert.Equal([individual.ScorePopulation(), individual.Report(members[best], "test")], individual.ScorePopulation(splits));
+        }
+        foreach (var fitness in new IPopulationFitness[]
+        {
+            new MergedFitness(new ResidentScorer(Evaluator(), Metric.Accuracy), "average"),
+            new StreamingMergedFitness(new ResidentScorer(Evaluator(), Metric.Accuracy), "average"),
+        })
+        {
+            using (fitness)
+            {
+                fitness.Sync(0, Slots(members, "m"));
+                var both = fitness.ScoreCandidate(2, child, splits);
+                Assert.Equal(fitness.ScoreCandidate(2, child), both[0]);
+                Assert.InRange(both[1], 0, 1);
+                using var fused = fitness.Fused();
+                Assert.Equal([fitness.ScorePopulation(), fitness.Report(fused, "test")], fitness.ScorePopulation(splits));
+            }
+        }
+        DisposeAll(members.Append(child));
+    }
+
+    [Fact]
     public void The_factory_names_what_is_allowed()
     {
         using var evaluator = Evaluator();

@@ -8,7 +8,7 @@ namespace EvolverActors.Tensors.Evaluation;
 /// </summary>
 internal sealed class FitnessCore : IDisposable
 {
-    private readonly Dictionary<string, double> _memberScores = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string Split, string Id), double> _memberScores = [];
     private (string Id, WeightSet Weights)[] _slots = [];
     private bool _disposed;
 
@@ -57,9 +57,9 @@ internal sealed class FitnessCore : IDisposable
         Version = version;
         Synced = true;
         var current = _slots.Select(s => s.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var id in _memberScores.Keys.Where(id => !current.Contains(id)).ToList())
+        foreach (var key in _memberScores.Keys.Where(key => !current.Contains(key.Id)).ToList())
         {
-            _memberScores.Remove(id);
+            _memberScores.Remove(key);
         }
     }
 
@@ -100,19 +100,30 @@ internal sealed class FitnessCore : IDisposable
         return Scorer.Score(weights, split);
     }
 
+    /// <summary>The scores of <paramref name="weights"/> on each of <paramref name="splits"/>, in order.</summary>
+    public IReadOnlyList<double> Report(WeightSet weights, IReadOnlyList<string> splits)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(splits);
+        return Scorer.Score(weights, splits);
+    }
+
     /// <summary>Each slot's own dev score, from the cache where the id was scored before.</summary>
-    public IReadOnlyList<double> MemberScores()
+    public IReadOnlyList<double> MemberScores() => MemberScores(PopulationFitness.DevSplit);
+
+    /// <summary>Each slot's own score on <paramref name="split"/>, from the cache where the id was scored on it before.</summary>
+    public IReadOnlyList<double> MemberScores(string split)
     {
         RequireSynced();
         var scores = new double[_slots.Length];
         for (var i = 0; i < _slots.Length; i++)
         {
             var (id, weights) = _slots[i];
-            if (!_memberScores.TryGetValue(id, out var score))
+            if (!_memberScores.TryGetValue((split, id), out var score))
             {
-                score = DevScore(weights);
+                score = Report(weights, split);
                 weights.ReleasePages(); // a memory-mapped member's pages go back once it is scored
-                _memberScores[id] = score;
+                _memberScores[(split, id)] = score;
             }
             scores[i] = score;
         }

@@ -14,4 +14,10 @@ public interface ICandidateScorer : IDisposable
 
     /// <summary>The score (higher is better) of <paramref name="weights"/> on <paramref name="split"/>.</summary>
     double Score(WeightSet weights, string split);
+
+    /// <summary>
+    /// The scores of <paramref name="weights"/> on each of <paramref name="splits"/> (dev and the guard), in order. A
+    /// scorer that can load or write the weights once for all of them does (the resident and external scorers).
+    /// </summary>
+    IReadOnlyList<double> Score(WeightSet weights, IReadOnlyList<string> splits) => [.. splits.Select(split => Score(weights, split))];
 }

@@ -40,6 +40,18 @@ public interface IPopulationFitness : IDisposable
     /// <summary>Each slot's own dev score, in slot order (individual mode's initial fitness).</summary>
     IReadOnlyList<double> ScoreMembers();
 
+    /// <summary>
+    /// As <see cref="ScoreCandidate(int, WeightSet)"/>, on each of <paramref name="splits"/> (the candidate is built
+    /// once): how the guard (<see cref="PopulationFitness.GuardSplit"/>) is scored beside dev. Changes nothing.
+    /// </summary>
+    IReadOnlyList<double> ScoreCandidate(int slot, WeightSet child, IReadOnlyList<string> splits);
+
+    /// <summary>Merged → X(population) on each of <paramref name="splits"/>; individual → the best member by dev, on each.</summary>
+    IReadOnlyList<double> ScorePopulation(IReadOnlyList<string> splits);
+
+    /// <summary>Each slot's own score on <paramref name="split"/>, in slot order.</summary>
+    IReadOnlyList<double> ScoreMembers(string split);
+
     /// <summary>The splits <see cref="Report"/> can score (dev, and test / ood where the task or evaluator has them).</summary>
     IReadOnlyCollection<string> Splits { get; }
 
@@ -55,6 +67,12 @@ public static class PopulationFitness
 {
     /// <summary>The split every selection score is taken on.</summary>
     public const string DevSplit = "dev";
+
+    /// <summary>
+    /// The part of the dev data held out from selection when a run has a guard (docs/architecture.md §1, "The guard"):
+    /// an offspring must not fall on it by more than a tolerance. Dev data too: test and ood are never read to choose.
+    /// </summary>
+    public const string GuardSplit = "guard";
 
     public const string Individual = "individual";
     public const string Merged = "merged";

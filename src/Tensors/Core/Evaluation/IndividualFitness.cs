@@ -37,6 +37,20 @@ public sealed class IndividualFitness : IPopulationFitness
 
     public IReadOnlyList<double> ScoreMembers() => _core.MemberScores();
 
+    public IReadOnlyList<double> ScoreCandidate(int slot, WeightSet child, IReadOnlyList<string> splits)
+    {
+        _core.RequireSlot(slot);
+        return _core.Report(child, splits);
+    }
+
+    public IReadOnlyList<double> ScorePopulation(IReadOnlyList<string> splits)
+    {
+        var best = _core.BestSlot();
+        return [.. splits.Select(split => _core.MemberScores(split)[best])];
+    }
+
+    public IReadOnlyList<double> ScoreMembers(string split) => _core.MemberScores(split);
+
     public IReadOnlyCollection<string> Splits => _core.Scorer.SplitNames;
 
     public double Report(WeightSet weights, string split) => _core.Report(weights, split);

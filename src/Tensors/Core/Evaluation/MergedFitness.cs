@@ -124,6 +124,22 @@ public sealed class MergedFitness : IPopulationFitness
 
     public IReadOnlyList<double> ScoreMembers() => _core.MemberScores();
 
+    public IReadOnlyList<double> ScoreCandidate(int slot, WeightSet child, IReadOnlyList<string> splits)
+    {
+        _core.RequireSlot(slot);
+        var (merge, scratch) = State();
+        merge.Preview(slot, _core.Slots[slot].Weights, child, scratch);
+        return _core.Report(scratch, splits);
+    }
+
+    public IReadOnlyList<double> ScorePopulation(IReadOnlyList<string> splits)
+    {
+        _core.RequireSynced();
+        return [.. splits.Select(split => split == PopulationFitness.DevSplit ? ScorePopulation() : _core.Report(State().Merge.Merged, split))];
+    }
+
+    public IReadOnlyList<double> ScoreMembers(string split) => _core.MemberScores(split);
+
     public IReadOnlyCollection<string> Splits => _core.Scorer.SplitNames;
 
     public double Report(WeightSet weights, string split) => _core.Report(weights, split);

@@ -79,6 +79,17 @@ public sealed class SimulatedFitness(SimulationOptions options, SimulationStats 
 
     public IReadOnlyList<double> ScoreMembers() => [.. _slots.Select(_ => 0.0)];
 
+    /// <summary>The simulation has dev only (a run with a guard is refused at its configuration); one evaluation, its score on each split.</summary>
+    public IReadOnlyList<double> ScoreCandidate(int slot, WeightSet child, IReadOnlyList<string> splits)
+    {
+        var score = _outcome.Next();
+        return [.. splits.Select(_ => score)];
+    }
+
+    public IReadOnlyList<double> ScorePopulation(IReadOnlyList<string> splits) => [.. splits.Select(_ => 0.0)];
+
+    public IReadOnlyList<double> ScoreMembers(string split) => ScoreMembers();
+
     public IReadOnlyCollection<string> Splits { get; } = [PopulationFitness.DevSplit];
 
     public double Report(WeightSet weights, string split) => double.NaN;

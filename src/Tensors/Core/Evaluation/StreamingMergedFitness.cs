@@ -82,6 +82,32 @@ public sealed class StreamingMergedFitness : IPopulationFitness
 
     public IReadOnlyList<double> ScoreMembers() => _core.MemberScores();
 
+    public IReadOnlyList<double> ScoreCandidate(int slot, WeightSet child, IReadOnlyList<string> splits)
+    {
+        _core.RequireSlot(slot);
+        var models = _core.Slots.Select(s => s.Weights).ToArray();
+        models[slot] = child;
+        return _core.Report(MergeInto(Candidate(), models), splits);
+    }
+
+    public IReadOnlyList<double> ScorePopulation(IReadOnlyList<string> splits)
+    {
+        _core.RequireSynced();
+        if (splits.All(split => split == PopulationFitness.DevSplit))
+        {
+            return [.. splits.Select(_ => ScorePopulation())];
+        }
+        var scores = _core.Report(MergeInto(Candidate(), [.. _core.Slots.Select(s => s.Weights)]), splits);
+        var dev = splits.ToList().IndexOf(PopulationFitness.DevSplit);
+        if (dev >= 0)
+        {
+            _populationScore = scores[dev];
+        }
+        return scores;
+    }
+
+    public IReadOnlyList<double> ScoreMembers(string split) => _core.MemberScores(split);
+
     public double Report(WeightSet weights, string split) => _core.Report(weights, split);
 
     public WeightSet Fused()

@@ -15,5 +15,12 @@ public sealed class ResidentScorer(ResidentEvaluator evaluator, Metric metric) :
         return Evaluator.Evaluate(split).Get(Metric);
     }
 
+    /// <summary>The weights are loaded into the skeleton once for every split.</summary>
+    public IReadOnlyList<double> Score(WeightSet weights, IReadOnlyList<string> splits)
+    {
+        Evaluator.Load(weights);
+        return [.. splits.Select(split => Evaluator.Evaluate(split).Get(Metric))];
+    }
+
     public void Dispose() => Evaluator.Dispose();
 }

@@ -7,13 +7,37 @@ namespace EvolverActors.Tensors.Tasks;
 
 /// <summary>
 /// A task's splits, ready for a resident evaluator: dev (selection), and test / out-of-domain (reports only; null
-/// when the task has none), with the batcher that turns examples into model inputs.
+/// when the task has none), with the batcher that turns examples into model inputs. A run with a guard holds part of
+/// dev out as <see cref="Guard"/> (<see cref="WithGuard"/>).
 /// </summary>
-public sealed record TaskData(LabelledSet Dev, LabelledSet? Test, LabelledSet? Ood, IBatcher Batcher)
+public sealed record TaskData(LabelledSet Dev, LabelledSet? Test, LabelledSet? Ood, IBatcher Batcher, LabelledSet? Guard = null)
 {
-    /// <summary>The splits that exist, each named by its role (dev, test, ood).</summary>
+    /// <summary>The splits that exist, each named by its role (dev, guard, test, ood).</summary>
     public IReadOnlyList<LabelledSet> Splits =>
-        [Named(Dev, "dev"), .. Test is null ? [] : new[] { Named(Test, "test") }, .. Ood is null ? [] : new[] { Named(Ood, "ood") }];
+        [Named(Dev, "dev"), .. Guard is null ? [] : new[] { Named(Guard, PopulationFitness.GuardSplit) },
+            .. Test is null ? [] : new[] { Named(Test, "test") }, .. Ood is null ? [] : new[] { Named(Ood, "ood") }];
+
+    /// <summary>
+    /// Dev cut in two, stratified by class and fixed by <paramref name="seed"/> (docs/architecture.md §1, "The guard"):
+    /// the selection part stays <see cref="Dev"/>, and <paramref name="fraction"/> of it becomes <see cref="Guard"/>.
+    /// </summary>
+    public TaskData WithGuard(double fraction, int seed)
+    {
+        if (Guard is not null)
+        {
+            throw new InvalidOperationException("dev is split already");
+        }
+        if (!(fraction > 0 && fraction < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fraction), fraction, "the guard's share of dev is in (0, 1)");
+        }
+        var parts = Data.Splits.Stratified(Dev, [("dev", 1 - fraction), (PopulationFitness.GuardSplit, fraction)], seed);
+        if (parts["dev"].Count == 0 || parts[PopulationFitness.GuardSplit].Count == 0)
+        {
+            throw new EvolverException($"dev has {Dev.Count} examples: too few to hold {fraction:P0} out as the guard and select on the rest");
+        }
+        return this with { Dev = parts["dev"], Guard = parts[PopulationFitness.GuardSplit] };
+    }
 
     private static LabelledSet Named(LabelledSet set, string name) => set.Name == name ? set : set switch
     {

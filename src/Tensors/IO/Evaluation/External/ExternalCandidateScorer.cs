@@ -15,18 +15,24 @@ public sealed class ExternalCandidateScorer(ICheckpointScorer scorer, CandidateW
 
     private Task _pendingDelete = Task.CompletedTask;
 
-    public double Score(WeightSet weights, string split)
+    public double Score(WeightSet weights, string split) => Score(weights, [split])[0];
+
+    /// <summary>The candidate is written once and the evaluator asked for each split in turn.</summary>
+    public IReadOnlyList<double> Score(WeightSet weights, IReadOnlyList<string> splits)
     {
-        if (!SplitNames.Contains(split, StringComparer.Ordinal))
+        foreach (var split in splits)
         {
-            throw new EvolverException($"evaluator '{scorer.Name}' is not configured to score split '{split}' (splits: {string.Join(", ", SplitNames)})");
+            if (!SplitNames.Contains(split, StringComparer.Ordinal))
+            {
+                throw new EvolverException($"evaluator '{scorer.Name}' is not configured to score split '{split}' (splits: {string.Join(", ", SplitNames)})");
+            }
         }
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var directory = writer.Write(weights);
         LastWriteMs = watch.Elapsed.TotalMilliseconds;
         try
         {
-            return scorer.ScoreAsync(new ScoreRequest(directory, split)).GetAwaiter().GetResult().Score;
+            return [.. splits.Select(split => scorer.ScoreAsync(new ScoreRequest(directory, split)).GetAwaiter().GetResult().Score)];
         }
         finally
         {
