@@ -79,6 +79,7 @@ public sealed class LedgerReader : ReceivePersistentActor
         Recover<RecipeFailed>(e => Add(e, null));
         Recover<PopulationSnapshotted>(e => Add(e, null));
         Recover<RunFinished>(e => Add(e, null));
+        Recover<RunReopened>(e => Add(e, null));
         Recover<BudgetChanged>(e => Add(e, null));
         Recover<MemberAdmitted>(e => Add(e, () => _membership.Add(e)));
         Recover<MemberRetired>(e => Add(e, () => _membership.Add(e)));

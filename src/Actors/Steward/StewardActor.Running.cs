@@ -277,7 +277,7 @@ public sealed partial class StewardActor
         }
         if (Ledger.StopReason(Settings, _session.Elapsed) is { } reason)
         {
-            Persist(new RunFinished(reason, DateTime.UtcNow), e =>
+            Persist(new RunFinished(reason, DateTime.UtcNow, BudgetValues.Of(Settings)), e =>
             {
                 _machine.Apply(e);
                 Perform(_machine.AbandonWaiting());

@@ -64,6 +64,7 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         Recover<RecipeFailed>(_machine.Apply);
         Recover<PopulationSnapshotted>(_machine.Apply);
         Recover<RunFinished>(_machine.Apply);
+        Recover<RunReopened>(_machine.Apply);
         Recover<BudgetChanged>(_machine.Apply);
         Recover<MemberAdmitted>(_machine.Apply);
         Recover<MemberRetired>(_machine.Apply);
@@ -118,12 +119,29 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
         {
             _runtime.Book.Add(id, accepted.Recipe, accepted.ContentHash);
         }
+        if (Ledger.Finished && Ledger.CanReopen(Settings))
+        {
+            // Its budget was raised: it goes on (docs/architecture.md §3); the event is stored before anything runs.
+            Persist(new RunReopened(Ledger.FinishedReason!, BudgetValues.Of(Settings), DateTime.UtcNow), e =>
+            {
+                _log.Info("run {0} goes on: it had finished ({1}), and its budget was raised", _runtime.RunId, e.PreviousReason);
+                _machine.Apply(e);
+                AdoptAndGoOn();
+            });
+            return;
+        }
         if (Ledger.Finished)
         {
             _log.Info("run {0} already finished: {1}", _runtime.RunId, Ledger.FinishedReason);
             End("finished", Ledger.FinishedReason!, 0);
             return;
         }
+        AdoptAndGoOn();
+    }
+
+    /// <summary>Every member holds its ledger weights first; then the run goes on.</summary>
+    private void AdoptAndGoOn()
+    {
         _awaitingAdoption.UnionWith(Ledger.Initialized ? Ledger.View().ActiveSlots() : Enumerable.Range(0, _runtime.Slots));
         RequestAdoption();
         // Members are sharding entities: while a lost node's shards move (a failover, docs/architecture.md §4) a message

@@ -91,8 +91,17 @@ public sealed record RecipeFailed(long Sequence, int Slot, string Operator, stri
 /// </summary>
 public sealed record PopulationSnapshotted(long Decided, long Version, DateTime At) : IEvolverMessage;
 
-/// <summary>The run met a stopping rule; a later start reports instead of running again.</summary>
-public sealed record RunFinished(string Reason, DateTime At) : IEvolverMessage;
+/// <summary>
+/// The run met a stopping rule; a later start reports instead of running again, unless its budget was raised since
+/// (<see cref="RunReopened"/>). <paramref name="Budget"/>: the budget it finished under (null in events stored before it was kept).
+/// </summary>
+public sealed record RunFinished(string Reason, DateTime At, BudgetValues? Budget = null) : IEvolverMessage;
+
+/// <summary>
+/// A finished run started again with a budget that no longer stops it (more evaluations, a higher target, more patience,
+/// more wall time than it finished under; docs/architecture.md §3): it goes on from where it finished.
+/// </summary>
+public sealed record RunReopened(string PreviousReason, BudgetValues Budget, DateTime At) : IEvolverMessage;
 
 /// <summary>
 /// The budget was changed while the run ran (`evolver budget`, <c>POST /api/budget</c>; docs/architecture.md §6): each

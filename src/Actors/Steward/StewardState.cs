@@ -97,6 +97,29 @@ public sealed class StewardState
 
     public bool Finished => FinishedReason is not null;
 
+    /// <summary>The budget the run finished under (<see cref="RunFinished"/>), or null (not finished, or finished before it was kept).</summary>
+    public BudgetValues? FinishedBudget { get; set; }
+
+    /// <summary>
+    /// Whether a finished run goes on under <paramref name="effective"/> (the config's budget, with changes made while it
+    /// ran): no stopping rule that counts evaluations, scores or patience holds any more, and one that held was raised.
+    /// Wall time counts per session, so a run that finished by it goes on only when <c>max-wall-time</c> was raised
+    /// above what it finished under (a run finished before that was kept goes on only by the other rules).
+    /// </summary>
+    public bool CanReopen(RunSettings effective)
+    {
+        if (!Finished || StopReason(effective, TimeSpan.Zero) is not null)
+        {
+            return false;
+        }
+        var now = BudgetValues.Of(effective);
+        if (FinishedReason!.StartsWith("max-wall-time", StringComparison.Ordinal))
+        {
+            return FinishedBudget?.MaxWallTimeSeconds is { } was && now.MaxWallTimeSeconds is { } seconds && seconds > was;
+        }
+        return true;
+    }
+
     /// <summary>The best dev score: S in merged mode, the best member's score in individual mode.</summary>
     public double BestDev(FitnessMode mode) =>
         mode == FitnessMode.Merged ? PopulationScore ?? double.NaN
@@ -124,6 +147,7 @@ public sealed class StewardState
         LastAcceptedAt = LastAcceptedAt,
         Initialized = Initialized,
         FinishedReason = FinishedReason,
+        FinishedBudget = FinishedBudget,
         RejectedByOperator = new Dictionary<string, long>(RejectedByOperator, StringComparer.Ordinal),
         AcceptedByOperator = new Dictionary<string, long>(AcceptedByOperator, StringComparer.Ordinal),
         Budget = Budget,
@@ -418,6 +442,11 @@ public sealed class StewardState
                 break;
             case RunFinished e:
                 FinishedReason = e.Reason;
+                FinishedBudget = e.Budget;
+                break;
+            case RunReopened:
+                FinishedReason = null;
+                FinishedBudget = null;
                 break;
             case MemberAdmitted e:
                 SlotWeights = [.. SlotWeights, e.WeightsId];

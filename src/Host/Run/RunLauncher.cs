@@ -41,6 +41,17 @@ internal static class RunLauncher
     /// <summary>The exit status of a node that had to leave without the run stopping in time.</summary>
     public const int ForcedStopExitCode = 6;
 
+    /// <summary>
+    /// Whether a finished run's config may let it go on (docs/architecture.md §3): then the steward decides from its
+    /// ledger; otherwise the run reports at once, without starting anything.
+    /// </summary>
+    private static bool BudgetMayReopen(RunStatusView finished, RunSettings settings) => finished.Reason switch
+    {
+        { } r when r.StartsWith("max-evaluations", StringComparison.Ordinal) => settings.MaxEvaluations > finished.Evaluations,
+        { } r when r.StartsWith("target score", StringComparison.Ordinal) => settings.TargetScore is not { } target || finished.BestDev < target,
+        _ => true,
+    };
+
     public static async Task<(int ExitCode, string RunId)> RunAsync(RunRequest request)
     {
         var runId = request.RunId;
@@ -53,7 +64,7 @@ internal static class RunLauncher
         // Other nodes find a bootstrapping coordinator at its management endpoint, so that needs a port they know.
         settings.Cluster.Bootstrap?.RequireFixedManagementPort("the coordinator");
         var run = RunDirectory.Open(request.RunsRoot, runId);
-        if (run.CurrentStatus() is { State: "finished" } finished)
+        if (run.CurrentStatus() is { State: "finished" } finished && !BudgetMayReopen(finished, settings))
         {
             request.Output.WriteLine($"run '{runId}' already finished ({finished.Reason}): {finished.Evaluations} evaluations, {finished.Accepted} accepted, best dev {finished.BestDev:F4}");
             return (0, runId);

@@ -72,6 +72,21 @@ public sealed class StewardEventJsonTests : IDisposable
         AssertGolden(new RecipeFailed(44, 0, "evolver", "evaluator-1-cpu: worker exited", 45, At), nameof(RecipeFailed));
 
     [Fact]
+    public void RunFinished_keeps_its_golden_json() =>
+        AssertGolden(new RunFinished("max-evaluations (1000) reached", At, new BudgetValues(1000, null, 0.95, 0)), nameof(RunFinished));
+
+    [Fact]
+    public void RunReopened_keeps_its_golden_json() =>
+        AssertGolden(new RunReopened("max-evaluations (1000) reached", new BudgetValues(2000, null, 0.95, 0), At), nameof(RunReopened));
+
+    [Fact]
+    public void A_finish_stored_before_its_budget_was_kept_reads_with_none()
+    {
+        var e = Assert.IsType<RunFinished>(Serializer.FromBinary(Encoding.UTF8.GetBytes("""{"Reason":"max-evaluations (100) reached","At":"2026-11-30T10:00:00.123Z"}"""), nameof(RunFinished)));
+        Assert.Equal(("max-evaluations (100) reached", (BudgetValues?)null), (e.Reason, e.Budget));
+    }
+
+    [Fact]
     public void PopulationSnapshotted_keeps_its_golden_json() =>
         AssertGolden(new PopulationSnapshotted(120, 14, At), nameof(PopulationSnapshotted));
 
