@@ -231,9 +231,6 @@ public sealed class EvaluatorActor : ReceiveActor
         }
     }
 
-    /// <summary>What a run with a guard scores every candidate on: dev (selection) and the guard.</summary>
-    private static readonly string[] GuardedSplits = [PopulationFitness.DevSplit, PopulationFitness.GuardSplit];
-
     /// <summary>Scores the child against <paramref name="population"/> (a fixed population, so the score does not depend on timing).</summary>
     private bool Score(OffspringInfo info, WeightLease child, string hash, LedgerView population)
     {
@@ -241,17 +238,9 @@ public sealed class EvaluatorActor : ReceiveActor
         {
             Sync(population);
             var watch = Stopwatch.StartNew();
-            double score;
-            double? guard = null;
-            if (_runtime.Settings.Guard.Enabled)
-            {
-                var scores = _fitness!.ScoreCandidate(FitnessIndex(info.Target), child.Weights, GuardedSplits);
-                (score, guard) = (scores[0], scores[1]);
-            }
-            else
-            {
-                score = _fitness!.ScoreCandidate(FitnessIndex(info.Target), child.Weights);
-            }
+            var guarded = _runtime.Settings.Guard.Enabled;
+            var scores = _fitness!.ScoreCandidate(FitnessIndex(info.Target), child.Weights, guarded ? PopulationFitness.DevAndGuard : PopulationFitness.DevOnly);
+            var (score, guard) = (scores[0], guarded ? scores[1] : (double?)null);
             _log.Debug("{0} scored {1} for slot {2}: {3:F4} in {4:F0} ms", _name, info.Id, info.Target, score, watch.Elapsed.TotalMilliseconds);
             _runtime.Metrics?.EvaluationTook(_device.ToString(), _name, watch.Elapsed);
             _health.Succeeded();
@@ -364,7 +353,7 @@ public sealed class EvaluatorActor : ReceiveActor
             var version = _fitness!.Version;
             var merged = _runtime.Settings.Mode == FitnessMode.Merged;
             var guarded = _runtime.Settings.Guard.Enabled;
-            var population = merged ? _fitness.ScorePopulation(guarded ? GuardedSplits : [PopulationFitness.DevSplit]) : null;
+            var population = merged ? _fitness.ScorePopulation(guarded ? PopulationFitness.DevAndGuard : PopulationFitness.DevOnly) : null;
             double? populationScore = population?[0];
             double? populationGuard = guarded ? population?[1] : null;
             var slotScores = merged

@@ -49,6 +49,7 @@ internal static class ExportCommand
     internal static IReadOnlyList<string> Export(RunResult result, string runId, string output, long maxShardBytes = long.MaxValue)
     {
         var state = result.Report.State;
+        var population = result.Version == state.Version ? state.View() : result.Report.PopulationAt(result.Version);
         var files = Checkpoint.Save(output, result.Fused, new Dictionary<string, string> { ["format"] = "pt", ["evolver_run"] = runId }, maxShardBytes);
         // Config and tokenizer files come along from the first member, so the result loads as the members do.
         CheckpointCompanions.CopyInto(result.Population.Members[0], output);
@@ -60,8 +61,8 @@ internal static class ExportCommand
             last_version = state.Version,
             evaluations = state.Evaluations,
             accepted = state.Accepted,
-            slots = result.Version == state.Version ? state.SlotWeights : result.Report.PopulationAt(result.Version).SlotWeights,
-            retired_slots = result.Version == state.Version ? state.RetiredSlots : result.Report.PopulationAt(result.Version).Retired ?? [],
+            slots = population.SlotWeights,
+            retired_slots = population.Retired ?? [],
             scores = new { dev = result.Scores.Dev, test = result.Scores.Test, ood = result.Scores.Ood },
             zoo = result.Population.ZooDirectory,
             exported_utc = DateTime.UtcNow,

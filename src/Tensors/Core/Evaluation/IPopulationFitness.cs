@@ -74,6 +74,12 @@ public static class PopulationFitness
     /// </summary>
     public const string GuardSplit = "guard";
 
+    /// <summary>The splits a run without a guard scores candidates on.</summary>
+    public static IReadOnlyList<string> DevOnly { get; } = [DevSplit];
+
+    /// <summary>The splits a run with a guard scores every candidate on, selection first.</summary>
+    public static IReadOnlyList<string> DevAndGuard { get; } = [DevSplit, GuardSplit];
+
     public const string Individual = "individual";
     public const string Merged = "merged";
 

@@ -27,11 +27,7 @@ public sealed class IndividualFitness : IPopulationFitness
         _core.Commit(version, slots);
     }
 
-    public double ScoreCandidate(int slot, WeightSet child)
-    {
-        _core.RequireSlot(slot);
-        return _core.DevScore(child);
-    }
+    public double ScoreCandidate(int slot, WeightSet child) => ScoreCandidate(slot, child, PopulationFitness.DevOnly)[0];
 
     public double ScorePopulation() => ScoreMembers().Max();
 

@@ -107,13 +107,7 @@ public sealed class MergedFitness : IPopulationFitness
         _core.Commit(version, slots);
     }
 
-    public double ScoreCandidate(int slot, WeightSet child)
-    {
-        _core.RequireSlot(slot);
-        var (merge, scratch) = State();
-        merge.Preview(slot, _core.Slots[slot].Weights, child, scratch);
-        return _core.DevScore(scratch);
-    }
+    public double ScoreCandidate(int slot, WeightSet child) => ScoreCandidate(slot, child, PopulationFitness.DevOnly)[0];
 
     public double ScorePopulation()
     {

@@ -65,13 +65,7 @@ public sealed class StreamingMergedFitness : IPopulationFitness
         _core.Commit(version, slots);
     }
 
-    public double ScoreCandidate(int slot, WeightSet child)
-    {
-        _core.RequireSlot(slot);
-        var models = _core.Slots.Select(s => s.Weights).ToArray();
-        models[slot] = child;
-        return _core.DevScore(MergeInto(Candidate(), models));
-    }
+    public double ScoreCandidate(int slot, WeightSet child) => ScoreCandidate(slot, child, PopulationFitness.DevOnly)[0];
 
     public double ScorePopulation()
     {

@@ -9,11 +9,7 @@ public sealed class ResidentScorer(ResidentEvaluator evaluator, Metric metric) :
     public Metric Metric { get; } = metric;
     public IReadOnlyCollection<string> SplitNames => Evaluator.SplitNames;
 
-    public double Score(WeightSet weights, string split)
-    {
-        Evaluator.Load(weights);
-        return Evaluator.Evaluate(split).Get(Metric);
-    }
+    public double Score(WeightSet weights, string split) => Score(weights, [split])[0];
 
     /// <summary>The weights are loaded into the skeleton once for every split.</summary>
     public IReadOnlyList<double> Score(WeightSet weights, IReadOnlyList<string> splits)
