@@ -18,13 +18,12 @@ namespace EvolverActors.Actors.Hosting;
 /// A node's management endpoint for cluster bootstrap (docs/architecture.md §4, "Joining"): the one route other nodes'
 /// bootstrap asks, <c>GET /bootstrap/seed-nodes</c>, answered with the JSON Akka.Management writes (its own types and
 /// serializer), on Kestrel. Akka.Management's own HTTP server (Ceen.Httpd through Akka.Http.Shim) does not start with the
-/// Ceen.Httpd that NuGet serves here (a missing method), and this also keeps the endpoint to that one read-only route:
-/// it answers without the cluster secret, so it says only which nodes are in the cluster.
+/// Ceen.Httpd that NuGet serves here (a missing method), and this also keeps the endpoint to that one read-only route.
+/// The route sits under the cluster secret's route token (<see cref="ClusterSecret.BootstrapRouteToken"/>, which the
+/// probes put before it as Akka.Management's base path): a caller without the secret gets 404 for every path.
 /// </summary>
 public sealed class BootstrapEndpoint : IExtension
 {
-    public const string Route = "/bootstrap/seed-nodes";
-
     /// <summary>As Akka.Management: a joining node needs a few seed nodes, not the whole membership.</summary>
     private const int MaxSeedNodes = 5;
 
@@ -36,11 +35,11 @@ public sealed class BootstrapEndpoint : IExtension
     public static BootstrapEndpoint Get(ActorSystem system) => system.WithExtension<BootstrapEndpoint, Provider>();
 
     /// <summary>Listens on <c>management-hostname:management-port</c> until the actor system terminates.</summary>
-    internal async Task<Uri?> StartAsync(ActorSystem system, BootstrapSettings settings, string? publicHostname)
+    internal async Task<Uri?> StartAsync(ActorSystem system, BootstrapSettings settings, string? publicHostname, string routeToken)
     {
         var address = IPAddress.TryParse(settings.ManagementHostname, out var parsed) ? parsed : Dns.GetHostAddresses(settings.ManagementHostname).First();
         var app = BareWebApp.CreateBuilder(new IPEndPoint(address, settings.ManagementPort)).Build();
-        app.MapGet(Route, () => Results.Content(SeedNodesJson(Cluster.Get(system)), "application/json"));
+        app.MapGet(RoutePath(routeToken), () => Results.Content(SeedNodesJson(Cluster.Get(system)), "application/json"));
         try
         {
             await app.StartAsync().ConfigureAwait(false);
@@ -59,6 +58,13 @@ public sealed class BootstrapEndpoint : IExtension
         _started.TrySetResult(self);
         return self;
     }
+
+    /// <summary>
+    /// The path the probes ask under base path <paramref name="routeToken"/>, as Akka.Management builds it (it appends
+    /// <c>bootstrap/seed-nodes</c> to the base URI without a slash: <c>/&lt;token&gt;bootstrap/seed-nodes</c>).
+    /// </summary>
+    internal static string RoutePath(string routeToken) =>
+        new Uri(ClusterBootstrapRequests.BootstrapSeedNodes(new Uri($"http://contact-point/{routeToken}"))).AbsolutePath;
 
     /// <summary>What Akka.Management's route answers: this node, and up to five members that are reachable and joining or up.</summary>
     private static string SeedNodesJson(Cluster cluster)

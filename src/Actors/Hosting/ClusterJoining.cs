@@ -26,7 +26,9 @@ internal static partial class ClusterJoining
     /// <param name="role">Its role.</param>
     /// <param name="seed">Without bootstrap: the node to join (null: this node founds the cluster by joining itself).</param>
     /// <param name="founds">Whether this node may form a new cluster (`evolver run`); the others only join.</param>
-    public static AkkaConfigurationBuilder WithClusterJoin(this AkkaConfigurationBuilder builder, ClusterSettings cluster, string role, string? seed, bool founds)
+    /// <param name="secret">The cluster's secret: the bootstrap endpoint answers, and the probes ask, under its route token.</param>
+    public static AkkaConfigurationBuilder WithClusterJoin(this AkkaConfigurationBuilder builder, ClusterSettings cluster, string role, string? seed, bool founds,
+        ClusterSecret secret)
     {
         if (cluster.Bootstrap is not { } bootstrap)
         {
@@ -37,7 +39,8 @@ internal static partial class ClusterJoining
         }
         // No seed nodes: cluster bootstrap steps aside when any are configured.
         builder.WithClustering(new ClusterOptions { SeedNodes = [], Roles = [role] })
-            .AddHocon(BootstrapHocon, HoconAddMode.Prepend);
+            .AddHocon(BootstrapHocon, HoconAddMode.Prepend)
+            .AddHocon($"akka.management.http.base-path = \"{secret.BootstrapRouteToken}\"", HoconAddMode.Prepend);
         builder = bootstrap.Discovery == BootstrapDiscovery.Config
             ? builder.WithConfigDiscovery(new ConfigServiceDiscoveryOptions
             {
@@ -68,7 +71,7 @@ internal static partial class ClusterJoining
             // Our endpoint serves the bootstrap route (BootstrapEndpoint); bootstrap starts once it listens.
             .AddStartup(async (system, _) =>
             {
-                if (await BootstrapEndpoint.Get(system).StartAsync(system, bootstrap, cluster.PublicHostname).ConfigureAwait(false) is { } self)
+                if (await BootstrapEndpoint.Get(system).StartAsync(system, bootstrap, cluster.PublicHostname, secret.BootstrapRouteToken).ConfigureAwait(false) is { } self)
                 {
                     var clusterBootstrap = ClusterBootstrap.Get(system);
                     clusterBootstrap.Routes(ManagementRouteProviderSettings.Create(self, readOnly: true)); // sets its self contact point

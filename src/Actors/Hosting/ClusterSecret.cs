@@ -30,6 +30,7 @@ public sealed class ClusterSecret : IDisposable
         Path = path;
         Certificate = certificate;
         _pin = certificate.GetCertHash(HashAlgorithmName.SHA256);
+        BootstrapRouteToken = DeriveBootstrapRouteToken(certificate);
     }
 
     public string Path { get; }
@@ -37,6 +38,13 @@ public sealed class ClusterSecret : IDisposable
 
     /// <summary>The certificate's SHA-256, short, to tell two secrets apart in messages.</summary>
     public string Fingerprint => Convert.ToHexStringLower(_pin)[..16];
+
+    /// <summary>
+    /// The path segment of the cluster-bootstrap endpoint (docs/architecture.md §4, "Security"): derived from the private
+    /// key, so that only a holder of the secret can name the route; any other path is answered 404. Akka.Management's
+    /// probes cannot send a header, but they prefix their requests with <c>akka.management.http.base-path</c>.
+    /// </summary>
+    public string BootstrapRouteToken { get; }
 
     /// <summary>Heard (peer, its certificate's fingerprint) when a peer presents another certificate; the handshake then fails.</summary>
     public event Action<string, string>? Refused;
@@ -115,6 +123,21 @@ public sealed class ClusterSecret : IDisposable
             throw new EvolverException($"{full}: the cluster secret holds a certificate without its private key");
         }
         return new ClusterSecret(full, certificate);
+    }
+
+    private static string DeriveBootstrapRouteToken(X509Certificate2 certificate)
+    {
+        using AsymmetricAlgorithm key = (AsymmetricAlgorithm?)certificate.GetECDsaPrivateKey() ?? certificate.GetRSAPrivateKey()
+            ?? throw new EvolverException($"the cluster secret's key is neither ECDSA nor RSA ({certificate.PublicKey.Oid.FriendlyName})");
+        var material = key.ExportPkcs8PrivateKey();
+        try
+        {
+            return Convert.ToHexStringLower(HMACSHA256.HashData(material, "evolver cluster bootstrap route"u8))[..32];
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(material);
+        }
     }
 
     /// <summary>Creates the file with mode 0600 from the start (never a moment readable by others), then renames it in place.</summary>

@@ -110,7 +110,7 @@ public static class EvolverHosting
             .AddHocon(NodeHocon(), HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
             .WithSecureRemoting(runtime.Settings.Cluster, secret)
-            .WithClusterJoin(runtime.Settings.Cluster, Role, seed, founds: seed is null && !standby)
+            .WithClusterJoin(runtime.Settings.Cluster, Role, seed, founds: seed is null && !standby, secret)
             .AddStartup((system, _) =>
             {
                 Tensors.Diagnostics.StartupTrace.Mark("actor system started");
@@ -159,7 +159,7 @@ public static class EvolverHosting
             .AddHocon(NodeHocon(), HoconAddMode.Prepend)
             .WithActors((system, _) => EvolverRuntime.Install(system, runtime))
             .WithSecureRemoting(runtime.Settings.Cluster, secret)
-            .WithClusterJoin(runtime.Settings.Cluster, WorkerRole, seed, founds: false)
+            .WithClusterJoin(runtime.Settings.Cluster, WorkerRole, seed, founds: false, secret)
             .WithSingletonProxy<StewardProxy>("steward", new ClusterSingletonOptions { Role = Role })
             .WithSingletonProxy<Breeder>("breeder", new ClusterSingletonOptions { Role = Role })
             .WithActors((system, registry) =>

@@ -43,7 +43,7 @@ public sealed record BootstrapSettings
     /// <summary>How long the discovered contact points must stay the same before the coordinator forms a new cluster.</summary>
     public TimeSpan StableMargin { get; init; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>The address this node's management endpoint binds (loopback unless configured: it answers without the secret).</summary>
+    /// <summary>The address this node's management endpoint binds (loopback unless configured; it answers only under a path derived from the secret).</summary>
     public string ManagementHostname { get; init; } = ClusterSettings.DefaultHostname;
 
     /// <summary>The port it binds; 0: one the kernel picks (a node nobody needs to ask, such as a worker on one machine).</summary>

@@ -107,7 +107,7 @@ internal static class RunConfigWriter
         }
         w.Value("required-contact-points", Int(b.RequiredContactPoints), "contact points that must answer before the coordinator forms a new cluster");
         w.Value("stable-margin", $"{b.StableMargin.TotalMilliseconds.ToString(CultureInfo.InvariantCulture)}ms", "how long they must stay the same first");
-        w.Value("management-hostname", b.ManagementHostname, "where this node's management endpoint binds (it answers without the secret)");
+        w.Value("management-hostname", b.ManagementHostname, "where this node's management endpoint binds (it answers only under a path derived from the secret)");
         w.Value("management-port", Int(b.ManagementPort), "0: one the kernel picks (a worker nobody asks)");
         w.Close();
     }

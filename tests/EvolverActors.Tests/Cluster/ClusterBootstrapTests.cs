@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using EvolverActors.Actors.Hosting;
 using EvolverActors.Host.Run;
 using Xunit;
 
@@ -41,6 +42,7 @@ public sealed class ClusterBootstrapTests
         Assert.False(File.Exists(cluster.Run.ClusterPath), "cluster.json before the stable margin");
         var w1 = cluster.StartNodeWith(w1Config, "--name", "w1");
         var w2 = cluster.StartNodeWith(w2Config, "--name", "w2");
+        await TheEndpointAnswersOnlyUnderTheSecretsRouteAsync(coordinatorPort, secret, coordinator, cluster);
 
         await coordinator.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(4), TestContext.Current.CancellationToken);
         Assert.True(coordinator.ExitCode == 0, $"the coordinator exited {coordinator.ExitCode}: {cluster.Output(coordinator)}\nw1: {cluster.Output(w1)}\nw2: {cluster.Output(w2)}");
@@ -75,6 +77,34 @@ public sealed class ClusterBootstrapTests
         Assert.Contains("evolver.run.cluster.bootstrap.management-port = 0: the coordinator's management endpoint is how the other nodes find the cluster", error, StringComparison.Ordinal);
         Assert.Single(error.Trim().Split('\n'));
         Assert.False(Directory.Exists(cluster.Run.Root) && Directory.EnumerateFileSystemEntries(cluster.Run.Root).Any(), "a refused config wrote into the run directory");
+    }
+
+    /// <summary>The seed-nodes route answers under the secret's route token; without it (Akka's plain route, a wrong token): 404.</summary>
+    private static async Task TheEndpointAnswersOnlyUnderTheSecretsRouteAsync(int port, string secretPath, Process coordinator, LoopbackCluster cluster)
+    {
+        using var secret = ClusterSecret.Load(secretPath);
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        var cancel = TestContext.Current.CancellationToken;
+        var wait = Stopwatch.StartNew();
+        HttpResponseMessage? answer = null;
+        while (answer is not { IsSuccessStatusCode: true })
+        {
+            Assert.True(wait.Elapsed < TimeSpan.FromMinutes(1) && !coordinator.HasExited, $"the bootstrap endpoint never answered: {answer?.StatusCode} {cluster.Output(coordinator)}");
+            try
+            {
+                answer = await http.GetAsync(BootstrapEndpoint.RoutePath(secret.BootstrapRouteToken), cancel);
+            }
+            catch (HttpRequestException)
+            {
+                await Task.Delay(100, cancel); // not listening yet
+            }
+        }
+        Assert.Contains("\"SelfNode\"", await answer.Content.ReadAsStringAsync(cancel), StringComparison.OrdinalIgnoreCase);
+        foreach (var path in new[] { "/bootstrap/seed-nodes", "/" + new string('0', 32) + "bootstrap/seed-nodes", "/" + secret.BootstrapRouteToken, "/" })
+        {
+            using var refused = await http.GetAsync(path, cancel);
+            Assert.Equal(HttpStatusCode.NotFound, refused.StatusCode);
+        }
     }
 
     /// <summary>Ports free on loopback now, in increasing order (held together so that they differ).</summary>

@@ -13,6 +13,20 @@ public sealed class ClusterSecretTests : IDisposable
     private readonly TempDir _dir = new();
 
     [Fact]
+    public void The_bootstrap_route_token_is_the_same_for_every_holder_of_a_secret_and_differs_between_secrets()
+    {
+        using var first = ClusterSecret.Create(_dir.File("a.p12"));
+        using var again = ClusterSecret.Load(first.Path);
+        using var other = ClusterSecret.Create(_dir.File("b.p12"));
+        Assert.Matches("^[0-9a-f]{32}$", first.BootstrapRouteToken);
+        Assert.Equal(first.BootstrapRouteToken, again.BootstrapRouteToken);
+        Assert.NotEqual(first.BootstrapRouteToken, other.BootstrapRouteToken);
+        // Neither the certificate (public) nor its fingerprint gives the token away.
+        Assert.DoesNotContain(first.BootstrapRouteToken, Convert.ToHexStringLower(first.Certificate.RawData), StringComparison.Ordinal);
+        Assert.Equal($"/{first.BootstrapRouteToken}bootstrap/seed-nodes", BootstrapEndpoint.RoutePath(first.BootstrapRouteToken));
+    }
+
+    [Fact]
     public void Evolver_secret_writes_an_owner_only_PKCS12_file_that_loads_back_and_refuses_to_overwrite_it()
     {
         var path = _dir.File("cluster.p12");
