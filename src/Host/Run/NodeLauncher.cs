@@ -25,6 +25,9 @@ internal sealed record NodeRequest(string ConfigPath, string RunId, string RunsR
     /// <summary>A worker's own directory for a run whose directory it does not read (null: <c>&lt;cache&gt;/nodes/&lt;run-id&gt;</c>).</summary>
     public string? NodeDirectory { get; init; }
 
+    /// <summary>A standby coordinator's file server, started when it takes the run over (null: 127.0.0.1, any free port).</summary>
+    public System.Net.IPEndPoint? FilesListen { get; init; }
+
     /// <summary><c>$EVOLVER_DATA</c>, else <c>~/.cache/evolver</c> (the asset cache's root).</summary>
     public static string DefaultCache => Tensors.Assets.AssetStore.DefaultRoot();
 }
@@ -52,8 +55,11 @@ internal static class NodeLauncher
         var name = request.Name ?? $"{Environment.MachineName}-{Environment.ProcessId}";
         void Say(string line) => request.Output.WriteLine($"[{request.RunId}] node {name}: {line}");
         // A worker without the run directory here, or pointed at the coordinator's file server, works from a directory of
-        // its own and gets the run's fingerprint and snapshots from that server (docs/architecture.md §4).
-        var sources = !request.Standby && (request.FetchFrom is not null || !run.Exists)
+        // its own and gets the run's fingerprint and snapshots from that server (docs/architecture.md §4). A standby
+        // without it keeps that copy as its run directory under --runs, where it takes the run over.
+        var sources = request.Standby
+            ? StandbyReplica.IsFor(run) ? await StandbyReplicaAsync(request, config, run, name, Say).ConfigureAwait(false) : FromRunDirectory(request, config, run, name)
+            : request.FetchFrom is not null || !run.Exists
             ? await FromFileServerAsync(request, config, run, name, Say).ConfigureAwait(false)
             : FromRunDirectory(request, config, run, name);
         var (recorded, seed) = (sources.Recorded, sources.Seed);
@@ -71,7 +77,7 @@ internal static class NodeLauncher
         var log = new LineLog(sources.LogPath);
         if (request.Standby)
         {
-            return await StandbyAsync(request, config, resolved, recorded, run, seed, name, log, secret).ConfigureAwait(false);
+            return await StandbyAsync(request, config, resolved, sources, run, name, log, secret).ConfigureAwait(false);
         }
         var weights = sources.OpenWeights(resolved.Population, config.Settings);
         using var metrics = new RunMetrics(config.Settings.Mode.ToString().ToLowerInvariant()) { ResidentBytes = () => weights.Resident.ResidentBytes };
@@ -122,24 +128,63 @@ internal static class NodeLauncher
     /// A standby coordinator: the steward, members and breeder as on `evolver run`, joined to the running cluster; it hosts
     /// the singletons only once the first coordinator is lost, and recovers the run from the PostgreSQL journal then.
     /// </summary>
-    private static async Task<int> StandbyAsync(NodeRequest request, RunConfiguration config, ResolvedRun resolved, RunFingerprint recorded,
-        RunDirectory run, string? seed, string name, LineLog log, ClusterSecret secret)
+    private static async Task<int> StandbyAsync(NodeRequest request, RunConfiguration config, ResolvedRun resolved, NodeSources sources,
+        RunDirectory run, string name, LineLog log, ClusterSecret secret)
     {
         config.Settings.Cluster.Bootstrap?.RequireFixedManagementPort("a standby coordinator");
-        if (run.Journal.Provider != JournalProvider.PostgreSql)
-        {
-            throw new EvolverException($"run '{request.RunId}': a standby coordinator needs the journal in PostgreSQL (persistence.postgresql); "
-                + $"{run.JournalPath} is a file of the first coordinator's machine");
-        }
-        var weights = RunWeights.Open(run, resolved.Population, recorded, config.Settings, CPU, worker: true);
+        RequireSharedJournal(request, run);
+        var weights = sources.OpenWeights(resolved.Population, config.Settings);
         var runtime = new EvolverRuntime(config.Settings, request.RunId, weights.Resident, resolved.Fitness(log.Write, weights), weights.InitialIds, run)
         {
             Book = weights.Book,
             Snapshots = weights.Snapshots,
             WorkerNode = true, // its evaluators also score offspring the other coordinator's breeder bred
         };
-        request.Output.WriteLine($"[{request.RunId}] standby coordinator {name} joining {ClusterEntry.Describe(seed, config.Settings.Cluster.Bootstrap)}");
-        return await RunLauncher.RunNodeAsync(runtime, run, secret, request.Output, (seed, name)).ConfigureAwait(false);
+        // Once it holds the run, it hands the starting members and snapshots to nodes as the coordinator did (docs/architecture.md §4).
+        var files = new FileCatalog(sources.Recorded.Members.Select(m => (m.Sha256, resolved.Population.Members[m.Slot])))
+        {
+            FingerprintPath = run.FingerprintPath,
+            SnapshotsDirectory = weights.Snapshots.Directory,
+        };
+        request.Output.WriteLine($"[{request.RunId}] standby coordinator {name} joining {ClusterEntry.Describe(sources.Seed, config.Settings.Cluster.Bootstrap)}");
+        return await RunLauncher.RunNodeAsync(runtime, run, secret, request.Output, (sources.Seed, name), files,
+            request.FilesListen ?? new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0)).ConfigureAwait(false);
+    }
+
+    /// <summary>A standby recovers the run from the journal the coordinator writes: PostgreSQL, never a file of another machine.</summary>
+    private static void RequireSharedJournal(NodeRequest request, RunDirectory run)
+    {
+        if (run.Journal.Provider != JournalProvider.PostgreSql)
+        {
+            throw new EvolverException($"run '{request.RunId}': a standby coordinator needs the journal in PostgreSQL (persistence.postgresql); "
+                + $"{run.JournalPath} is a file of the first coordinator's machine");
+        }
+    }
+
+    /// <summary>
+    /// A standby on a host without the run directory (docs/architecture.md §4): it makes its own copy under --runs from
+    /// the coordinator's file server, as a worker does in its node directory (run.json and population snapshots,
+    /// verified; starting members by content hash), records the PostgreSQL journal there, and marks the copy, so that a
+    /// restarted standby fetches into it again. When the coordinator is lost, this copy becomes the run directory.
+    /// </summary>
+    private static async Task<NodeSources> StandbyReplicaAsync(NodeRequest request, RunConfiguration config, RunDirectory run, string name, Action<string> say)
+    {
+        if (request.NodeDirectory is not null)
+        {
+            throw new EvolverException($"--node-dir: not with --coordinator (a standby keeps its copy of the run in {run.Root}, where it takes the run over)");
+        }
+        var database = config.Settings.JournalDatabase is { Provider: JournalProvider.PostgreSql } configured ? configured
+            : throw new EvolverException($"{config.Source}: a standby coordinator needs the journal in PostgreSQL (persistence.postgresql): "
+                + $"run '{request.RunId}''s directory is not on this host, so its journal can only be a database both hosts reach");
+        if (request.FetchFrom is null)
+        {
+            throw new EvolverException($"run '{request.RunId}' is not under {run.RunsRoot} on this host: give --fetch-from URL (the coordinator's file server) "
+                + "so that this standby makes its own copy there, or --runs the shared run directory");
+        }
+        var sources = await FromFileServerAsync(request with { NodeDirectory = run.Root }, config, run, name, say).ConfigureAwait(false);
+        run.UseJournal(database);
+        StandbyReplica.Mark(run, request.FetchFrom);
+        return sources;
     }
 
     /// <summary>Where a worker's run comes from: its fingerprint, coordinator, secret, members, log and weights.</summary>

@@ -178,7 +178,7 @@ internal static class RunLauncher
     /// --coordinator`): it joins the cluster at this seed (null: through cluster bootstrap) and takes the steward and the breeder over if the first
     /// coordinator is lost; SIGTERM makes it leave the cluster, not stop the run (docs/architecture.md §4).
     /// </param>
-    /// <param name="files">The starting members the coordinator's file server hands out (null: no server).</param>
+    /// <param name="files">The starting members the node's file server hands out (null: no server); a standby's is named in cluster.json once it holds the run.</param>
     /// <param name="filesListen">Where that server listens.</param>
     /// <param name="runsRoot">Where runs are kept (the page's commands name it).</param>
     /// <param name="import">How the control API brings a checkpoint in to admit it (null: this node admits none).</param>
@@ -197,6 +197,7 @@ internal static class RunLauncher
         var system = host.Services.GetRequiredService<ActorSystem>();
         var address = Akka.Cluster.Cluster.Get(system).SelfAddress.ToString();
         IDisposable? takenLock = null;
+        FileServer? server = null;
         if (standby is { } joining)
         {
             await NodeLauncher.JoinOrGiveUpAsync(host, joining.Seed, joining.Name, secret, runtime.Settings.Cluster.Bootstrap).ConfigureAwait(false);
@@ -212,7 +213,7 @@ internal static class RunLauncher
                 try
                 {
                     takenLock = run.AcquireLock();
-                    run.RecordCoordinator(address, secret.Path);
+                    run.RecordCoordinator(address, secret.Path, server?.Url);
                     output.WriteLine($"[{runtime.RunId}] standby {joining.Name} took the run over from the lost coordinator");
                 }
                 catch (Tensors.EvolverException e)
@@ -236,7 +237,6 @@ internal static class RunLauncher
         // Weights travel beside the cluster, by content hash (docs/architecture.md §4). The file server starts once the run
         // is under way, off the start-up path (Kestrel's start costs CPU the first evaluation needs on a small machine);
         // cluster.json gets its URL then, and a node that needs it waits for it.
-        FileServer? server = null;
         var serving = files is null || filesListen is null ? null
             : Task.Delay(TimeSpan.FromSeconds(1)).ContinueWith(_ => FileServer.StartAsync(filesListen, files, FileToken.GetOrCreate(run)), TaskScheduler.Default).Unwrap();
         system.ActorOf(Props.Create(() => new EndListener(ended)), "end-listener");
@@ -272,7 +272,8 @@ internal static class RunLauncher
             {
                 server = await FileServerStarted(serving, filesListen!, runtime.RunId, output).ConfigureAwait(false);
                 serving = null;
-                if (server is not null && standby is null)
+                // A standby's server is the run's once it has taken the run over.
+                if (server is not null && (standby is null || takenLock is not null))
                 {
                     run.RecordCoordinator(address, secret.Path, server.Url);
                 }

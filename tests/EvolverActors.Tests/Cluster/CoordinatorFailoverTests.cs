@@ -1,3 +1,4 @@
+using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Run;
 using EvolverActors.Tests.Service;
 using Xunit;
@@ -42,5 +43,46 @@ public sealed class CoordinatorFailoverTests
         Assert.Equal(before.Lineage.Select(a => a.WeightsId), after.Lineage.Take(before.Lineage.Count).Select(a => a.WeightsId));
         Assert.Equal(after.Lineage.Select(a => a.Version), Enumerable.Range(1, after.Lineage.Count).Select(v => (long)v)); // strictly sequential
         Assert.True(cluster.ScoredBy(worker) > 0, cluster.Output(worker));
+    }
+
+    [Fact]
+    public async Task A_standby_without_the_run_directory_copies_it_from_the_file_server_and_takes_the_run_over()
+    {
+        var database = TestPostgres.RequireServer();
+        using var cluster = new LoopbackCluster(Budget, extra: $"persistence.postgresql = \"{database}\"", runId: TestPostgres.UniqueRunId());
+        var secret = Path.Combine(cluster.Root, "secret.p12");
+        Assert.Equal(0, CliRunner.Run("secret", "--out", secret).Code);
+        cluster.WriteCoordinatorConfig($"persistence.postgresql = \"{database}\"\ncluster.secret = \"{secret}\"\npersistence.population-snapshot-every = 5");
+        // "Another host": the standby's runs root is its own and empty; it is given the coordinator's addresses and token.
+        var standbyRuns = Directory.CreateDirectory(Path.Combine(cluster.Root, "standby-host-runs")).FullName;
+        var coordinator = cluster.StartCoordinator();
+        var (join, files) = WorkerNodeTests.AwaitCoordinatorWithSnapshots(cluster, coordinator, snapshots: 1);
+        var token = File.ReadAllText(Path.Combine(cluster.Run.Root, "files.token")).Trim();
+        var standby = cluster.StartNodeWith(new Dictionary<string, string> { ["EVOLVER_FILES_TOKEN"] = token },
+            "--config", cluster.CoordinatorConfig, "--run-id", cluster.RunId, "--runs", standbyRuns, "--name", "sb", "--coordinator", "--join", join, "--fetch-from", files);
+        var worker = cluster.StartWorker("w1");
+        cluster.WaitForOutput(standby, "running:", TimeSpan.FromMinutes(2));
+        cluster.WaitForOutput(worker, "evaluators pull work", TimeSpan.FromMinutes(2));
+        cluster.Fixture.WaitForStatus(cluster.RunId, s => s.Evaluations >= Budget / 5, "a fifth of the budget", TimeSpan.FromMinutes(3), coordinator);
+        var copy = RunDirectory.Open(standbyRuns, cluster.RunId);
+        Assert.Equal(File.ReadAllText(cluster.Run.FingerprintPath), File.ReadAllText(copy.FingerprintPath));
+        Assert.False(File.Exists(copy.ClusterPath), "the standby claimed the run before it held it");
+
+        var before = await JournalAccess.ReadLedgerAsync(cluster.Run);
+        coordinator.Kill(entireProcessTree: true);
+        cluster.WaitForOutput(standby, "took the run over", TimeSpan.FromMinutes(2));
+        // Its copy is the run directory now: the run lock, and cluster.json with its own file server for nodes that join later.
+        Assert.NotNull(copy.RunningCoordinator()?.Files);
+
+        await LoopbackCluster.ExitsWith(0, standby, TimeSpan.FromMinutes(4));
+        await LoopbackCluster.ExitsWith(0, worker, TimeSpan.FromMinutes(1));
+        var after = await JournalAccess.ReadLedgerAsync(copy);
+        Assert.True(after.State.Finished, cluster.Output(standby));
+        Assert.Equal(Budget, after.State.Evaluations);
+        Assert.Equal(before.Lineage.Select(a => a.WeightsId), after.Lineage.Take(before.Lineage.Count).Select(a => a.WeightsId));
+        Assert.Equal(after.Lineage.Select(a => a.Version), Enumerable.Range(1, after.Lineage.Count).Select(v => (long)v));
+        var status = CliRunner.Run("status", "--run", cluster.RunId, "--runs", standbyRuns);
+        Assert.True(status.Code == 0 && status.Output.Contains("finished", StringComparison.Ordinal), status.Output + status.Error);
+        Assert.DoesNotContain("   at ", cluster.Output(standby), StringComparison.Ordinal);
     }
 }

@@ -71,7 +71,7 @@ public sealed partial class WorkerNodeTests
     }
 
     /// <summary>The coordinator's HOST:PORT and file server URL once it has written <paramref name="snapshots"/> population snapshots.</summary>
-    private static (string Join, string Files) AwaitCoordinatorWithSnapshots(LoopbackCluster cluster, Process coordinator, int snapshots)
+    internal static (string Join, string Files) AwaitCoordinatorWithSnapshots(LoopbackCluster cluster, Process coordinator, int snapshots)
     {
         var wait = Stopwatch.StartNew();
         var directory = Path.Combine(cluster.Run.Root, RunWeights.SnapshotsDirectoryName);

@@ -109,6 +109,36 @@ public sealed partial class WorkerNodeTests
         Assert.Contains("could not join the coordinator at akka.ssl.tcp://evolver@127.0.0.1:9 within 30 s", cluster.Output(stray), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_standby_on_a_host_without_the_run_directory_says_in_one_line_what_it_lacks()
+    {
+        using var cluster = new LoopbackCluster(budget: 20);
+        var elsewhere = Directory.CreateDirectory(Path.Combine(cluster.Root, "another-host-runs")).FullName;
+        string[] Standby(params string[] more) => ["node", "--config", cluster.CoordinatorConfig, "--run-id", cluster.RunId, "--runs", elsewhere, "--coordinator", .. more];
+
+        var onSqlite = CliRunner.Run(Standby("--fetch-from", "http://127.0.0.1:9"));
+        Assert.Equal(2, onSqlite.Code);
+        Assert.Contains("a standby coordinator needs the journal in PostgreSQL", onSqlite.Error, StringComparison.Ordinal);
+
+        // Parsed, never connected to: the missing --fetch-from is found first.
+        cluster.WriteCoordinatorConfig("persistence.postgresql = \"Host=127.0.0.1;Port=9;Database=evolver;Username=evolver\"");
+        var unfetched = CliRunner.Run(Standby());
+        Assert.Equal(2, unfetched.Code);
+        Assert.Contains("give --fetch-from URL", unfetched.Error, StringComparison.Ordinal);
+        var withNodeDir = CliRunner.Run(Standby("--fetch-from", "http://127.0.0.1:9", "--node-dir", elsewhere));
+        Assert.Equal(2, withNodeDir.Code);
+        Assert.Contains("--node-dir: not with --coordinator", withNodeDir.Error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(elsewhere, cluster.RunId, "standby.json")), "a refused standby marked a copy");
+
+        var worker = CliRunner.Run("node", "--config", cluster.WorkerConfig, "--run-id", cluster.RunId, "--runs", elsewhere, "--files-listen", "127.0.0.1:0");
+        Assert.Equal(2, worker.Code);
+        Assert.Contains("--files-listen 127.0.0.1:0: only with --coordinator", worker.Error, StringComparison.Ordinal);
+        foreach (var error in new[] { onSqlite.Error, unfetched.Error, withNodeDir.Error, worker.Error })
+        {
+            Assert.Single(error.Trim().Split('\n'));
+        }
+    }
+
     [GeneratedRegex(@"starting member \d+ \(.*\) is not at its config path; fetched .* \(sha256 verified\)")]
     private static partial Regex FetchedLine();
 }
