@@ -25,7 +25,7 @@ internal static class RunConfigWriter
         RenderEvaluator(w, config);
         w.Open("fitness", "what an offspring must beat (selection always uses dev data)");
         w.Value("mode", s.Mode == FitnessMode.Merged ? "merged" : "individual", "merged: X(population) with the slot replaced must beat S | individual: beat its target");
-        w.Value("merge-method", s.MergeMethod, "average | fisher | regmean (merged mode)");
+        w.Value("merge-method", s.MergeMethod, "average | fisher | regmean | linear (merged mode)");
         w.Map("merge-params", s.MergeParameters);
         w.Close();
         w.Open("acceptance", "the guard against dev overfitting (docs/architecture.md §1, \"The guard\"); off at guard-fraction = 0");

@@ -10,6 +10,7 @@ using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Evaluation;
 using EvolverActors.Tensors.Merging;
 using EvolverActors.Tensors.Models;
+using EvolverActors.Tensors.Search;
 using EvolverActors.Tensors.Tasks;
 using EvolverActors.Tensors.Weights;
 using static TorchSharp.torch;
@@ -41,10 +42,17 @@ internal static class ExperimentRunner
     /// <summary>A safety cap per Evolver run: a run that stalls ends by wall time and is reported with the evaluations it used.</summary>
     public const int WallCapMinutes = 4;
 
+    /// <summary>
+    /// The evolved-coefficient merge (mergekit-evolve's approach): CMA-ES over per-model, per-layer <c>linear</c> weights,
+    /// scored on dev, with the merged Evolver run's budget (docs/architecture.md §1, "Evolved merge coefficients").
+    /// </summary>
+    public const string EvolvedMerge = "evolved-linear";
+
     public static readonly string[] EvolverMethods =
     [
         "evolver-individual", "evolver+average", "evolver+fisher", "evolver+regmean",
         "evolver-individual" + PairedComparison.GuardSuffix, "evolver+average" + PairedComparison.GuardSuffix,
+        PairedComparison.EvolverOf(EvolvedMerge),
     ];
 
     /// <summary>
@@ -77,21 +85,22 @@ internal static class ExperimentRunner
             var population = RunPopulation.FromZoo(zoo);
             metric = population.Manifest!.Metric;
             log.WriteLine($"seed {seed}: baselines on {zoo}");
-            results.AddRange(Baselines(population, seed, request.Quick, log));
+            var (baselines, evolved) = Baselines(population, seed, request.Quick, request.Evaluations ?? ReferenceBudget(population.Members.Count, individual: false), log);
+            results.AddRange(baselines);
             foreach (var method in EvolverMethods)
             {
-                var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, stamp, log).ConfigureAwait(false);
+                var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, stamp, log, evolved).ConfigureAwait(false);
                 results.Add(result);
                 curves.Add(curve);
             }
-            var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log).ConfigureAwait(false);
+            var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log, evolved).ConfigureAwait(false);
             generational.Add(lockstep with { Method = $"{ScheduleMethod} ({Generational})" });
             curves.Add(lockstepCurve);
         }
         var steady = results.Where(r => r.Method == ScheduleMethod).Select(r => r with { Method = $"{ScheduleMethod} ({SteadyState})" });
         var report = new ExperimentReport(request.Recipe, [.. Enumerable.Range(0, request.Seeds)], metric, request.Command,
             ExperimentReport.Summarize(results), ExperimentReport.Summarize([.. steady, .. generational]), curves, [.. results, .. generational],
-            PairedComparison.Compare(results, [.. BaselineGrids.Select(g => g.Method)]));
+            PairedComparison.Compare(results, [.. BaselineGrids.Select(g => g.Method), EvolvedMerge], EvolvedMerge));
         Write(report, request.OutDirectory, log);
         return report;
     }
@@ -121,7 +130,11 @@ internal static class ExperimentRunner
         return files;
     }
 
-    private static List<SeedResult> Baselines(RunPopulation population, int seed, bool quick, TextWriter log)
+    /// <summary>
+    /// The individual models, each dev-tuned merge, and the evolved-coefficient merge (<paramref name="searchBudget"/> merges
+    /// scored on dev); returns their results and the evolved merge's options, which the Evolver run started from it uses.
+    /// </summary>
+    private static (List<SeedResult> Results, LinearOptions Evolved) Baselines(RunPopulation population, int seed, bool quick, int searchBudget, TextWriter log)
     {
         var manifest = population.Manifest!;
         var results = manifest.Models.Select(m => new SeedResult("individual:" + m.Name, seed, m.Dev, m.Test, m.Ood, 0, 0, "zoo manifest")).ToList();
@@ -177,16 +190,35 @@ internal static class ExperimentRunner
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {method} ({detail}): dev {dev:F4} test {test:F4} ood {ood:F4}"));
                 }
             }
+            var evolved = Evolve(models, weights => Score(weights, "dev"), searchBudget, seed, log);
+            using (var merged = new LinearMerge(evolved.Options).Merge(models, MergeInputs.None))
+            {
+                var test = Score(merged, "test");
+                var ood = Score(merged, "ood");
+                results.Add(new SeedResult(EvolvedMerge, seed, evolved.Dev, test, ood, evolved.Evaluations, evolved.Seconds,
+                    $"CMA-ES, {evolved.Improvements} improvements"));
+                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {EvolvedMerge}: dev {evolved.Dev:F4} test {test:F4} ood {ood:F4}, {evolved.Evaluations} merges scored"));
+            }
+            return (results, evolved.Options);
         }
         finally
         {
             owned.ForEach(w => w.Dispose());
         }
-        return results;
+    }
+
+    /// <summary>The evolved-coefficient search over <paramref name="models"/>, timed; the search's seed is the zoo's.</summary>
+    private static (LinearOptions Options, double Dev, int Evaluations, int Improvements, double Seconds) Evolve(
+        IReadOnlyList<WeightSet> models, Func<WeightSet, double> dev, int budget, int seed, TextWriter log)
+    {
+        var clock = Stopwatch.StartNew();
+        var found = EvolvedCoefficients.Search(models, dev, budget, seed,
+            (evaluation, score) => log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {EvolvedMerge}: merge {evaluation}, dev {score:F4}")));
+        return (found.Options, found.Dev, found.Evaluations, found.Improvements.Count, clock.Elapsed.TotalSeconds);
     }
 
     private static async Task<(SeedResult Result, Curve Curve)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,
-        string method, string schedule, string stamp, TextWriter log)
+        string method, string schedule, string stamp, TextWriter log, LinearOptions evolved)
     {
         var guarded = method.EndsWith(PairedComparison.GuardSuffix, StringComparison.Ordinal);
         var plain = guarded ? method[..^PairedComparison.GuardSuffix.Length] : method;
@@ -201,7 +233,8 @@ internal static class ExperimentRunner
             Settings = template.Settings with
             {
                 Mode = individual ? FitnessMode.Individual : FitnessMode.Merged,
-                MergeMethod = mergeMethod,
+                MergeMethod = mergeMethod == EvolvedMerge ? LinearMerge.MethodName : mergeMethod,
+                MergeParameters = mergeMethod == EvolvedMerge ? evolved.ToParameters() : new Dictionary<string, string>(),
                 Schedule = schedule == SteadyState ? Schedule.SteadyState : Schedule.Generational,
                 Breeding = template.Settings.Breeding with { F = 0.5, CR = 0.5 },
                 MaxEvaluations = budget,

@@ -31,9 +31,10 @@ internal sealed record PairedComparison(string A, string B, string Split, double
     /// <summary>
     /// The comparisons a reader asks for (docs/RESULTS.md): every Evolver+X against X, and every Evolver variant against
     /// the best merge, the merge with the best mean dev score (chosen on dev, like everything else), on test and ood.
-    /// Methods are paired on the seeds both have.
+    /// With a <paramref name="search"/> (the evolved-coefficient merge), the paper's two Evolver forms are also compared
+    /// with it. Methods are paired on the seeds both have.
     /// </summary>
-    public static IReadOnlyList<PairedComparison> Compare(IReadOnlyList<SeedResult> results, IReadOnlyCollection<string> merges)
+    public static IReadOnlyList<PairedComparison> Compare(IReadOnlyList<SeedResult> results, IReadOnlyCollection<string> merges, string? search = null)
     {
         var byMethod = results.GroupBy(r => r.Method, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
         var pairs = new List<(string A, string B)>();
@@ -55,6 +56,10 @@ internal sealed record PairedComparison(string A, string B, string Split, double
             {
                 pairs.Add((guarded, guarded[..^GuardSuffix.Length]));
             }
+        }
+        if (search is not null && byMethod.ContainsKey(search))
+        {
+            pairs.AddRange(new[] { "evolver-individual", EvolverOf("average") }.Where(byMethod.ContainsKey).Select(a => (a, search)));
         }
         var bestMerge = merges.Where(byMethod.ContainsKey).OrderByDescending(m => byMethod[m].Average(r => r.Dev)).FirstOrDefault();
         if (bestMerge is not null)

@@ -201,6 +201,23 @@ public sealed class ExperimentTests
     }
 
     [Fact]
+    public void The_evolved_coefficient_merge_is_paired_with_evolver_from_it_and_with_the_papers_two_evolver_forms()
+    {
+        string[] methods = ["average", ExperimentRunner.EvolvedMerge, "evolver-individual", "evolver+average", "evolver+evolved-linear"];
+        var results = methods.SelectMany(m => Enumerable.Range(0, 3).Select(seed => new SeedResult(m, seed, m == "average" ? 0.95 : 0.9, 0.8, 0.5, 76, 1, ""))).ToList();
+
+        var pairs = PairedComparison.Compare(results, ["average", ExperimentRunner.EvolvedMerge], ExperimentRunner.EvolvedMerge)
+            .Where(p => p.Split == "test").Select(p => (p.A, p.B)).ToList();
+
+        Assert.Contains(("evolver+evolved-linear", "evolved-linear"), pairs);
+        Assert.Contains(("evolver-individual", "evolved-linear"), pairs);
+        Assert.Contains(("evolver+average", "evolved-linear"), pairs);
+        Assert.Contains(("evolver+evolved-linear", "average"), pairs); // and, as every variant, with the best merge by dev
+        Assert.Equal(pairs.Count, pairs.Distinct().Count());
+        Assert.Contains(PairedComparison.EvolverOf(ExperimentRunner.EvolvedMerge), ExperimentRunner.EvolverMethods);
+    }
+
+    [Fact]
     public void A_constant_difference_has_a_zero_width_interval()
     {
         var comparison = PairedComparison.Of("a", "b", "test", [0.25, 0.25, 0.25]); // exact in binary: sums and means stay exact

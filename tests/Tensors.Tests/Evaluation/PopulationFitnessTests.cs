@@ -190,9 +190,9 @@ public sealed class PopulationFitnessTests
             "fitness mode 'merged' with merge method 'fisher' needs Fisher statistics, one set per population slot; none were given",
             statistics.Message);
         Assert.Equal(
-            "merge method 'ties' has no incremental update (it is not linear in each member); methods with one: average, fisher, regmean",
+            "merge method 'ties' has no incremental update (it is not linear in each member); methods with one: average, fisher, regmean, linear",
             linear.Message);
-        Assert.Equal("fitness mode 'merged' needs a merge method; methods with an incremental update: average, fisher, regmean", none.Message);
+        Assert.Equal("fitness mode 'merged' needs a merge method; methods with an incremental update: average, fisher, regmean, linear", none.Message);
         Assert.StartsWith("unknown merge method 'mean'", unknown.Message, StringComparison.Ordinal);
         Assert.Contains("alpha", parameter.Message, StringComparison.Ordinal);
         Assert.Equal(PopulationFitness.DevSplit, evaluator.SplitNames.First()); // still usable: the caller kept it

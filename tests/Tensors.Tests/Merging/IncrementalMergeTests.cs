@@ -17,6 +17,7 @@ public sealed class IncrementalMergeTests
     [InlineData("average")]
     [InlineData("fisher")]
     [InlineData("regmean")]
+    [InlineData("linear")]
     public void Replacing_slots_one_at_a_time_matches_a_full_rebuild(string method)
     {
         using var generator = new Generator(11);
@@ -24,7 +25,13 @@ public sealed class IncrementalMergeTests
         var fishers = RandomFishers(4, generator);
         var grams = RandomGrams(4, generator);
         var inputs = new MergeInputs { Fisher = fishers, Grams = grams, Exclude = Head };
-        var parameters = method == "regmean" ? new Dictionary<string, string> { ["alpha"] = "0.7" } : null;
+        var parameters = method switch
+        {
+            "regmean" => new Dictionary<string, string> { ["alpha"] = "0.7" },
+            // Per-model weights everywhere but one layer, which has its own.
+            "linear" => new Dictionary<string, string> { ["weights"] = "1:2:3:4", ["layer-weights"] = "linear@4:1:0.5:2" },
+            _ => null,
+        };
         var full = MergeRegistry.Get(method, parameters);
         var random = new Random(5);
 
@@ -54,6 +61,7 @@ public sealed class IncrementalMergeTests
     [InlineData("average")]
     [InlineData("fisher")]
     [InlineData("regmean")]
+    [InlineData("linear")]
     public void Half_precision_members_are_updated_through_float32_accumulators(string method)
     {
         using var generator = new Generator(2);
@@ -90,7 +98,7 @@ public sealed class IncrementalMergeTests
         var error = Assert.Throws<EvolverException>(() => IncrementalMerge.Create(method, [a], new MergeInputs { Base = a }));
 
         Assert.Equal(
-            $"merge method '{method}' has no incremental update (it is not linear in each member); methods with one: average, fisher, regmean",
+            $"merge method '{method}' has no incremental update (it is not linear in each member); methods with one: average, fisher, regmean, linear",
             error.Message);
     }
 

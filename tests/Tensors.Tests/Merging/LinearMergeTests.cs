@@ -131,4 +131,65 @@ public sealed class LinearMergeTests
         AssertSetsClose(expected, destination);
         DisposeAll(members);
     }
+
+    [Fact]
+    public void Linear_weighs_each_model_and_per_layer_weights_override_them_in_their_layer()
+    {
+        using var a = Set(("fc1.weight", [4, 0], [2]), ("fc2.weight", [4, 0], [2]));
+        using var b = Set(("fc1.weight", [0, 4], [2]), ("fc2.weight", [0, 4], [2]));
+
+        using var weighted = MergeRegistry.Get("linear", ["weights=1:3"]).Merge([a, b], MergeInputs.None);
+        AssertClose([1, 3], weighted["fc1.weight"]);
+        AssertClose([1, 3], weighted["fc2.weight"]);
+
+        var perLayer = new LinearOptions { Weights = [1, 3], LayerWeights = new Dictionary<string, IReadOnlyList<double>> { ["fc2"] = [0.5, 0.5] } };
+        using var layered = new LinearMerge(perLayer).Merge([a, b], MergeInputs.None);
+        AssertClose([1, 3], layered["fc1.weight"]);
+        AssertClose([2, 2], layered["fc2.weight"]);
+
+        using var equal = MergeRegistry.Get("linear").Merge([a, b], MergeInputs.None);
+        using var average = MergeRegistry.Get("average").Merge([a, b], MergeInputs.None);
+        AssertSetsClose(average, equal);
+    }
+
+    [Fact]
+    public void Linear_options_survive_the_round_trip_through_a_run_configs_key_values()
+    {
+        var options = new LinearOptions
+        {
+            Weights = [0.1, 0.9],
+            LayerWeights = new Dictionary<string, IReadOnlyList<double>> { ["encoder.layer.3"] = [1.0 / 3, 2.0 / 3], ["fc1"] = [0.25, 0.75] },
+        };
+        var parameters = options.ToParameters();
+        Assert.Equal("encoder.layer.3@0.3333333333333333:0.6666666666666666;fc1@0.25:0.75", parameters["layer-weights"]);
+        var parsed = LinearOptions.Parse(parameters);
+        Assert.Equal(options.Weights, parsed.Weights);
+        Assert.Equal(options.LayerWeights["encoder.layer.3"], parsed.LayerWeights!["encoder.layer.3"]);
+        Assert.Equal(options.LayerWeights["fc1"], parsed.LayerWeights["fc1"]);
+        var error = Assert.Throws<EvolverException>(() => LinearOptions.Parse(new Dictionary<string, string> { ["layer-weights"] = "fc1:0.5:0.5" }));
+        Assert.Equal("merge method 'linear': layer-weights entry 'fc1:0.5:0.5' is not LAYER@w0:w1:…", error.Message);
+    }
+
+    [Theory]
+    [InlineData("weights=1:-1", "must be finite numbers ≥ 0 with a positive sum")]
+    [InlineData("weights=0:0", "must be finite numbers ≥ 0 with a positive sum")]
+    [InlineData("weights=1:x", "must be finite numbers ≥ 0 with a positive sum")]
+    [InlineData("weights=1:1:1", "3 weights for 2 models at tensor 'w'")]
+    public void Linear_refuses_weights_it_cannot_use_in_one_line(string parameter, string expected)
+    {
+        using var a = Vector(1, 2);
+        using var b = Vector(3, 4);
+        var error = Assert.Throws<EvolverException>(() => MergeRegistry.Get("linear", [parameter]).Merge([a, b], MergeInputs.None));
+        Assert.Contains(expected, error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Theory]
+    [InlineData("encoder.layer.3.attention.self.query.weight", "encoder.layer.3")]
+    [InlineData("model.layers.10.mlp.up_proj.weight", "model.layers.10")]
+    [InlineData("fc1.weight", "fc1")]
+    [InlineData("embeddings.word_embeddings.weight", "embeddings.word_embeddings")]
+    [InlineData("w", "w")]
+    public void Layer_keys_follow_the_layer_number_else_the_module(string tensor, string layer) =>
+        Assert.Equal(layer, LayerGroups.KeyOf(tensor));
 }

@@ -10,7 +10,7 @@ public sealed class MergeRegistryTests
     [Fact]
     public void Every_method_is_registered_under_its_stable_name()
     {
-        Assert.Equal(["average", "task-arithmetic", "ties", "dare", "fisher", "regmean"], MergeRegistry.Names);
+        Assert.Equal(["average", "task-arithmetic", "ties", "dare", "fisher", "regmean", "linear"], MergeRegistry.Names);
         foreach (var name in MergeRegistry.Names)
         {
             Assert.Equal(name, MergeRegistry.Get(name).Name);
@@ -23,7 +23,7 @@ public sealed class MergeRegistryTests
         var error = Assert.Throws<EvolverException>(() => MergeRegistry.Get("slerp"));
 
         Assert.Equal(
-            "unknown merge method 'slerp'; known methods: average, task-arithmetic, ties, dare, fisher, regmean",
+            "unknown merge method 'slerp'; known methods: average, task-arithmetic, ties, dare, fisher, regmean, linear",
             error.Message);
     }
 

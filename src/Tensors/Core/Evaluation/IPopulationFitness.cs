@@ -88,7 +88,7 @@ public static class PopulationFitness
 
     /// <summary>
     /// A fitness for <paramref name="mode"/> that owns <paramref name="scorer"/> (if this throws, the caller keeps it).
-    /// Merged mode needs <paramref name="mergeMethod"/>, one with an incremental update (average, fisher, regmean),
+    /// Merged mode needs <paramref name="mergeMethod"/>, one with an incremental update (average, fisher, regmean, linear),
     /// its key=value <paramref name="parameters"/> and the per-slot statistics in <paramref name="inputs"/>;
     /// individual mode ignores those three.
     /// </summary>

@@ -5,7 +5,7 @@ namespace EvolverActors.Tensors.Evaluation;
 
 /// <summary>
 /// <c>merged</c> fitness (reference mode B): the population's fitness is S = dev score of X(population) for a merge
-/// method X with an incremental update (average, fisher, regmean). The merged model is kept by an
+/// method X with an incremental update (average, fisher, regmean, linear). The merged model is kept by an
 /// <see cref="IncrementalMerge"/>: a Sync replaces the slots whose id changed (O(P) each), and an offspring is scored
 /// by previewing X(population with slot := child) into one preallocated scratch set, loading it and scoring dev;
 /// nothing about the population changes. The statistics (Fisher, Gram) belong to the ledger slots, one set per member,

@@ -35,7 +35,7 @@ public abstract class IncrementalMerge : IDisposable
 
     /// <summary>The methods that have an incremental update.</summary>
     public static IReadOnlyList<string> SupportedMethods { get; } =
-        [AverageMerge.MethodName, FisherMerge.MethodName, RegMeanMerge.MethodName];
+        [AverageMerge.MethodName, FisherMerge.MethodName, RegMeanMerge.MethodName, LinearMerge.MethodName];
 
     /// <summary>
     /// Merges <paramref name="members"/> once with <paramref name="method"/> and prepares the updates.
@@ -50,6 +50,7 @@ public abstract class IncrementalMerge : IDisposable
             AverageMerge.MethodName => new IncrementalAverage(members, inputs, AverageOptions.Parse(parameters)),
             FisherMerge.MethodName => new IncrementalFisher(members, inputs, FisherOptions.Parse(parameters)),
             RegMeanMerge.MethodName => new IncrementalRegMean(members, inputs, RegMeanOptions.Parse(parameters)),
+            LinearMerge.MethodName => new IncrementalLinear(members, inputs, LinearOptions.Parse(parameters)),
             _ => throw new EvolverException(
                 $"merge method '{method}' has no incremental update (it is not linear in each member); methods with one: {string.Join(", ", SupportedMethods)}"),
         };
@@ -282,11 +283,17 @@ public abstract class IncrementalMerge : IDisposable
         }
     }
 
-    /// <summary>The average's update: merged += (new − old)/N, in place: one fused pass on CPU float32,
-    /// else two add_ with alpha ±1/N.</summary>
-    private protected void AverageStep(int index, Tensor oldTensor, Tensor newTensor)
+    /// <summary>The average's update: merged += (new − old)/N, in place (<see cref="WeightedStep"/> with share 1/N).</summary>
+    private protected void AverageStep(int index, Tensor oldTensor, Tensor newTensor) => WeightedStep(index, oldTensor, newTensor, 1.0 / Members);
+
+    /// <summary>The average's preview: destination = accumulator + (new − old)/N, as <see cref="AverageStep"/> computes it.</summary>
+    private protected void AveragePreview(int index, Tensor oldTensor, Tensor newTensor, Tensor destination) =>
+        WeightedPreview(index, oldTensor, newTensor, destination, 1.0 / Members);
+
+    /// <summary>A weighted average's update: merged += share·(new − old), in place: one fused pass on CPU float32,
+    /// else two add_ with alpha ±share.</summary>
+    private protected void WeightedStep(int index, Tensor oldTensor, Tensor newTensor, double share)
     {
-        var share = 1.0 / Members;
         var accumulator = Accumulator(index);
         if (!Native.LinearCombinationKernel.TryRun(accumulator, [accumulator, newTensor, oldTensor], [1f, (float)share, (float)-share]))
         {
@@ -295,10 +302,9 @@ public abstract class IncrementalMerge : IDisposable
         Publish(index);
     }
 
-    /// <summary>The average's preview: destination = accumulator + (new − old)/N, as <see cref="AverageStep"/> computes it.</summary>
-    private protected void AveragePreview(int index, Tensor oldTensor, Tensor newTensor, Tensor destination)
+    /// <summary>A weighted average's preview: destination = accumulator + share·(new − old), as <see cref="WeightedStep"/> computes it.</summary>
+    private protected void WeightedPreview(int index, Tensor oldTensor, Tensor newTensor, Tensor destination, double share)
     {
-        var share = 1.0 / Members;
         var accumulator = Accumulator(index);
         InFloat32(destination, result =>
         {

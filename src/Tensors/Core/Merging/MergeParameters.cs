@@ -65,6 +65,9 @@ public sealed class MergeParameters
             : throw new EvolverException($"merge method '{_method}': parameter '{key}' must be a number, got '{text}'");
     }
 
+    /// <summary>The raw value of <paramref name="key"/>, or null when absent.</summary>
+    public string? Text(string key) => _values.GetValueOrDefault(key);
+
     /// <summary>The value of <paramref name="key"/> as an unsigned 64-bit integer (seeds), or the fallback.</summary>
     public ulong UInt64(string key, ulong fallback)
     {

@@ -17,6 +17,7 @@ public static class MergeRegistry
             [DareMerge.MethodName] = p => new DareMerge(DareOptions.Parse(p)),
             [FisherMerge.MethodName] = p => new FisherMerge(FisherOptions.Parse(p)),
             [RegMeanMerge.MethodName] = p => new RegMeanMerge(RegMeanOptions.Parse(p)),
+            [LinearMerge.MethodName] = p => new LinearMerge(LinearOptions.Parse(p)),
         };
 
     /// <summary>The stable names, in registration order.</summary>
