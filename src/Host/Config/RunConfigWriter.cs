@@ -51,6 +51,7 @@ internal static class RunConfigWriter
         w.Value("target-order", s.TargetOrder == TargetOrder.Fixed ? "fixed" : "shuffled", "fixed (slot n mod N, as the original) | shuffled");
         w.Value("seed", s.Seed.ToString(CultureInfo.InvariantCulture));
         w.Value("queue", Int(s.QueueCapacity), "offspring built ahead of demand");
+        w.Value("lag", Int(s.Lag), "steady-state: offspring n is bred from the population after decision n - lag");
         w.Close();
         w.Open("evaluators");
         w.List("devices", s.Devices, "one evaluator per entry: cpu, cuda, cuda:N");
@@ -63,6 +64,10 @@ internal static class RunConfigWriter
         w.Optional("max-wall-time", s.MaxWallTime is { } wall ? $"{(long)wall.TotalSeconds}s" : null, "e.g. 12h");
         w.Optional("target-score", s.TargetScore is { } target ? Number(target) : null, "stop once the best dev score reaches it");
         w.Value("patience", Int(s.Patience), "stop after this many evaluations without an acceptance (0 = never)");
+        w.Close();
+        w.Open("memory");
+        w.Optional("max-resident", s.MaxResidentBytes > 0 ? s.MaxResidentBytes.ToString(CultureInfo.InvariantCulture) : null,
+            "bytes of weights a node keeps cached beyond those in use, e.g. 8GiB (an LRU cache); unset: members keep their weights resident");
         w.Close();
         w.Open("persistence");
         w.Value("snapshot-every", Int(s.SnapshotEvery));

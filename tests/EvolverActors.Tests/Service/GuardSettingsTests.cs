@@ -69,4 +69,24 @@ public sealed class GuardSettingsTests
         var again = RunConfiguration.Parse(HoconSettings.Parse(RunConfigWriter.Render(config, commented: false), "again.conf"));
         Assert.Equal(config.Settings.Guard, again.Settings.Guard);
     }
+
+    [Fact]
+    public void The_run_config_written_back_reads_as_the_same_run()
+    {
+        // Keys a run's identity holds, each set away from its default (run.conf in a run directory must resume the run).
+        var config = Config("""
+            task = mnist-noniid
+            fitness.mode = merged
+            fitness.merge-method = linear
+            fitness.merge-params { layer-weights = "fc1@0.2:0.8;conv1@0.5:0.5" }
+            breeding.lag = 8
+            breeding.queue = 3
+            breeding.f = 0.3
+            memory.max-resident = 1GiB
+            budget.max-evaluations = 123
+            """);
+        var again = RunConfiguration.Parse(HoconSettings.Parse(RunConfigWriter.Render(config, commented: true), "again.conf"));
+        Assert.Equal(config.Settings.Identity(), again.Settings.Identity());
+        Assert.Equal((8, 1L << 30), (again.Settings.Lag, again.Settings.MaxResidentBytes));
+    }
 }
