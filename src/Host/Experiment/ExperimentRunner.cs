@@ -234,7 +234,7 @@ internal static class ExperimentRunner
             {
                 Mode = individual ? FitnessMode.Individual : FitnessMode.Merged,
                 MergeMethod = mergeMethod == EvolvedMerge ? LinearMerge.MethodName : mergeMethod,
-                MergeParameters = mergeMethod == EvolvedMerge ? evolved.ToParameters() : new Dictionary<string, string>(),
+                MergeParameters = mergeMethod == EvolvedMerge ? evolved.ToParameters() : template.Settings.MergeParameters,
                 Schedule = schedule == SteadyState ? Schedule.SteadyState : Schedule.Generational,
                 Breeding = template.Settings.Breeding with { F = 0.5, CR = 0.5 },
                 MaxEvaluations = budget,
