@@ -19,7 +19,11 @@ namespace EvolverActors.Host.Experiment;
 
 /// <summary>What <c>evolver experiment</c> was asked to do.</summary>
 internal sealed record ExperimentRequest(string Recipe, int Seeds, bool Quick, string OutDirectory, string RunsRoot, int? Evaluations, string Command,
-    bool KeepRuns = false);
+    bool KeepRuns = false)
+{
+    /// <summary>The wall-time cap per Evolver run (<c>--run-minutes</c>).</summary>
+    public int RunMinutes { get; init; } = ExperimentRunner.DefaultRunMinutes;
+}
 
 /// <summary>
 /// Per seed: the zoo's individual models, the dev-tuned baseline merges, four steady-state Evolver runs through the service
@@ -39,8 +43,11 @@ internal static class ExperimentRunner
         ("dare", [.. from d in new[] { "0.3", "0.5" } from l in new[] { "0.5", "1.0" } select P(("drop-rate", d), ("lambda", l))]),
     ];
 
-    /// <summary>A safety cap per Evolver run: a run that stalls ends by wall time and is reported with the evaluations it used.</summary>
-    public const int WallCapMinutes = 4;
+    /// <summary>
+    /// The default safety cap per Evolver run (<c>--run-minutes</c>): a run that stalls ends by wall time and is reported
+    /// with the evaluations it used, and the log says it stopped short.
+    /// </summary>
+    public const int DefaultRunMinutes = 4;
 
     /// <summary>
     /// The evolved-coefficient merge (mergekit-evolve's approach): CMA-ES over per-model, per-layer <c>linear</c> weights,
@@ -238,7 +245,7 @@ internal static class ExperimentRunner
                 Schedule = schedule == SteadyState ? Schedule.SteadyState : Schedule.Generational,
                 Breeding = template.Settings.Breeding with { F = 0.5, CR = 0.5 },
                 MaxEvaluations = budget,
-                MaxWallTime = TimeSpan.FromMinutes(WallCapMinutes),
+                MaxWallTime = TimeSpan.FromMinutes(request.RunMinutes),
                 Guard = guarded ? ExperimentGuard : new GuardSettings(),
             },
         };
@@ -264,7 +271,13 @@ internal static class ExperimentRunner
             var run = RunDirectory.Open(request.RunsRoot, runId);
             Directory.Delete(run.Root, recursive: true);
         }
-        var detail = $"{state.Accepted} accepted" + (result.Version != state.Version ? $", output v{result.Version} of {state.Version}" : "");
+        if (state.Evaluations < budget)
+        {
+            var why = wall >= request.RunMinutes * 60 ? $"by the {request.RunMinutes}-minute cap (raise --run-minutes)" : "by the recipe config's own stop rule";
+            log.WriteLine($"  {method} ({schedule}): stopped at {state.Evaluations} of {budget} evaluations {why}: its budget is not the others'");
+        }
+        var detail = $"{state.Accepted} accepted" + (result.Version != state.Version ? $", output v{result.Version} of {state.Version}" : "")
+            + (state.Evaluations < budget ? $", stopped at {state.Evaluations} of {budget}" : "");
         return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, detail), curve);
     }
 

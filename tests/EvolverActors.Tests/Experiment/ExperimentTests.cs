@@ -218,6 +218,14 @@ public sealed class ExperimentTests
     }
 
     [Fact]
+    public void A_run_cap_below_one_minute_is_refused_in_one_line_before_anything_runs()
+    {
+        var (code, _, error) = CliRunner.Run("experiment", "--recipe", "mnist-noniid", "--run-minutes", "0");
+        Assert.Equal(2, code);
+        Assert.Equal("error: --run-minutes 0: must be at least 1", error.Trim());
+    }
+
+    [Fact]
     public void A_constant_difference_has_a_zero_width_interval()
     {
         var comparison = PairedComparison.Of("a", "b", "test", [0.25, 0.25, 0.25]); // exact in binary: sums and means stay exact
