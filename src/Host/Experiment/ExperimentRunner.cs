@@ -197,13 +197,16 @@ internal static class ExperimentRunner
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {method} ({detail}): dev {dev:F4} test {test:F4} ood {ood:F4}"));
                 }
             }
-            var evolved = Evolve(models, weights => Score(weights, "dev"), searchBudget, seed, log);
+            var searching = Stopwatch.StartNew();
+            var evolved = EvolvedCoefficients.Search(models, weights => Score(weights, "dev"), searchBudget, seed,
+                (evaluation, score) => log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {EvolvedMerge}: merge {evaluation}, dev {score:F4}")));
+            var seconds = searching.Elapsed.TotalSeconds;
             using (var merged = new LinearMerge(evolved.Options).Merge(models, MergeInputs.None))
             {
                 var test = Score(merged, "test");
                 var ood = Score(merged, "ood");
-                results.Add(new SeedResult(EvolvedMerge, seed, evolved.Dev, test, ood, evolved.Evaluations, evolved.Seconds,
-                    $"CMA-ES, {evolved.Improvements} improvements"));
+                results.Add(new SeedResult(EvolvedMerge, seed, evolved.Dev, test, ood, evolved.Evaluations, seconds,
+                    $"CMA-ES, {evolved.Improvements.Count} improvements"));
                 log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {EvolvedMerge}: dev {evolved.Dev:F4} test {test:F4} ood {ood:F4}, {evolved.Evaluations} merges scored"));
             }
             return (results, evolved.Options);
@@ -212,16 +215,6 @@ internal static class ExperimentRunner
         {
             owned.ForEach(w => w.Dispose());
         }
-    }
-
-    /// <summary>The evolved-coefficient search over <paramref name="models"/>, timed; the search's seed is the zoo's.</summary>
-    private static (LinearOptions Options, double Dev, int Evaluations, int Improvements, double Seconds) Evolve(
-        IReadOnlyList<WeightSet> models, Func<WeightSet, double> dev, int budget, int seed, TextWriter log)
-    {
-        var clock = Stopwatch.StartNew();
-        var found = EvolvedCoefficients.Search(models, dev, budget, seed,
-            (evaluation, score) => log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {EvolvedMerge}: merge {evaluation}, dev {score:F4}")));
-        return (found.Options, found.Dev, found.Evaluations, found.Improvements.Count, clock.Elapsed.TotalSeconds);
     }
 
     private static async Task<(SeedResult Result, Curve Curve)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,

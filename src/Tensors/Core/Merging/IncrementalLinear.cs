@@ -14,9 +14,13 @@ public sealed class IncrementalLinear : IncrementalMerge
     private readonly double[][] _shares;
 
     internal IncrementalLinear(IReadOnlyList<WeightSet> members, MergeInputs inputs, LinearOptions options)
-        : base(LinearMerge.MethodName, new LinearMerge(options).Merge(members, inputs), members.Count, inputs)
+        : this(members, inputs, new LinearMerge(options))
     {
-        var merge = new LinearMerge(options);
+    }
+
+    private IncrementalLinear(IReadOnlyList<WeightSet> members, MergeInputs inputs, LinearMerge merge)
+        : base(LinearMerge.MethodName, merge.Merge(members, inputs), members.Count, inputs)
+    {
         var perTensor = MergedSet.Names.Select(name => merge.SharesOf(name, members.Count)).ToArray();
         _shares = [.. Enumerable.Range(0, members.Count).Select(slot => perTensor.Select(shares => shares[slot]).ToArray())];
     }

@@ -89,23 +89,15 @@ public sealed class LinearMerge : IMergeMethod
 
     public WeightSet Merge(IReadOnlyList<WeightSet> models, MergeInputs inputs) => MergeSupport.Merge(this, models, inputs);
 
-    public TensorMerger Begin(bool hasBase, Device device) => new FunctionMerger(group =>
-    {
-        var shares = SharesOf(group.Name, group.Models.Count);
-        var first = group.Models[0];
-        var sum = zeros(first.shape, ScalarType.Float32, first.device);
-        for (var k = 0; k < group.Models.Count; k++)
-        {
-            MergeSupport.Accumulate(sum, group.Models[k], shares[k]);
-        }
-        return sum;
-    });
+    public TensorMerger Begin(bool hasBase, Device device) =>
+        new FunctionMerger(group => MergeSupport.WeightedSum(group.Models, SharesOf(group.Name, group.Models.Count)));
 
     /// <summary>Each model's normalized weight in tensor <paramref name="tensorName"/> (they sum to 1).</summary>
     internal double[] SharesOf(string tensorName, int models)
     {
         var weights = Options.LayerWeights?.GetValueOrDefault(LayerGroups.KeyOf(tensorName)) ?? Options.Weights ?? Enumerable.Repeat(1.0, models).ToArray();
-        return weights.Count == models ? [.. weights.Select(w => w / weights.Sum())]
+        var total = weights.Sum();
+        return weights.Count == models ? [.. weights.Select(w => w / total)]
             : throw new EvolverException($"merge method 'linear': {weights.Count} weights for {models} models at tensor '{tensorName}'");
     }
 }

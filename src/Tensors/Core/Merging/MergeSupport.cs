@@ -66,14 +66,16 @@ internal static class MergeSupport
     public static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
 
     /// <summary>The float32 mean of one tensor over the models: zeros, then add_ each with alpha 1/N.</summary>
-    public static Tensor Average(IReadOnlyList<Tensor> models)
+    public static Tensor Average(IReadOnlyList<Tensor> models) => WeightedSum(models, [.. Enumerable.Repeat(1.0 / models.Count, models.Count)]);
+
+    /// <summary>The float32 Σ_k shares[k]·models[k] of one tensor: zeros, then <see cref="Accumulate"/> each model in order.</summary>
+    public static Tensor WeightedSum(IReadOnlyList<Tensor> models, IReadOnlyList<double> shares)
     {
         var first = models[0];
         var sum = zeros(first.shape, ScalarType.Float32, first.device);
-        var share = 1.0 / models.Count;
-        foreach (var model in models)
+        for (var k = 0; k < models.Count; k++)
         {
-            Accumulate(sum, model, share);
+            Accumulate(sum, models[k], shares[k]);
         }
         return sum;
     }

@@ -80,7 +80,8 @@ public static class EvolvedCoefficients
             var slice = logits.Skip(l * models).Take(models).ToArray();
             var max = slice.Max();
             var exp = slice.Select(x => Math.Exp(x - max)).ToArray();
-            weights[layers[l]] = [.. exp.Select(e => e / exp.Sum())];
+            var total = exp.Sum();
+            weights[layers[l]] = [.. exp.Select(e => e / total)];
         }
         return weights;
     }
