@@ -3,6 +3,7 @@ using EvolverActors.Host.Run;
 
 // The evolver command line: demo, inspect, merge, bench (one file each under Commands/).
 EvolverActors.Tensors.Diagnostics.StartupTrace.Mark("main");
+EvolverActors.Tensors.Native.HeapTuning.KeepFreedMemory(); // before libtorch allocates anything
 if (args.Length > 0 && args[0] == "run")
 {
     StartupWarmup.LoadNatives(); // before libtorch's load takes the dynamic loader's lock

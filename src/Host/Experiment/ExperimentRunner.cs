@@ -81,8 +81,25 @@ internal static class ExperimentRunner
         var curves = new List<Curve>();
         var metric = "";
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+        var checkpoint = SeedCheckpoint.For(request);
         for (var seed = 0; seed < request.Seeds; seed++)
         {
+            var (done, why) = checkpoint.Load(seed);
+            if (done is not null)
+            {
+                log.WriteLine($"seed {seed}: finished earlier, reusing {checkpoint.Directory}/seed-{seed}.json (delete it to run the seed again)");
+                results.AddRange(done.Results);
+                generational.AddRange(done.Generational);
+                curves.AddRange(done.Curves);
+                metric = metric.Length > 0 ? metric : MetricOf(request, seed);
+                continue;
+            }
+            if (why is not null)
+            {
+                log.WriteLine($"seed {seed}: running it again: {why}");
+            }
+            var seedStart = (Results: results.Count, Generational: generational.Count, Curves: curves.Count);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
             var zoo = ZooCommand.DefaultDirectory(request.Recipe, seed, request.Quick);
             if (!File.Exists(Path.Combine(zoo, Tensors.Zoo.ZooManifest.FileName)))
             {
@@ -103,6 +120,8 @@ internal static class ExperimentRunner
             var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log, evolved).ConfigureAwait(false);
             generational.Add(lockstep with { Method = $"{ScheduleMethod} ({Generational})" });
             curves.Add(lockstepCurve);
+            var saved = checkpoint.Save(seed, results[seedStart.Results..], generational[seedStart.Generational..], curves[seedStart.Curves..]);
+            log.WriteLine($"seed {seed}: finished in {watch.Elapsed.TotalMinutes:F1} min (zoo build included when it ran); kept in {saved}");
         }
         var steady = results.Where(r => r.Method == ScheduleMethod).Select(r => r with { Method = $"{ScheduleMethod} ({SteadyState})" });
         var report = new ExperimentReport(request.Recipe, [.. Enumerable.Range(0, request.Seeds)], metric, request.Command,
@@ -110,6 +129,15 @@ internal static class ExperimentRunner
             PairedComparison.Compare(results, [.. BaselineGrids.Select(g => g.Method), EvolvedMerge], EvolvedMerge));
         Write(report, request.OutDirectory, log);
         return report;
+    }
+
+    /// <summary>The metric of a seed whose results were kept: its zoo's, or the task's when the zoo is gone.</summary>
+    private static string MetricOf(ExperimentRequest request, int seed)
+    {
+        var zoo = ZooCommand.DefaultDirectory(request.Recipe, seed, request.Quick);
+        return File.Exists(Path.Combine(zoo, Tensors.Zoo.ZooManifest.FileName))
+            ? Tensors.Zoo.ZooManifest.Load(zoo).Metric
+            : Tensors.Tasks.TaskSettings.Name(Config.TaskConfigs.Load(request.Recipe, request.Quick).Metric);
     }
 
     /// <summary>Writes &lt;recipe&gt;.json, .md and the PNG charts; returns the files written.</summary>

@@ -25,7 +25,10 @@ public sealed class TaskConfigsTests : IDisposable
         Assert.Equal((5, 0.5, 0.1, 400, 4), (mnist.Options.Clients, mnist.Options.Alpha, mnist.Options.DevFraction, mnist.Options.OwnTestSize, mnist.Options.FineTune.Epochs));
         Assert.Equal((Metric.Accuracy, "cnn"), (mnist.Metric, mnist.Family));
         Assert.Equal((256, 48, 120, 64, 2e-4), (quick.Options.TrainPerDomain, quick.Options.DevPerDomain, quick.Options.OodExamples!.Value, quick.Options.MaxLength, quick.Options.FineTune.LearningRate));
-        Assert.Equal((1000, 200, (int?)null, 128, 128), (full.Options.TrainPerDomain, full.Options.DevPerDomain, full.Options.OodExamples, full.Options.MaxLength, full.Options.FisherExamples));
+        Assert.Equal((600, 192, (int?)null, 64, 64), (full.Options.TrainPerDomain, full.Options.DevPerDomain, full.Options.OodExamples, full.Options.MaxLength, full.Options.FisherExamples));
+        Assert.Equal((5, 0), (full.Options.FrozenLayers, quick.Options.FrozenLayers));
+        Assert.Equal("5", full.Identity["frozen-layers"]);
+        Assert.False(quick.Identity.ContainsKey("frozen-layers"));
         Assert.Equal((Metric.MacroF1, "bert-classifier"), (quick.Metric, quick.Family));
         Assert.Equal("quick", quick.Identity["size"]);
         Assert.NotEqual(quick.Identity["dev-per-domain"], full.Identity["dev-per-domain"]);

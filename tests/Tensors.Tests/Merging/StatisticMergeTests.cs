@@ -121,4 +121,19 @@ public sealed class StatisticMergeTests
         using var partial = new RegMeanMerge(new RegMeanOptions(Alpha: 1)).Merge([a, b], new MergeInputs { Grams = [ga, gb] });
         AssertClose([1.4f, 3, 3.4f, 5], partial["linear.weight"]);
     }
+
+    [Fact]
+    public void Regmean_of_models_that_share_a_weight_gives_that_weight_back_bit_for_bit()
+    {
+        // A frozen layer is the same in every model; a solve would round it, and an evaluator's cache of shared
+        // layers compares them. Grams far from the identity make the solve round visibly.
+        using var shared = Set(("linear.weight", [0.1f, 1.0f / 3, 2.0f / 7, 0.3f], [2, 2]));
+        using var copy = Set(("linear.weight", [0.1f, 1.0f / 3, 2.0f / 7, 0.3f], [2, 2]));
+        using var g1 = Matrix(3.7f, 1.1f, 1.1f, 0.9f);
+        using var g2 = Matrix(0.3f, 0.2f, 0.2f, 5.1f);
+
+        using var merged = new RegMeanMerge().Merge([shared, copy], new MergeInputs { Grams = [g1, g2] });
+
+        Assert.True(merged["linear.weight"].equal(shared["linear.weight"]).all().item<bool>());
+    }
 }

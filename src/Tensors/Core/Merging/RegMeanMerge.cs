@@ -51,6 +51,11 @@ public sealed class RegMeanMerge : IMergeMethod
             return MergeSupport.Average(group.Models);
         }
         var first = group.Models[0];
+        if (group.Models.Skip(1).All(m => m.equal(first).all().item<bool>()))
+        {
+            // W·S·S⁻¹ = W exactly, where a solve would round (frozen layers must stay bit for bit the same).
+            return MergeSupport.Float32(first).clone();
+        }
         var numerator = zeros(first.shape, ScalarType.Float32, first.device);
         var gramSum = GramSum(grams, Options.Alpha, numerator.device);
         var ridge = Ridge(grams);

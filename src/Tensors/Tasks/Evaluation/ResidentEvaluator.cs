@@ -9,7 +9,9 @@ namespace EvolverActors.Tensors.Evaluation;
 
 /// <summary>
 /// The evaluator core: a model skeleton and the batched splits (dev, test, ood, …) stay resident on one device;
-/// a candidate's weights are copied into the skeleton (no allocation) and scored under no-grad.
+/// a candidate's weights are copied into the skeleton (no allocation) and scored under no-grad. Batches are made in the
+/// batcher's <see cref="IBatcher.EvaluationOrder"/> and keyed (<see cref="ModelInput.ResidentKey"/>), so a model can reuse
+/// the activations of layers that candidates share.
 /// One owner thread: TorchSharp dispose scopes are thread-static.
 /// </summary>
 public sealed class ResidentEvaluator : IDisposable
@@ -18,19 +20,23 @@ public sealed class ResidentEvaluator : IDisposable
     private readonly Dictionary<string, List<(ModelInput Input, int[] Labels)>> _splits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, int> _classCounts = new(StringComparer.Ordinal);
 
-    public ResidentEvaluator(ClassifierModel model, IBatcher batcher, IEnumerable<LabelledSet> splits, Device device, int batchSize = 256)
+    public ResidentEvaluator(ClassifierModel model, IBatcher batcher, IEnumerable<LabelledSet> splits, Device device, int? batchSize = null)
     {
         _model = model;
         Device = device;
         _model.to(device);
         _model.eval();
+        var size = batchSize ?? batcher.EvaluationBatchSize;
+        var key = 0;
         foreach (var split in splits)
         {
             var batches = new List<(ModelInput, int[])>();
-            for (var start = 0; start < split.Count; start += batchSize)
+            var order = batcher.EvaluationOrder(split);
+            for (var start = 0; start < split.Count; start += size)
             {
-                var indices = Enumerable.Range(start, Math.Min(batchSize, split.Count - start)).ToArray();
-                var input = batcher.Make(split, indices, device);
+                var indices = order.Skip(start).Take(size).ToArray();
+                // The key marks a batch that lives as long as this evaluator: a model may cache its activations.
+                var input = batcher.Make(split, indices, device) with { ResidentKey = key++ };
                 input.Features.DetachFromDisposeScope();
                 input.AttentionMask?.DetachFromDisposeScope();
                 input.TokenTypeIds?.DetachFromDisposeScope();

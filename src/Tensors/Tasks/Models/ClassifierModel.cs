@@ -51,9 +51,13 @@ public abstract class ClassifierModel : Module<ModelInput, Tensor>
     /// <summary>The checkpoint's name of this model's parameter or buffer <paramref name="name"/>.</summary>
     public string CheckpointName(string name) => _checkpointNames is not null && _checkpointNames.TryGetValue(name, out var mapped) ? mapped : name;
 
+    /// <summary>Whether linear inputs are being observed: every layer must then run (no cached activations).</summary>
+    protected bool Observing { get; private set; }
+
     /// <summary>Routes every observable linear layer's input to <paramref name="observer"/> (null stops it).</summary>
     public void ObserveLinearInputs(LinearInputObserver? observer)
     {
+        Observing = observer is not null;
         foreach (var module in modules())
         {
             if (module is ObservedLinear linear)
@@ -63,16 +67,17 @@ public abstract class ClassifierModel : Module<ModelInput, Tensor>
         }
     }
 
-    /// <summary>Copies a weight set into this model in place (same names and shapes; dtype converted).</summary>
+    /// <summary>
+    /// Copies a weight set into this model in place (same names and shapes; dtype converted). Every name and shape is
+    /// checked before anything is copied; tensors that <see cref="KeptOnLoad"/> names are left as they are.
+    /// </summary>
     public void LoadWeights(WeightSet weights)
     {
         var state = state_dict();
-        using var noGrad = no_grad();
-        var expected = new HashSet<string>(StringComparer.Ordinal);
+        var incoming = new List<LoadedTensor>(state.Count);
         foreach (var (own, target) in state)
         {
             var name = CheckpointName(own);
-            expected.Add(name);
             if (!weights.Contains(name))
             {
                 throw new PopulationMismatchException($"weights for model family '{Family}' lack tensor '{name}'");
@@ -83,14 +88,33 @@ public abstract class ClassifierModel : Module<ModelInput, Tensor>
                 throw new PopulationMismatchException(
                     $"tensor '{name}' has shape [{string.Join(", ", source.shape)}] but model family '{Family}' needs [{string.Join(", ", target.shape)}]");
             }
-            target.copy_(source);
+            incoming.Add(new LoadedTensor(own, target, source));
         }
+        var expected = new HashSet<string>(incoming.Select(t => CheckpointName(t.Name)), StringComparer.Ordinal);
         var extra = weights.Names.FirstOrDefault(n => !expected.Contains(n) && !_ignored.Contains(n));
         if (extra is not null)
         {
             throw new PopulationMismatchException($"tensor '{extra}' is not a parameter of model family '{Family}'");
         }
+        using var noGrad = no_grad();
+        var kept = KeptOnLoad(incoming);
+        foreach (var tensor in incoming.Where(t => !kept.Contains(t.Name)))
+        {
+            tensor.Target.copy_(tensor.Source);
+        }
     }
+
+    /// <summary>One tensor of a load: this model's name for it, its parameter or buffer, and the incoming tensor.</summary>
+    protected readonly record struct LoadedTensor(string Name, Tensor Target, Tensor Source);
+
+    /// <summary>
+    /// Called by <see cref="LoadWeights"/> under no-grad once every tensor has been checked: the names (this model's) of
+    /// tensors to leave as they are. A model that caches activations (BERT) keeps tensors that are unchanged within
+    /// rounding, so its cache stays exact for the weights it holds. Nothing by default.
+    /// </summary>
+    protected virtual IReadOnlySet<string> KeptOnLoad(IReadOnlyList<LoadedTensor> tensors) => EmptyNames;
+
+    private static readonly IReadOnlySet<string> EmptyNames = new HashSet<string>();
 
     /// <summary>A copy of this model's parameters and buffers as a weight set in the checkpoint's names (the caller owns it).</summary>
     public WeightSet ExportWeights()

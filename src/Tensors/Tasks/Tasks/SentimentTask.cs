@@ -10,7 +10,7 @@ namespace EvolverActors.Tensors.Tasks;
 /// The <c>sentiment-minilm</c> kind: MiniLM fine-tuned per sentiment domain (see <see cref="SentimentRecipe"/>), scored
 /// by the <c>bert-classifier</c> family. Settings: <c>family = bert-classifier</c>, <c>metric</c> (macro-f1),
 /// <c>encoder = minilm | arcticxs</c>, <c>domains = [...]</c>, <c>out-of-domain</c>, and two size sections
-/// <c>full { ... }</c> and <c>quick { ... }</c> (train-, dev-, test-per-domain, ood-examples, max-length, finetune { ... },
+/// <c>full { ... }</c> and <c>quick { ... }</c> (train-, dev-, test-per-domain, ood-examples, max-length, frozen-layers, finetune { ... },
 /// statistics { ... }); <c>quick</c> picks the second. Both are read, so a typo in either is refused.
 /// </summary>
 public sealed class SentimentTask(SentimentOptions options, bool quick) : IEvaluationTask
@@ -40,6 +40,10 @@ public sealed class SentimentTask(SentimentOptions options, bool quick) : IEvalu
             identity["test-per-domain"] = TaskSettings.Text(Options.TestPerDomain);
             identity["ood-examples"] = Options.OodExamples is { } n ? TaskSettings.Text(n) : "all";
             identity["max-length"] = TaskSettings.Text(Options.MaxLength);
+            if (Options.FrozenLayers > 0)
+            {
+                identity["frozen-layers"] = TaskSettings.Text(Options.FrozenLayers);
+            }
             return identity;
         }
     }
@@ -98,6 +102,7 @@ public sealed class SentimentTask(SentimentOptions options, bool quick) : IEvalu
                 OodExamples = size.Has("ood-examples") ? TaskSettings.Positive(size, "ood-examples", 1) : null,
                 MaxLength = size.Int("max-length", common.MaxLength, min: 2, max: 512),
                 FineTune = TaskSettings.Training(size, "finetune", common.FineTune),
+                FrozenLayers = size.Int("frozen-layers", common.FrozenLayers, min: 0, max: 64),
                 FisherExamples = statistics.Int("fisher-examples", common.FisherExamples, min: 0),
                 GramExamples = statistics.Int("gram-examples", common.GramExamples, min: 0),
             };

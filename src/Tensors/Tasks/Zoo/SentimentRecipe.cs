@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using EvolverActors.Tensors.Assets;
 using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Data;
@@ -28,6 +29,12 @@ public sealed record SentimentOptions
     public int? OodExamples { get; init; }
     public int MaxLength { get; init; } = 128;
     public TrainingOptions FineTune { get; init; } = new() { Epochs = 2, BatchSize = 16, LearningRate = 5e-5 };
+
+    /// <summary>
+    /// The embeddings and this many bottom encoder layers keep the base's weights in fine-tuning (0: every layer trains).
+    /// Every member then shares them, and an evaluator runs them once per batch (<see cref="BertPrefixCache"/>).
+    /// </summary>
+    public int FrozenLayers { get; init; }
     public int FisherExamples { get; init; } = 64;
     public int GramExamples { get; init; } = 128;
 
@@ -80,7 +87,7 @@ public static class SentimentRecipe
                 random.manual_seed(seed * 1000 + k);
                 using var model = BertClassifier.FromEncoder(import.Weights, import.Config, classCount: 2, BertPooling.Mean, seed);
                 model.LoadWeights(baseWeights);
-                Trainer.Fit(model, batcher, domains[k].Train, o.FineTune with { Seed = (seed * 1000) + k }, device, log);
+                Trainer.Fit(model, batcher, domains[k].Train, o.FineTune with { Seed = (seed * 1000) + k, Freeze = Frozen(o, import.Config) }, device, log);
                 members.Add(model.ExportWeights());
                 var dir = Path.Combine(output, "models", $"model-{k}");
                 Checkpoint.Save(dir, members[k], metadata);
@@ -121,6 +128,21 @@ public static class SentimentRecipe
         var oodAll = PatternCorpora.Load(store, o.OutOfDomain);
         var ood = (o.OodExamples is { } n && n < oodAll.Count ? Splits.BalancedSubset(oodAll, n / 2, seed) : oodAll) with { Name = "ood" };
         return new SentimentData(domains, Concat("dev", domains.Select(d => d.Dev)), Concat("test", domains.Select(d => d.Test)), ood);
+    }
+
+    /// <summary>The parameters that fine-tuning leaves at the base's: embeddings and the bottom <see cref="SentimentOptions.FrozenLayers"/> layers.</summary>
+    private static Regex? Frozen(SentimentOptions o, BertConfig config)
+    {
+        if (o.FrozenLayers == 0)
+        {
+            return null;
+        }
+        if (o.FrozenLayers >= config.NumHiddenLayers)
+        {
+            throw new EvolverException($"frozen-layers = {o.FrozenLayers}: {o.Encoder} has {config.NumHiddenLayers} encoder layers, and at least the top one must train");
+        }
+        var layers = string.Join("|", Enumerable.Range(0, o.FrozenLayers));
+        return new Regex($@"^(embeddings\.|encoder\.layer\.({layers})\.)", RegexOptions.CultureInvariant);
     }
 
     /// <summary>A text batcher with the encoder's vocabulary and the task's maximum length.</summary>

@@ -42,6 +42,7 @@ public sealed class BertClassifier : ClassifierModel
     private readonly Dropout dropout;
     private readonly ObservedLinear classifier;
 #pragma warning restore IDE1006
+    private readonly BertPrefixCache _prefix;
 
     public BertClassifier(BertConfig config, int classCount, BertPooling pooling = BertPooling.Mean, bool hasPooler = false)
         : base(nameof(BertClassifier))
@@ -56,6 +57,7 @@ public sealed class BertClassifier : ClassifierModel
         dropout = Dropout(config.HiddenDropoutProb);
         classifier = new ObservedLinear(config.HiddenSize, classCount);
         RegisterComponents();
+        _prefix = new BertPrefixCache(config.NumHiddenLayers);
         NameObservedLinears();
     }
 
@@ -111,10 +113,59 @@ public sealed class BertClassifier : ClassifierModel
         var ids = input.Features;
         var mask = input.AttentionMask ?? ones_like(ids);
         var types = input.TokenTypeIds ?? zeros_like(ids);
-        var embedded = embeddings.forward(ids, types);
+        var dtype = embeddings.parameters().First().dtype;
         // 0 where attended, the most negative float where masked: softmax gives padding exactly zero weight.
-        var additive = (1 - mask.unsqueeze(1).unsqueeze(2).to(embedded.dtype)) * finfo(embedded.dtype).min;
-        return scope.MoveToOuter(encoder.forward(embedded, additive));
+        var additive = (1 - mask.unsqueeze(1).unsqueeze(2).to(dtype)) * finfo(dtype).min;
+        if (SharedLayersFor(input) is not { } shared)
+        {
+            return scope.MoveToOuter(encoder.forward(embeddings.forward(ids, types), additive));
+        }
+        var key = input.ResidentKey!.Value;
+        var prefix = _prefix.Get(key);
+        if (prefix is null)
+        {
+            prefix = encoder.Layers(embeddings.forward(ids, types), additive, 0, shared);
+            _prefix.Put(key, prefix);
+        }
+        return scope.MoveToOuter(encoder.Layers(prefix, additive, shared, encoder.Count));
+    }
+
+    /// <summary>
+    /// How many bottom layers' output <paramref name="input"/> may take from the prefix cache: only a resident evaluator's
+    /// batches, in eval mode without gradients or observers; training drops the cache (the weights move).
+    /// </summary>
+    private int? SharedLayersFor(ModelInput input)
+    {
+        if (training || is_grad_enabled())
+        {
+            _prefix.Clear();
+            return null;
+        }
+        if (input.ResidentKey is null || Observing)
+        {
+            return null;
+        }
+        _prefix.Activate();
+        return _prefix.CachedLayers;
+    }
+
+    /// <summary>Bottom units unchanged within rounding are kept, so the prefix cache stays exact for the held weights.</summary>
+    protected override IReadOnlySet<string> KeptOnLoad(IReadOnlyList<LoadedTensor> tensors) =>
+        _prefix.Load(tensors.Select(t => (t.Name, t.Target, t.Source)));
+
+    /// <summary>Batches whose bottom-layer states are cached (for tests and diagnostics).</summary>
+    internal int CachedBatches => _prefix.Count;
+
+    /// <summary>The bottom encoder layers whose output the cache holds or will hold; null when none.</summary>
+    internal int? CachedLayers => _prefix.CachedLayers;
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _prefix.Dispose();
+        }
+        base.Dispose(disposing);
     }
 
     /// <summary>The pooler output [B, hidden] (dense + tanh on [CLS]); only for encoders that have a pooler.</summary>
@@ -166,6 +217,7 @@ public sealed class BertClassifier : ClassifierModel
     /// <summary>Copies every encoder tensor by name; the head is left as it is.</summary>
     public void LoadEncoder(WeightSet encoderWeights)
     {
+        _prefix.Clear();
         var state = state_dict();
         using var noGrad = no_grad();
         foreach (var (name, target) in state.Where(kv => !kv.Key.StartsWith(HeadPrefix, StringComparison.Ordinal)))

@@ -165,12 +165,17 @@ internal sealed class BertEncoder : Module<Tensor, Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor hidden, Tensor additiveMask)
+    public int Count => layer.Count;
+
+    public override Tensor forward(Tensor hidden, Tensor additiveMask) => Layers(hidden, additiveMask, 0, layer.Count);
+
+    /// <summary>Layers [<paramref name="from"/>, <paramref name="to"/>) on <paramref name="hidden"/>, which stays the caller's.</summary>
+    public Tensor Layers(Tensor hidden, Tensor additiveMask, int from, int to)
     {
         var current = hidden;
-        foreach (var block in layer)
+        for (var i = from; i < to; i++)
         {
-            var next = block.forward(current, additiveMask);
+            var next = layer[i].forward(current, additiveMask);
             if (!ReferenceEquals(current, hidden))
             {
                 current.Dispose();
