@@ -61,6 +61,19 @@ public sealed class BertPrefixCacheTests : IDisposable
         return cat([.. batches.Select(model.forward)], 0);
     }
 
+    /// <summary>A model that has scored members 0 and 1 on keyed batches: its cache holds the shared layers' output.</summary>
+    private (BertClassifier Model, ModelInput[] Batches) Warmed()
+    {
+        var model = new BertClassifier(Config, 2);
+        model.eval();
+        var batches = Batches(keyed: true);
+        model.LoadWeights(_members[0]);
+        Logits(model, batches).Dispose();
+        model.LoadWeights(_members[1]);
+        Logits(model, batches).Dispose();
+        return (model, batches);
+    }
+
     /// <summary>The logits of a model without any cache: the reference every cached answer must match.</summary>
     private Tensor Reference(WeightSet weights)
     {
@@ -88,13 +101,8 @@ public sealed class BertPrefixCacheTests : IDisposable
     [Fact]
     public void A_candidate_whose_bottom_layer_moved_drops_the_cache_and_is_scored_by_its_own_bottom_layer()
     {
-        using var model = new BertClassifier(Config, 2);
-        model.eval();
-        var batches = Batches(keyed: true);
-        model.LoadWeights(_members[0]);
-        Logits(model, batches).Dispose();
-        model.LoadWeights(_members[1]);
-        Logits(model, batches).Dispose();
+        var (model, batches) = Warmed();
+        using var owned = model;
         Assert.Equal(2, model.CachedLayers);
 
         using var lowMoved = Perturbed(_members[1], name => name.StartsWith("encoder.layer.0.", StringComparison.Ordinal), 7);
@@ -110,13 +118,8 @@ public sealed class BertPrefixCacheTests : IDisposable
     [Fact]
     public void A_merge_rounds_the_shared_layers_by_ulps_and_still_reads_the_cache_within_that_rounding()
     {
-        using var model = new BertClassifier(Config, 2);
-        model.eval();
-        var batches = Batches(keyed: true);
-        model.LoadWeights(_members[0]);
-        Logits(model, batches).Dispose();
-        model.LoadWeights(_members[1]);
-        Logits(model, batches).Dispose();
+        var (model, batches) = Warmed();
+        using var owned = model;
 
         using var merged = new LinearMerge(new LinearOptions { Weights = [0.3, 0.3, 0.4] }).Merge(_members, MergeInputs.None);
         var rounded = merged.Names.Where(n => n.StartsWith("encoder.layer.0.", StringComparison.Ordinal))
@@ -131,13 +134,8 @@ public sealed class BertPrefixCacheTests : IDisposable
     [Fact]
     public void Training_and_unkeyed_batches_never_read_the_cache()
     {
-        using var model = new BertClassifier(Config, 2);
-        model.eval();
-        var batches = Batches(keyed: true);
-        model.LoadWeights(_members[0]);
-        Logits(model, batches).Dispose();
-        model.LoadWeights(_members[1]);
-        Logits(model, batches).Dispose();
+        var (model, batches) = Warmed();
+        using var owned = model;
         Assert.Equal(batches.Length, model.CachedBatches);
 
         model.train();
