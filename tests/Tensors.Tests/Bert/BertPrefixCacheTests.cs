@@ -61,6 +61,12 @@ public sealed class BertPrefixCacheTests : IDisposable
         return cat([.. batches.Select(model.forward)], 0);
     }
 
+    /// <summary>
+    /// The same logits up to kernel scheduling (the cached path runs the same operations on the same shapes); members'
+    /// logits differ by about 0.1, so this still tells one member's weights from another's.
+    /// </summary>
+    private static bool Same(Tensor actual, Tensor expected) => actual.allclose(expected, rtol: 0, atol: 1e-6);
+
     /// <summary>A model that has scored members 0 and 1 on keyed batches: its cache holds the shared layers' output.</summary>
     private (BertClassifier Model, ModelInput[] Batches) Warmed()
     {
@@ -92,7 +98,7 @@ public sealed class BertPrefixCacheTests : IDisposable
         foreach (var member in _members.Concat(_members))
         {
             model.LoadWeights(member);
-            Assert.True(Logits(model, batches).equal(Reference(member)).all().item<bool>(), "cached logits differ from the member's own");
+            Assert.True(Same(Logits(model, batches), Reference(member)), "cached logits differ from the member's own");
         }
         Assert.Equal(2, model.CachedLayers);
         Assert.Equal(batches.Length, model.CachedBatches);
@@ -108,11 +114,11 @@ public sealed class BertPrefixCacheTests : IDisposable
         using var lowMoved = Perturbed(_members[1], name => name.StartsWith("encoder.layer.0.", StringComparison.Ordinal), 7);
         model.LoadWeights(lowMoved);
         Assert.Equal(0, model.CachedBatches);
-        Assert.True(Logits(model, batches).equal(Reference(lowMoved)).all().item<bool>(), "a moved bottom layer was not used");
+        Assert.True(Same(Logits(model, batches), Reference(lowMoved)), "a moved bottom layer was not used");
 
         // Back to a member: its own bottom layers are loaded again, so it scores as it did.
         model.LoadWeights(_members[2]);
-        Assert.True(Logits(model, batches).equal(Reference(_members[2])).all().item<bool>());
+        Assert.True(Same(Logits(model, batches), Reference(_members[2])));
     }
 
     [Fact]
@@ -144,7 +150,7 @@ public sealed class BertPrefixCacheTests : IDisposable
             Assert.Equal(0, model.CachedBatches);
         }
         model.eval();
-        Assert.True(Logits(model, Batches(keyed: false)).equal(Reference(_members[1])).all().item<bool>());
+        Assert.True(Same(Logits(model, Batches(keyed: false)), Reference(_members[1])));
         Assert.Equal(0, model.CachedBatches);
     }
 
