@@ -82,6 +82,19 @@ internal static class ExperimentRunner
         var metric = "";
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var checkpoint = SeedCheckpoint.For(request);
+        // A run stops gracefully on SIGTERM or Ctrl-C and returns; the experiment must then end too, not go on to the
+        // next run. This handler only notes the signal: outside a run nothing cancels it, so the process ends at once.
+        string? signal = null;
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => signal = "SIGTERM");
+        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => signal = "Ctrl-C");
+        void StopIfSignalled(int seed)
+        {
+            if (signal is not null)
+            {
+                throw new Tensors.EvolverException(
+                    $"experiment stopped by {signal} during seed {seed}: finished seeds are kept in {checkpoint.Directory}; the same command resumes at seed {seed}");
+            }
+        }
         for (var seed = 0; seed < request.Seeds; seed++)
         {
             var (done, why) = checkpoint.Load(seed);
@@ -114,10 +127,12 @@ internal static class ExperimentRunner
             foreach (var method in EvolverMethods)
             {
                 var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, stamp, log, evolved).ConfigureAwait(false);
+                StopIfSignalled(seed);
                 results.Add(result);
                 curves.Add(curve);
             }
             var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log, evolved).ConfigureAwait(false);
+            StopIfSignalled(seed);
             generational.Add(lockstep with { Method = $"{ScheduleMethod} ({Generational})" });
             curves.Add(lockstepCurve);
             var saved = checkpoint.Save(seed, results[seedStart.Results..], generational[seedStart.Generational..], curves[seedStart.Curves..]);
