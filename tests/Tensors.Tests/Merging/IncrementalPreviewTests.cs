@@ -58,6 +58,35 @@ public sealed class IncrementalPreviewTests
     [InlineData("average")]
     [InlineData("fisher")]
     [InlineData("regmean")]
+    [InlineData("linear")]
+    public void A_tensor_the_child_shares_with_its_slot_keeps_its_merged_value_bit_for_bit(string method)
+    {
+        // A frozen layer: the child keeps the slot's tensor, so the merge of it must not move by a rounding.
+        using var generator = new Generator(5);
+        var members = RandomPopulation(4, generator);
+        var inputs = new MergeInputs { Fisher = RandomFishers(4, generator), Grams = RandomGrams(4, generator), Exclude = Head };
+        using var incremental = IncrementalMerge.Create(method, members, inputs);
+        using var child = RandomMember(generator);
+        var shared = child.Names.First(n => !Head.IsMatch(n) && DTypes.IsFloating(child[n].dtype));
+        child[shared].copy_(members[1][shared]);
+        using var before = incremental.Merged.Clone();
+        using var destination = incremental.Merged.EmptyLike();
+
+        incremental.Preview(1, members[1], child, destination);
+        Assert.True(Same(before[shared], destination[shared]));
+        incremental.Replace(1, members[1], child);
+        Assert.True(Same(before[shared], incremental.Merged[shared]));
+        Assert.False(Same(before[child.Names.Last(n => n != shared && !Head.IsMatch(n) && DTypes.IsFloating(child[n].dtype))],
+            incremental.Merged[child.Names.Last(n => n != shared && !Head.IsMatch(n) && DTypes.IsFloating(child[n].dtype))]));
+        DisposeAll(members);
+        DisposeAll(inputs.Fisher!);
+        DisposeAll(inputs.Grams!);
+    }
+
+    [Theory]
+    [InlineData("average")]
+    [InlineData("fisher")]
+    [InlineData("regmean")]
     public void Preview_of_half_precision_members_matches_a_full_rebuild(string method)
     {
         using var generator = new Generator(4);
