@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
@@ -85,8 +86,8 @@ internal static class ExperimentRunner
         // A run stops gracefully on SIGTERM or Ctrl-C and returns; the experiment must then end too, not go on to the
         // next run. This handler only notes the signal: outside a run nothing cancels it, so the process ends at once.
         string? signal = null;
-        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, _ => signal = "SIGTERM");
-        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, _ => signal = "Ctrl-C");
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, _ => signal = "SIGTERM");
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, _ => signal = "Ctrl-C");
         void StopIfSignalled(int seed)
         {
             if (signal is not null)

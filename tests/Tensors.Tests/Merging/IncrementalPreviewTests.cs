@@ -76,8 +76,8 @@ public sealed class IncrementalPreviewTests
         Assert.True(Same(before[shared], destination[shared]));
         incremental.Replace(1, members[1], child);
         Assert.True(Same(before[shared], incremental.Merged[shared]));
-        Assert.False(Same(before[child.Names.Last(n => n != shared && !Head.IsMatch(n) && DTypes.IsFloating(child[n].dtype))],
-            incremental.Merged[child.Names.Last(n => n != shared && !Head.IsMatch(n) && DTypes.IsFloating(child[n].dtype))]));
+        var moved = child.Names.Last(n => n != shared && !Head.IsMatch(n) && DTypes.IsFloating(child[n].dtype));
+        Assert.False(Same(before[moved], incremental.Merged[moved]));
         DisposeAll(members);
         DisposeAll(inputs.Fisher!);
         DisposeAll(inputs.Grams!);

@@ -102,23 +102,15 @@ public abstract class IncrementalMerge : IDisposable
                 }
                 continue;
             }
-            if (Unchanged(oldWeights[i], newWeights[i]))
+            // An unchanged tensor keeps its merge exactly: add-and-subtract would round it (regmean's large maps by more
+            // than an ulp), and frozen layers must stay the same for an evaluator's shared-layer cache.
+            if (MergeSupport.SameValues(oldWeights[i], newWeights[i]))
             {
                 continue;
             }
             ReplaceTensor(slot, i, oldWeights[i], newWeights[i]);
         }
     }
-
-    /// <summary>
-    /// Whether a slot's tensor is the same before and after, bit for bit: the merge of it is then what it was, exactly.
-    /// Adding the new contribution and taking the old one away would round it instead (by more than an ulp when
-    /// regmean's maps are large), and frozen layers, the same in every member, must stay the same in the merge for an
-    /// evaluator's cache of shared layers to apply (docs/architecture.md §5).
-    /// </summary>
-    private static bool Unchanged(Tensor oldTensor, Tensor newTensor) =>
-        ReferenceEquals(oldTensor, newTensor)
-        || (Native.CloseKernel.AllClose(oldTensor, newTensor, 0, 0) ?? oldTensor.equal(newTensor).all().item<bool>());
 
     /// <summary>
     /// A member joins after the others, in place and O(P): <see cref="Merged"/> becomes X of the N + 1 members.
@@ -251,9 +243,9 @@ public abstract class IncrementalMerge : IDisposable
                 destination[i].copy_(slot == 0 ? newWeights[i] : MergedSet[i]);
                 continue;
             }
-            if (Unchanged(oldWeights[i], newWeights[i]))
+            if (MergeSupport.SameValues(oldWeights[i], newWeights[i]))
             {
-                destination[i].copy_(MergedSet[i]);
+                destination[i].copy_(MergedSet[i]); // as in Replace: the merge of an unchanged tensor is what it was
                 continue;
             }
             PreviewTensor(slot, i, oldWeights[i], newWeights[i], destination[i]);

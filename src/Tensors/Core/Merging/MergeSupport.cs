@@ -62,6 +62,13 @@ internal static class MergeSupport
         return PerTensor(models, inputs, merger);
     }
 
+    /// <summary>
+    /// Whether two tensors hold the same values bit for bit (one read of each on CPU float32, torch elsewhere): a merge of
+    /// tensors that are all the same returns them unrounded, so frozen layers stay frozen (docs/architecture.md §5).
+    /// </summary>
+    public static bool SameValues(Tensor a, Tensor b) =>
+        ReferenceEquals(a, b) || (Native.CloseKernel.AllClose(a, b, 0, 0) ?? a.equal(b).all().item<bool>());
+
     /// <summary>A float32 view of <paramref name="t"/> for reading (a new tensor only when the dtype differs). Never write to it.</summary>
     public static Tensor Float32(Tensor t) => t.dtype == ScalarType.Float32 ? t : t.to(ScalarType.Float32);
 

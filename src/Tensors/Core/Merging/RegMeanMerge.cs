@@ -51,7 +51,7 @@ public sealed class RegMeanMerge : IMergeMethod
             return MergeSupport.Average(group.Models);
         }
         var first = group.Models[0];
-        if (group.Models.Skip(1).All(m => m.equal(first).all().item<bool>()))
+        if (group.Models.Skip(1).All(m => MergeSupport.SameValues(m, first)))
         {
             // W·S·S⁻¹ = W exactly, where a solve would round (frozen layers must stay bit for bit the same).
             return MergeSupport.Float32(first).clone();
