@@ -127,13 +127,11 @@ internal static class ExperimentRunner
             results.AddRange(baselines);
             foreach (var method in EvolverMethods)
             {
-                var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, stamp, log, evolved).ConfigureAwait(false);
-                StopIfSignalled(seed);
+                var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, stamp, log, evolved, () => StopIfSignalled(seed)).ConfigureAwait(false);
                 results.Add(result);
                 curves.Add(curve);
             }
-            var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log, evolved).ConfigureAwait(false);
-            StopIfSignalled(seed);
+            var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log, evolved, () => StopIfSignalled(seed)).ConfigureAwait(false);
             generational.Add(lockstep with { Method = $"{ScheduleMethod} ({Generational})" });
             curves.Add(lockstepCurve);
             var saved = checkpoint.Save(seed, results[seedStart.Results..], generational[seedStart.Generational..], curves[seedStart.Curves..]);
@@ -262,7 +260,7 @@ internal static class ExperimentRunner
     }
 
     private static async Task<(SeedResult Result, Curve Curve)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,
-        string method, string schedule, string stamp, TextWriter log, LinearOptions evolved)
+        string method, string schedule, string stamp, TextWriter log, LinearOptions evolved, Action stopIfSignalled)
     {
         var guarded = method.EndsWith(PairedComparison.GuardSuffix, StringComparison.Ordinal);
         var plain = guarded ? method[..^PairedComparison.GuardSuffix.Length] : method;
@@ -291,6 +289,8 @@ internal static class ExperimentRunner
         var (exitCode, _) = await RunLauncher.RunAsync(new RunRequest(config, runId, request.RunsRoot, log)).ConfigureAwait(false);
         var wall = clock.Elapsed.TotalSeconds;
         var finished = DateTime.UtcNow;
+        // A signal stops the run gracefully with exit code 0; say so before anything reads it as a finished run.
+        stopIfSignalled();
         if (exitCode != 0)
         {
             throw new Tensors.EvolverException($"run '{runId}' ended with exit code {exitCode}");

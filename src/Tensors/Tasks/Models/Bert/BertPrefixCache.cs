@@ -5,7 +5,7 @@ namespace EvolverActors.Tensors.Models.Bert;
 
 /// <summary>
 /// The hidden states of a resident evaluator's batches after the bottom encoder layers that every candidate shares
-/// (docs/architecture.md §3, "Shared bottom layers"). A population fine-tuned with its bottom layers frozen holds the
+/// (docs/architecture.md §5, "Shared bottom layers"). A population fine-tuned with its bottom layers frozen holds the
 /// same tensors there in every member, merge and offspring, so those layers need to run once per batch, not once per
 /// candidate. Units are the embeddings (0) and encoder layer i (i + 1). A load compares the incoming units with the ones
 /// held, bottom up: the leading units that are unchanged within float32 rounding (<see cref="RelativeTolerance"/>; merge
