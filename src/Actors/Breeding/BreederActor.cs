@@ -1,9 +1,11 @@
 using Akka.Actor;
 using Akka.Event;
+using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Operators;
+using EvolverActors.Tensors.Search;
 
 namespace EvolverActors.Actors.Breeding;
 
@@ -26,6 +28,7 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
     private readonly BreederMachine _machine;
     private readonly Dictionary<string, WeightLease> _leases = new(StringComparer.Ordinal);
     private readonly OffspringBuffers _buffers;
+    private readonly CoefficientSearch? _search;
     private BuildOffspring? _waitingForRoom;
     private long _childBytes;
 
@@ -34,7 +37,8 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
         _runtime = EvolverRuntime.Get(Context.System);
         _steward = steward;
         _operator = OperatorRegistry.Get(_runtime.Settings.Operator, _runtime.Settings.OperatorParameters);
-        _machine = new BreederMachine(_runtime.Settings, _runtime.Slots);
+        _search = CreateSearch(_runtime);
+        _machine = new BreederMachine(_runtime.Settings, _runtime.Slots, _search?.GenerationSize);
         // Spare buffers live outside the cache's accounting, so a node under a memory budget keeps none.
         _buffers = new OffspringBuffers(_runtime.Settings.MaxResidentBytes > 0 ? 0 : 8);
 
@@ -169,9 +173,53 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
         }
     }
 
+    /// <summary>A coefficient search's candidate drawer (its dimension is the members' layers × members), or null when the run breeds.</summary>
+    private static CoefficientSearch? CreateSearch(EvolverRuntime runtime)
+    {
+        if (!runtime.Settings.Search.Enabled)
+        {
+            return null;
+        }
+        using var first = runtime.Resident.Acquire(runtime.InitialWeights[0]);
+        return new CoefficientSearch(CoefficientSearch.Dimensions(first.Weights.Names, runtime.Slots), runtime.Settings.Search.Sigma, runtime.Settings.Seed);
+    }
+
+    /// <summary>
+    /// Draws candidate n of a coefficient search (replaying CMA-ES from the decided scores) and builds its merge of the
+    /// members; it stays resident (leased) until decided.
+    /// </summary>
+    private OffspringInfo BuildCandidate(BuildOffspring b)
+    {
+        var active = b.From.ActiveSlots();
+        var logits = _search!.Candidate(b.Sequence, b.SearchScores ?? []);
+        var recipe = Recipe.ForCoefficients(b.Sequence, active, [.. active.Select(slot => b.From.SlotWeights[slot])], logits);
+        var id = recipe.ComputeId();
+        _runtime.Book.Add(id, recipe);
+        var leases = recipe.Inputs().Select(_runtime.Resident.Acquire).ToList();
+        try
+        {
+            if (Budgeted)
+            {
+                _runtime.Resident.MakeRoomFor(_childBytes);
+            }
+            var child = CoefficientChild.Build(recipe, [.. leases.Select(l => l.Weights)]);
+            _childBytes = child.OwnedBytes;
+            _leases[id] = _runtime.Resident.Register(id, child);
+        }
+        finally
+        {
+            leases.ForEach(l => l.Dispose());
+        }
+        return new OffspringInfo(id, recipe, b.From);
+    }
+
     /// <summary>Draws offspring n's recipe and builds it into a reused buffer; it stays resident (leased) until decided.</summary>
     private OffspringInfo Build(BuildOffspring b)
     {
+        if (_search is not null)
+        {
+            return BuildCandidate(b);
+        }
         var recipe = RecipeDrawer.Draw(_runtime.Settings, _operator, b.Sequence, b.From);
         var id = recipe.ComputeId();
         _runtime.Book.Add(id, recipe);

@@ -7,8 +7,12 @@ namespace EvolverActors.Actors.Breeding;
 /// <summary>What the breeder actor does for its machine.</summary>
 public abstract record BreederEffect;
 
-/// <summary>Draw and build offspring <paramref name="Sequence"/> from <paramref name="From"/>, then hand it back through <see cref="BreederMachine.Built"/>.</summary>
-public sealed record BuildOffspring(long Sequence, LedgerView From) : BreederEffect;
+/// <summary>
+/// Draw and build offspring <paramref name="Sequence"/> from <paramref name="From"/>, then hand it back through
+/// <see cref="BreederMachine.Built"/>. In a coefficient search, <paramref name="SearchScores"/> holds every decided
+/// candidate's score by sequence number (what the search's next generation is drawn from); null otherwise.
+/// </summary>
+public sealed record BuildOffspring(long Sequence, LedgerView From, IReadOnlyList<double?>? SearchScores = null) : BreederEffect;
 
 /// <summary>Send an offspring to an evaluator that asked for work.</summary>
 public sealed record SendOffspring(IActorRef Evaluator, OffspringInfo Offspring) : BreederEffect;
@@ -24,10 +28,13 @@ public sealed record ReleaseOffspring(string Id) : BreederEffect;
 /// which population, the queue of built offspring, work in flight per evaluator, retries, and the barrier. Offspring
 /// are numbered in issue order; offspring n is bred from the population after decision <see cref="RunSettings.BreedBase"/>(n)
 /// (steady-state: a fixed lag; generational: the start of its generation), which the steward's decisions, arriving in
-/// order, make known. Commands return effects; the actor performs them.
+/// order, make known. A coefficient search (<paramref name="searchGeneration"/>: CMA-ES's λ) issues a whole generation
+/// once the one before it is decided, since its candidates are drawn from those scores; it keeps them (by sequence).
+/// Commands return effects; the actor performs them.
 /// </summary>
-public sealed class BreederMachine(RunSettings settings, int slots)
+public sealed class BreederMachine(RunSettings settings, int slots, int? searchGeneration = null)
 {
+    private readonly List<double?> _searchScores = [];
     private readonly SortedDictionary<long, LedgerView> _views = [];
     private readonly LinkedList<OffspringInfo> _ready = new();
     private readonly Dictionary<string, (OffspringInfo Info, IActorRef Evaluator)> _inFlight = new(StringComparer.Ordinal);
@@ -63,6 +70,7 @@ public sealed class BreederMachine(RunSettings settings, int slots)
         }
         NextSequence = m.NextSequence;
         Decided = m.NextSequence;
+        _searchScores.AddRange(m.SearchScores ?? []);
         _limit = m.SequenceLimit;
         foreach (var view in m.Views)
         {
@@ -98,6 +106,14 @@ public sealed class BreederMachine(RunSettings settings, int slots)
         {
             Decided = Math.Max(Decided, m.Ledger.Decided);
             _views[m.Ledger.Decided] = m.Ledger;
+            if (searchGeneration is not null)
+            {
+                while (_searchScores.Count <= m.Sequence)
+                {
+                    _searchScores.Add(null);
+                }
+                _searchScores[(int)m.Sequence] = m.Score;
+            }
         }
         _inFlight.Remove(m.OffspringId);
         if (_ready.FirstOrDefault(o => o.Id == m.OffspringId) is { } queued)
@@ -175,21 +191,38 @@ public sealed class BreederMachine(RunSettings settings, int slots)
         var effects = new List<BreederEffect>();
         while (!Stopped && Started && _building < 0 && NextSequence < _limit && _ready.Count < Capacity)
         {
-            var from = settings.BreedBase(NextSequence, slots);
-            if (from > Decided || !_views.TryGetValue(from, out var view))
+            var from = BreedBase(NextSequence);
+            if (from > Decided || !TryGetView(from, out var view))
             {
                 break; // its population is not decided yet (the lag or the generation's barrier)
             }
             _building = NextSequence;
-            effects.Add(new BuildOffspring(NextSequence, view));
+            effects.Add(new BuildOffspring(NextSequence, view, searchGeneration is null ? null : [.. _searchScores]));
             NextSequence++;
-            DropViewsBefore(settings.BreedBase(NextSequence, slots));
+            DropViewsBefore(BreedBase(NextSequence));
         }
         return effects;
     }
 
-    /// <summary>Steady-state keeps a bounded queue; generational builds its whole generation.</summary>
-    private int Capacity => settings.Schedule == Schedule.Generational ? slots : settings.QueueCapacity;
+    /// <summary>Steady-state keeps a bounded queue; generational builds its whole generation, and so does a search.</summary>
+    private int Capacity => searchGeneration ?? (settings.Schedule == Schedule.Generational ? slots : settings.QueueCapacity);
+
+    /// <summary>The decision count offspring <paramref name="sequence"/> waits for: a search's generation start, else the schedule's.</summary>
+    private long BreedBase(long sequence) => searchGeneration is { } lambda ? sequence / lambda * lambda : settings.BreedBase(sequence, slots);
+
+    /// <summary>
+    /// The population to breed from. A search's members never change (only the best merge does), so it takes the newest
+    /// view once its barrier is passed; breeding takes the view after exactly <paramref name="decided"/> decisions.
+    /// </summary>
+    private bool TryGetView(long decided, out LedgerView view)
+    {
+        if (searchGeneration is not null && _views.Count > 0)
+        {
+            view = _views.Last().Value;
+            return true;
+        }
+        return _views.TryGetValue(decided, out view!);
+    }
 
     private void DropViewsBefore(long decided)
     {

@@ -239,7 +239,10 @@ public sealed class EvaluatorActor : ReceiveActor
             Sync(population);
             var watch = Stopwatch.StartNew();
             var guarded = _runtime.Settings.Guard.Enabled;
-            var scores = _fitness!.ScoreCandidate(FitnessIndex(info.Target), child.Weights, guarded ? PopulationFitness.DevAndGuard : PopulationFitness.DevOnly);
+            // A coefficient candidate is a whole merge (docs/architecture.md §1): scored as it is, with no guard (refused in a search).
+            var scores = info.Recipe.IsCoefficients
+                ? [_fitness!.Report(child.Weights, PopulationFitness.DevSplit)]
+                : _fitness!.ScoreCandidate(FitnessIndex(info.Target), child.Weights, guarded ? PopulationFitness.DevAndGuard : PopulationFitness.DevOnly);
             var (score, guard) = (scores[0], guarded ? scores[1] : (double?)null);
             _log.Debug("{0} scored {1} for slot {2}: {3:F4} in {4:F0} ms", _name, info.Id, info.Target, score, watch.Elapsed.TotalMilliseconds);
             _runtime.Metrics?.EvaluationTook(_device.ToString(), _name, watch.Elapsed);

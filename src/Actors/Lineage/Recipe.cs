@@ -26,6 +26,11 @@ namespace EvolverActors.Actors.Lineage;
 /// <param name="Exclude">The regular expression of parameter names that never change (null: none).</param>
 /// <param name="Space"><c>raw</c> or <c>task-vector</c>.</param>
 /// <param name="Seed">The child's own seed (mask and crossover draws).</param>
+/// <param name="Coefficients">
+/// A coefficient recipe (format <see cref="CoefficientFormat"/>, operator <c>cma-es</c>): the logits of an evolved
+/// <c>linear</c> merge of the target and parents (one per model and layer, layer by layer; docs/architecture.md §1). Its
+/// child is that merge; the breeding fields are unused. Null for a bred offspring.
+/// </param>
 public sealed record Recipe(
     int Format,
     long Sequence,
@@ -41,9 +46,25 @@ public sealed record Recipe(
     string Granularity,
     string? Exclude,
     string Space,
-    ulong Seed)
+    ulong Seed,
+    double[]? Coefficients = null)
 {
     public const int CurrentFormat = 1;
+
+    /// <summary>The format of a coefficient recipe (<see cref="Coefficients"/> set).</summary>
+    public const int CoefficientFormat = 2;
+
+    /// <summary>Whether this is a coefficient recipe: its child is a merge of its inputs, not a bred offspring.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool IsCoefficients => Coefficients is not null;
+
+    /// <summary>
+    /// A coefficient recipe: candidate <paramref name="sequence"/> of an evolved-coefficient search, merging the members
+    /// <paramref name="slots"/> (weights <paramref name="weights"/>, in slot order) with <paramref name="logits"/>.
+    /// </summary>
+    public static Recipe ForCoefficients(long sequence, int[] slots, string[] weights, double[] logits) =>
+        new(CoefficientFormat, sequence, slots[0], weights[0], slots[1..], weights[1..], Tensors.Search.CoefficientSearch.OperatorName,
+            0, 0, "binomial", false, "element", null, "raw", 0, logits);
 
     /// <summary>A recipe of the current format from the run's breeding settings.</summary>
     public static Recipe Create(long sequence, int target, string targetWeights, int[] parents, string[] parentWeights,
@@ -64,6 +85,11 @@ public sealed record Recipe(
             string.Join(',', Parents.Select(p => p.ToString(CultureInfo.InvariantCulture))), string.Join(',', ParentWeights),
             Operator, F.ToString("R", CultureInfo.InvariantCulture), CR.ToString("R", CultureInfo.InvariantCulture),
             Crossover, JRand ? "1" : "0", Granularity, Exclude ?? "", Space, Seed.ToString(CultureInfo.InvariantCulture));
+        if (Coefficients is not null)
+        {
+            // Only coefficient recipes carry it, so every bred offspring's id is what it was before they existed.
+            canonical += "|" + string.Join(',', Coefficients.Select(c => c.ToString("R", CultureInfo.InvariantCulture)));
+        }
         return "o-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..32];
     }
 

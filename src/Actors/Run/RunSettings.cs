@@ -94,6 +94,9 @@ public sealed record RunSettings
     /// <summary>The guard against dev overfitting (off by default).</summary>
     public GuardSettings Guard { get; init; } = new();
 
+    /// <summary>An evolved-coefficient search instead of breeding (off by default).</summary>
+    public SearchSettings Search { get; init; } = new();
+
     /// <summary>Acceptances between population snapshots (materialized members on disk; they bound a rebuild).</summary>
     public int PopulationSnapshotEvery { get; init; } = 20;
 
@@ -122,7 +125,7 @@ public sealed record RunSettings
     public IReadOnlyDictionary<string, string> Identity()
     {
         var identity = BaseIdentity();
-        foreach (var (key, value) in Guard.Identity())
+        foreach (var (key, value) in Guard.Identity().Concat(Search.Identity()))
         {
             identity[key] = value;
         }
@@ -245,7 +248,9 @@ public sealed record RunSettings
             Cluster = ClusterSettings.Parse(c),
             Http = HttpSettings.Parse(c),
             Guard = GuardSettings.Parse(c),
+            Search = SearchSettings.Parse(c),
         };
+        settings.Search.Validate(c, settings);
         if (mode == FitnessMode.Merged)
         {
             try

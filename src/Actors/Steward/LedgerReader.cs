@@ -21,7 +21,8 @@ public sealed record LedgerReport(StewardState State, IReadOnlyList<RunInitializ
         var slots = Starts.Count == 0 ? [] : Starts[0].SlotWeights.ToList();
         var statistics = new List<string?>(slots.Select(_ => (string?)null));
         var retired = new SortedSet<int>();
-        var changes = Lineage.Select(a => (a.Version, Change: (object)a))
+        // A coefficient search's acceptances change its best merge, not the members.
+        var changes = Lineage.Where(a => a.Operator != Tensors.Search.CoefficientSearch.OperatorName).Select(a => (a.Version, Change: (object)a))
             .Concat((Membership ?? []).Select(m => (m.Version, Change: (object)m)))
             .Where(c => c.Version <= version)
             .OrderBy(c => c.Version);

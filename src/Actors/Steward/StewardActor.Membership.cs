@@ -152,6 +152,10 @@ public sealed partial class StewardActor
         {
             return $"cannot {verb} in a run with a guard (acceptance.guard-fraction): the guard scores of the changed population are not measured";
         }
+        if (Settings.Search.Enabled)
+        {
+            return $"cannot {verb} in a coefficient search (search.method): its candidates have one coefficient per member, so the search would start over; start a new run";
+        }
         return null;
     }
 

@@ -237,7 +237,7 @@ public sealed partial class StewardActor
             switch (effect)
             {
                 case NotifyDecided n:
-                    var decided = new OffspringDecided(n.Offspring.Id, n.Offspring.Sequence, n.Accepted, CurrentView(), n.Decided);
+                    var decided = new OffspringDecided(n.Offspring.Id, n.Offspring.Sequence, n.Accepted, CurrentView(), n.Decided, n.Score);
                     n.Evaluator?.Tell(decided);
                     Tell(_breeders, decided);
                     break;
@@ -251,8 +251,15 @@ public sealed partial class StewardActor
                     var e = a.Accepted;
                     Remember(e);
                     _runtime.Book.Add(e.WeightsId, e.Recipe, e.ContentHash);
-                    _members.Tell(new AdoptWeights(e.Slot, e.WeightsId, e.Version, [new KnownRecipe(e.WeightsId, e.Recipe, e.ContentHash)]));
-                    _log.Info("version {0}: slot {1} := {2} (dev {3:F4}, was {4:F4}; {5})", e.Version, e.Slot, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
+                    if (e.Recipe.IsCoefficients)
+                    {
+                        _log.Info("version {0}: best merge := {1} (dev {2:F4}, was {3:F4}; {4})", e.Version, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
+                    }
+                    else
+                    {
+                        _members.Tell(new AdoptWeights(e.Slot, e.WeightsId, e.Version, [new KnownRecipe(e.WeightsId, e.Recipe, e.ContentHash)]));
+                        _log.Info("version {0}: slot {1} := {2} (dev {3:F4}, was {4:F4}; {5})", e.Version, e.Slot, e.WeightsId, e.Score, e.PreviousScore, e.Evaluator);
+                    }
                     if (Ledger.Accepted % Settings.SnapshotEvery == 0)
                     {
                         SaveSnapshot(new StewardSnapshot(Ledger.Copy()));

@@ -242,7 +242,8 @@ public sealed partial class StewardActor : ReceivePersistentActor, IWithTimers
 
     /// <summary>Where a breeder starts: the first undecided offspring, the budget's last, and the populations it breeds from.</summary>
     private BreedFrom BreedingStart() =>
-        new(Ledger.NextSequence, Ledger.NextSequence + Math.Max(0, Settings.MaxEvaluations - Ledger.Evaluations), [.. Ledger.Views]);
+        new(Ledger.NextSequence, Ledger.NextSequence + Math.Max(0, Settings.MaxEvaluations - Ledger.Evaluations), [.. Ledger.Views],
+            Settings.Search.Enabled ? [.. Ledger.SearchScores ?? []] : null);
 
     private RunProgress Progress()
     {

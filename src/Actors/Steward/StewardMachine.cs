@@ -6,8 +6,8 @@ namespace EvolverActors.Actors.Steward;
 /// <summary>What the steward actor does once a step's events are stored (docs/architecture.md §2–3).</summary>
 public abstract record StewardEffect;
 
-/// <summary>Tell the evaluator (when one scored it) and the breeders what became of an offspring.</summary>
-public sealed record NotifyDecided(OffspringInfo Offspring, IActorRef? Evaluator, bool Accepted, bool Decided) : StewardEffect;
+/// <summary>Tell the evaluator (when one scored it) and the breeders what became of an offspring (with its decided score, if any).</summary>
+public sealed record NotifyDecided(OffspringInfo Offspring, IActorRef? Evaluator, bool Accepted, bool Decided, double? Score = null) : StewardEffect;
 
 /// <summary>Tell only the evaluator holding a copy of an offspring decided already that it may let it go.</summary>
 public sealed record ReleaseCopy(OffspringInfo Offspring, IActorRef Evaluator) : StewardEffect;
@@ -136,15 +136,17 @@ public sealed class StewardMachine(RunSettings settings)
             if (decision.Verdict == Verdict.Reject)
             {
                 steps.Add(new StewardStep(new RecipeRejected(sequence, info.Target, info.Operator, m.Score, m.ScoredAtVersion, decision.Reason, evaluation, now, m.Guard),
-                    [new NotifyDecided(info, m.EvaluatorRef, false, Decided: true)]));
+                    [new NotifyDecided(info, m.EvaluatorRef, false, Decided: true, m.Score)]));
                 continue;
             }
             var previous = settings.Mode == FitnessMode.Merged ? ledger.PopulationScore ?? double.NaN : ledger.SlotScores[info.Target];
             var guarded = ledger.SlotGuards is not null;
-            var accepted = new RecipeAccepted(ledger.Version + 1, info.Recipe, info.Id, ledger.SlotWeights[info.Target], m.ContentHash,
+            // A coefficient candidate replaces the best merge, not a member.
+            var replaced = info.Recipe.IsCoefficients ? ledger.SearchBest ?? "" : ledger.SlotWeights[info.Target];
+            var accepted = new RecipeAccepted(ledger.Version + 1, info.Recipe, info.Id, replaced, m.ContentHash,
                 m.Score, previous, evaluation, m.Evaluator, now,
                 guarded ? m.Guard : null, guarded ? ledger.CurrentGuard(settings.Mode, info.Target) : null);
-            steps.Add(new StewardStep(accepted, [new Adopt(accepted), new NotifyDecided(info, m.EvaluatorRef, true, Decided: true)]));
+            steps.Add(new StewardStep(accepted, [new Adopt(accepted), new NotifyDecided(info, m.EvaluatorRef, true, Decided: true, m.Score)]));
             break; // the next decision compares against the population this one makes
         }
         return steps;

@@ -75,14 +75,17 @@ public sealed record RescoreOffspring(string OffspringId, LedgerView Population)
 /// <summary>
 /// Steward → evaluator and breeders: what became of an offspring. <paramref name="Decided"/> false means abandoned
 /// (the run stops, or a copy of an offspring decided already): no decision was recorded, and the ledger is unchanged.
+/// <paramref name="Score"/>: the decided dev score (null when it failed or was not decided), which a coefficient search draws its next generation from.
 /// </summary>
-public sealed record OffspringDecided(string OffspringId, long Sequence, bool Accepted, LedgerView Ledger, bool Decided = true) : IEvolverMessage;
+public sealed record OffspringDecided(string OffspringId, long Sequence, bool Accepted, LedgerView Ledger, bool Decided = true, double? Score = null)
+    : IEvolverMessage;
 
 /// <summary>
 /// Steward → breeder: where issuing starts (the first undecided sequence number, the last sequence number the budget
-/// allows, and the recent populations offspring are bred from).
+/// allows, and the recent populations offspring are bred from). In a coefficient search, <paramref name="SearchScores"/>
+/// holds every decided candidate's dev score by sequence number (null: failed), from which the search is replayed.
 /// </summary>
-public sealed record BreedFrom(long NextSequence, long SequenceLimit, LedgerView[] Views) : IEvolverMessage;
+public sealed record BreedFrom(long NextSequence, long SequenceLimit, LedgerView[] Views, double?[]? SearchScores = null) : IEvolverMessage;
 
 /// <summary>Breeder → steward: an offspring failed on every retry and is dropped.</summary>
 public sealed record OffspringLost(OffspringInfo Offspring, string Reason) : IEvolverMessage;

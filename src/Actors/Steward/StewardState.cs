@@ -1,5 +1,6 @@
 using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Run;
+using EvolverActors.Tensors.Search;
 
 namespace EvolverActors.Actors.Steward;
 
@@ -97,6 +98,12 @@ public sealed class StewardState
 
     public bool Finished => FinishedReason is not null;
 
+    /// <summary>A coefficient search (docs/architecture.md §1): the weight id of the best merge accepted so far, or null (none yet: the equal-weight start).</summary>
+    public string? SearchBest { get; set; }
+
+    /// <summary>A coefficient search: every decided candidate's dev score by sequence number (null: it failed); null in a breeding run.</summary>
+    public List<double?>? SearchScores { get; set; }
+
     /// <summary>The budget the run finished under (<see cref="RunFinished"/>), or null (not finished, or finished before it was kept).</summary>
     public BudgetValues? FinishedBudget { get; set; }
 
@@ -160,6 +167,8 @@ public sealed class StewardState
         Views = [.. Views],
         Recipes = new Dictionary<string, AcceptedRecipe>(Recipes, StringComparer.Ordinal),
         PopulationSnapshots = [.. PopulationSnapshots],
+        SearchBest = SearchBest,
+        SearchScores = SearchScores is null ? null : [.. SearchScores],
     };
 
     public LedgerView View() => new(Version, [.. SlotWeights], [.. SlotScores], PopulationScore, Finished, NextSequence,
@@ -171,7 +180,8 @@ public sealed class StewardState
     /// of admitted members (read again at every start).
     /// </summary>
     public IReadOnlySet<string> PinnedIds() =>
-        Views.SelectMany(v => v.SlotWeights).Concat(SlotWeights).Concat(AdmittedStatistics.Values).ToHashSet(StringComparer.Ordinal);
+        Views.SelectMany(v => v.SlotWeights).Concat(SlotWeights).Concat(AdmittedStatistics.Values).Concat(SearchBest is null ? [] : [SearchBest])
+            .ToHashSet(StringComparer.Ordinal);
 
     /// <summary>An acceptance, whichever event recorded it: the slot's weights and score, S (merged mode), the counters.</summary>
     private void Adopt(int slot, string weightsId, double score, long version, long evaluation, double? guard = null)
@@ -214,6 +224,17 @@ public sealed class StewardState
     private static bool SamePopulation(LedgerView a, LedgerView b) =>
         a.Version == b.Version && a.PopulationScore == b.PopulationScore && a.SlotWeights.SequenceEqual(b.SlotWeights) && a.SlotScores.SequenceEqual(b.SlotScores)
         && (a.Retired ?? []).SequenceEqual(b.Retired ?? []);
+
+    /// <summary>A coefficient candidate's decided score, at its sequence number (decisions come in sequence order).</summary>
+    private void SearchScored(long sequence, double? score)
+    {
+        SearchScores ??= [];
+        while (SearchScores.Count <= sequence)
+        {
+            SearchScores.Add(null);
+        }
+        SearchScores[(int)sequence] = score;
+    }
 
     /// <summary>The membership changed without a decision: the newest view (the population breeders draw from next) is replaced.</summary>
     private void MembershipChanged(long version)
@@ -299,6 +320,14 @@ public sealed class StewardState
         {
             return new Decision(Verdict.Reject, $"slot {offspring.Target} was retired");
         }
+        if (offspring.Recipe.IsCoefficients)
+        {
+            // A coefficient candidate is a whole merge, scored as it is: no population version enters its score.
+            var best = PopulationScore ?? double.NegativeInfinity;
+            return score > best
+                ? new Decision(Verdict.Accept, $"{score:F4} > best merge {best:F4}")
+                : new Decision(Verdict.Reject, $"{score:F4} <= best merge {best:F4}");
+        }
         if (mode == FitnessMode.Individual)
         {
             var current = SlotScores[offspring.Target];
@@ -381,6 +410,19 @@ public sealed class StewardState
                 Views = [View()];
                 TrackBestGuard();
                 break;
+            case RecipeAccepted e when e.Recipe.IsCoefficients:
+                // The best merge changes; the members do not.
+                SearchBest = e.WeightsId;
+                PopulationScore = e.Score;
+                Version = e.Version;
+                Evaluations = Math.Max(Evaluations, e.Evaluation);
+                Accepted++;
+                LastAcceptedAt = Evaluations;
+                AcceptedByOperator[e.Recipe.Operator] = AcceptedByOperator.GetValueOrDefault(e.Recipe.Operator) + 1;
+                Recipes[e.WeightsId] = new AcceptedRecipe(e.Recipe, e.ContentHash);
+                SearchScored(e.Recipe.Sequence, e.Score);
+                Decided(e.Recipe.Sequence);
+                break;
             case RecipeAccepted e:
                 Adopt(e.Slot, e.WeightsId, e.Score, e.Version, e.Evaluation, e.Guard);
                 TrackBestGuard();
@@ -393,11 +435,19 @@ public sealed class StewardState
                 Rejected++;
                 RejectedByOperator[e.Operator] = RejectedByOperator.GetValueOrDefault(e.Operator) + 1;
                 RejectedBySlot[e.Slot]++;
+                if (e.Operator == CoefficientSearch.OperatorName)
+                {
+                    SearchScored(e.Sequence, e.Score);
+                }
                 Decided(e.Sequence);
                 break;
             case RecipeFailed e:
                 Evaluations = Math.Max(Evaluations, e.Evaluation);
                 Failed++;
+                if (e.Operator == CoefficientSearch.OperatorName)
+                {
+                    SearchScored(e.Sequence, null);
+                }
                 Decided(e.Sequence);
                 break;
             case OffspringAccepted e:

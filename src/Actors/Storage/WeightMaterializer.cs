@@ -143,7 +143,7 @@ public sealed class WeightMaterializer : IWeightSource
 
     private static bool OnCpu(WeightSet weights) => weights.Count == 0 || weights[0].device_type == DeviceType.CPU;
 
-    /// <summary>Builds the child of <paramref name="recipe"/> on the CPU (the reference kernel) and moves it to the device.</summary>
+    /// <summary>Builds the child of <paramref name="recipe"/> on the CPU (the reference kernel, or a coefficient recipe's merge) and moves it to the device.</summary>
     private WeightSet Rebuild(string id, Recipe recipe, string? hash, Device device, Func<string, WeightLease> acquire)
     {
         var leases = new List<WeightLease>();
@@ -154,13 +154,20 @@ public sealed class WeightMaterializer : IWeightSource
                 leases.Add(acquire(input));
             }
             var target = leases[0].Weights;
-            var child = Buffer(target.Layout);
+            WeightSet? child = recipe.IsCoefficients ? null : Buffer(target.Layout);
             try
             {
                 var onCpu = leases.Select(l => OnCpu(l.Weights) ? l.Weights : l.Weights.To(CPU)).ToList();
                 try
                 {
-                    OffspringBuilder.BuildInto(child, _operators(recipe.Operator), recipe.Settings(), recipe.Seed, onCpu[0], onCpu[1..]);
+                    if (child is null)
+                    {
+                        child = CoefficientChild.Build(recipe, onCpu);
+                    }
+                    else
+                    {
+                        OffspringBuilder.BuildInto(child, _operators(recipe.Operator), recipe.Settings(), recipe.Seed, onCpu[0], onCpu[1..]);
+                    }
                 }
                 finally
                 {
@@ -189,7 +196,7 @@ public sealed class WeightMaterializer : IWeightSource
             }
             catch
             {
-                child.Dispose();
+                child?.Dispose();
                 throw;
             }
         }

@@ -54,7 +54,29 @@ internal static class LineageCommand
         admitted = report.Membership?.OfType<MemberAdmitted>() ?? [],
         retired = report.Membership?.OfType<MemberRetired>() ?? [],
         guard = Guard(report),
+        search = Search(report),
     }, JsonOptions);
+
+    /// <summary>
+    /// A coefficient search: its best merge now, and every accepted merge with its logits (per layer and model, layer by
+    /// layer; the weights are their per-layer softmax over the models, docs/architecture.md §1); null in a breeding run.
+    /// </summary>
+    private static object? Search(LedgerReport report) => report.State.SearchScores is null ? null : new
+    {
+        best_weights_id = report.State.SearchBest,
+        candidates_scored = report.State.SearchScores.Count,
+        accepted = report.Recipes.Where(r => r.Recipe.IsCoefficients).Select(r => new
+        {
+            version = r.Version,
+            sequence = r.Recipe.Sequence,
+            weights_id = r.WeightsId,
+            dev = r.Score,
+            previous_dev = r.PreviousScore,
+            evaluation = r.Evaluation,
+            members = r.Recipe.Inputs(),
+            logits = r.Recipe.Coefficients,
+        }),
+    };
 
     /// <summary>A run with a guard: the best-guard version and every acceptance's guard score against the one it was held to; null otherwise.</summary>
     private static object? Guard(LedgerReport report) => report.State.SlotGuards is null ? null : new
@@ -85,8 +107,23 @@ internal static class LineageCommand
             dot.AppendLine(CultureInfo.InvariantCulture,
                 $"  \"{admitted.WeightsId}\" [label=\"{admitted.WeightsId}\\nadmitted as slot {admitted.Slot} v{admitted.Version}\\n{admitted.Name}\", style=filled, fillcolor=lightblue];");
         }
+        var searched = report.Recipes.Where(r => r.Recipe.IsCoefficients).ToDictionary(r => r.WeightsId, StringComparer.Ordinal);
         foreach (var a in report.Lineage)
         {
+            if (searched.TryGetValue(a.WeightsId, out var merge))
+            {
+                // A coefficient search's best merge: made from every member, replacing the best merge before it.
+                dot.AppendLine(CultureInfo.InvariantCulture, $"  \"{a.WeightsId}\" [label=\"{a.WeightsId}\\nbest merge v{a.Version}\\ndev {a.Score:F4}\"];");
+                if (a.ReplacedWeightsId.Length > 0)
+                {
+                    dot.AppendLine(CultureInfo.InvariantCulture, $"  \"{a.ReplacedWeightsId}\" -> \"{a.WeightsId}\" [label=\"{a.Operator}\"];");
+                }
+                foreach (var member in merge.Recipe.Inputs())
+                {
+                    dot.AppendLine(CultureInfo.InvariantCulture, $"  \"{member}\" -> \"{a.WeightsId}\" [style=dashed];");
+                }
+                continue;
+            }
             dot.AppendLine(CultureInfo.InvariantCulture, $"  \"{a.WeightsId}\" [label=\"{a.WeightsId}\\nslot {a.Slot} v{a.Version}\\ndev {a.Score:F4}\"];");
             dot.AppendLine(CultureInfo.InvariantCulture, $"  \"{a.ReplacedWeightsId}\" -> \"{a.WeightsId}\" [label=\"{a.Operator} F={a.F} CR={a.CR}\"];");
             foreach (var parent in a.ParentWeights)

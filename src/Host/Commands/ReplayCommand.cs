@@ -72,7 +72,7 @@ internal static class ReplayCommand
         // Every acceptance up to the version, in order, each set held until its last use: a rebuild from recipes is linear.
         // From recipes alone every set is a rebuild buffer: the working set is reserved first, so buffers are reused
         // rather than freed and faulted in again (snapshots load into sets of their own, so nothing is reserved then).
-        var recipes = report.Recipes.Where(a => a.Version <= target).ToList();
+        var recipes = report.Recipes.Where(a => a.Version <= target && !a.Recipe.IsCoefficients).ToList();
         if (fromRecipes)
         {
             weights.Materializer.Reserve(ReplayPlan.PeakHeld(recipes, slots));
@@ -85,7 +85,7 @@ internal static class ReplayCommand
             {
                 using var fitness = resolved.Fitness(weights: weights)(CPU);
                 fitness.Sync(target, [.. slots.Zip(leases.Select(l => l.Weights))], population.MemberKeys());
-                using var model = fitness.Fused();
+                using var model = RunResult.SearchOutput(report, target, weights) ?? fitness.Fused();
                 var path = Path.Combine(output, "model.safetensors");
                 SafetensorsWriter.Write(path, model.Entries(), Metadata(runId, target, "fused"));
                 return new ReplaySummary(runId, target, [], path, weights.Materializer.Rebuilds);

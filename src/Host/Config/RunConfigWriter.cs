@@ -33,6 +33,11 @@ internal static class RunConfigWriter
         w.Value("guard-tolerance", Number(s.Guard.Tolerance), "how far an offspring's guard score may fall below the current one");
         w.Value("output", s.Guard.Output == OutputChoice.BestGuard ? "best-guard" : "last", "last | best-guard (the population version with the best guard score)");
         w.Close();
+        w.Open("search", "an evolved-coefficient search instead of breeding (docs/architecture.md §1, \"Evolved merge coefficients\")");
+        w.Value("method", s.Search.Enabled ? Tensors.Search.CoefficientSearch.OperatorName : "none",
+            "none | cma-es (CMA-ES over per-model, per-layer linear merge weights; needs fitness.merge-method = linear)");
+        w.Optional("sigma", s.Search.Enabled ? Number(s.Search.Sigma) : null, "cma-es: the initial step size in logit space (default 0.5)");
+        w.Close();
         w.Value("schedule", s.Schedule == Schedule.SteadyState ? "steady-state" : "generational", "steady-state | generational (the reference loop's lockstep)");
         w.Open("breeding");
         w.Value("operator", s.Operator, "evolver | de-rand-1 | de-best-1 | de-current-to-best-1");

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
+using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
@@ -11,7 +12,6 @@ using EvolverActors.Tensors.Checkpoints;
 using EvolverActors.Tensors.Evaluation;
 using EvolverActors.Tensors.Merging;
 using EvolverActors.Tensors.Models;
-using EvolverActors.Tensors.Search;
 using EvolverActors.Tensors.Tasks;
 using EvolverActors.Tensors.Weights;
 using static TorchSharp.torch;
@@ -123,15 +123,21 @@ internal static class ExperimentRunner
             var population = RunPopulation.FromZoo(zoo);
             metric = population.Manifest!.Metric;
             log.WriteLine($"seed {seed}: baselines on {zoo}");
-            var (baselines, evolved) = Baselines(population, seed, request.Quick, request.Evaluations ?? ReferenceBudget(population.Members.Count, individual: false), log);
-            results.AddRange(baselines);
+            results.AddRange(Baselines(population, seed, request.Quick, log));
+            // The evolved-coefficient search is a run of the service (search.method = cma-es); what it found is where
+            // the Evolver run started from it begins.
+            var (searched, searchCurve, found) = await EvolveAsync(request, population, seed, EvolvedMerge, SteadyState, stamp, log, null, () => StopIfSignalled(seed))
+                .ConfigureAwait(false);
+            results.Add(searched);
+            curves.Add(searchCurve);
+            var evolved = found ?? LinearOptions.Default;
             foreach (var method in EvolverMethods)
             {
-                var (result, curve) = await EvolveAsync(request, population, seed, method, SteadyState, stamp, log, evolved, () => StopIfSignalled(seed)).ConfigureAwait(false);
+                var (result, curve, _) = await EvolveAsync(request, population, seed, method, SteadyState, stamp, log, evolved, () => StopIfSignalled(seed)).ConfigureAwait(false);
                 results.Add(result);
                 curves.Add(curve);
             }
-            var (lockstep, lockstepCurve) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log, evolved, () => StopIfSignalled(seed)).ConfigureAwait(false);
+            var (lockstep, lockstepCurve, _) = await EvolveAsync(request, population, seed, ScheduleMethod, Generational, stamp, log, evolved, () => StopIfSignalled(seed)).ConfigureAwait(false);
             generational.Add(lockstep with { Method = $"{ScheduleMethod} ({Generational})" });
             curves.Add(lockstepCurve);
             var saved = checkpoint.Save(seed, results[seedStart.Results..], generational[seedStart.Generational..], curves[seedStart.Curves..]);
@@ -179,11 +185,8 @@ internal static class ExperimentRunner
         return files;
     }
 
-    /// <summary>
-    /// The individual models, each dev-tuned merge, and the evolved-coefficient merge (<paramref name="searchBudget"/> merges
-    /// scored on dev); returns their results and the evolved merge's options, which the Evolver run started from it uses.
-    /// </summary>
-    private static (List<SeedResult> Results, LinearOptions Evolved) Baselines(RunPopulation population, int seed, bool quick, int searchBudget, TextWriter log)
+    /// <summary>The individual models and each dev-tuned merge.</summary>
+    private static List<SeedResult> Baselines(RunPopulation population, int seed, bool quick, TextWriter log)
     {
         var manifest = population.Manifest!;
         var results = manifest.Models.Select(m => new SeedResult("individual:" + m.Name, seed, m.Dev, m.Test, m.Ood, 0, 0, "zoo manifest")).ToList();
@@ -239,19 +242,7 @@ internal static class ExperimentRunner
                     log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {method} ({detail}): dev {dev:F4} test {test:F4} ood {ood:F4}"));
                 }
             }
-            var searching = Stopwatch.StartNew();
-            var evolved = EvolvedCoefficients.Search(models, weights => Score(weights, "dev"), searchBudget, seed,
-                (evaluation, score) => log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {EvolvedMerge}: merge {evaluation}, dev {score:F4}")));
-            var seconds = searching.Elapsed.TotalSeconds;
-            using (var merged = new LinearMerge(evolved.Options).Merge(models, MergeInputs.None))
-            {
-                var test = Score(merged, "test");
-                var ood = Score(merged, "ood");
-                results.Add(new SeedResult(EvolvedMerge, seed, evolved.Dev, test, ood, evolved.Evaluations, seconds,
-                    $"CMA-ES, {evolved.Improvements.Count} improvements"));
-                log.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {EvolvedMerge}: dev {evolved.Dev:F4} test {test:F4} ood {ood:F4}, {evolved.Evaluations} merges scored"));
-            }
-            return (results, evolved.Options);
+            return results;
         }
         finally
         {
@@ -259,14 +250,21 @@ internal static class ExperimentRunner
         }
     }
 
-    private static async Task<(SeedResult Result, Curve Curve)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,
-        string method, string schedule, string stamp, TextWriter log, LinearOptions evolved, Action stopIfSignalled)
+    /// <summary>
+    /// One run of the service for <paramref name="method"/>: an Evolver variant, or <see cref="EvolvedMerge"/>, the
+    /// evolved-coefficient search (<c>search.method = cma-es</c>, seeded by the experiment's seed); for the search, also
+    /// the linear options it found (null: it accepted nothing, so equal weights). <paramref name="evolved"/>: where
+    /// <c>evolver+evolved-linear</c> starts.
+    /// </summary>
+    private static async Task<(SeedResult Result, Curve Curve, LinearOptions? Found)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,
+        string method, string schedule, string stamp, TextWriter log, LinearOptions? evolved, Action stopIfSignalled)
     {
+        var search = method == EvolvedMerge;
         var guarded = method.EndsWith(PairedComparison.GuardSuffix, StringComparison.Ordinal);
         var plain = guarded ? method[..^PairedComparison.GuardSuffix.Length] : method;
         var individual = plain == "evolver-individual";
         var budget = request.Evaluations ?? ReferenceBudget(population.Members.Count, individual);
-        var mergeMethod = individual ? "average" : plain["evolver+".Length..];
+        var mergeMethod = search ? EvolvedMerge : individual ? "average" : plain["evolver+".Length..];
         var runId = $"exp-{stamp}-s{seed}-{method.Replace('+', '-')}" + (schedule == SteadyState ? "" : "-" + schedule);
         var template = RunConfiguration.Load(Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", request.Recipe + ".conf"));
         var config = template with
@@ -276,12 +274,16 @@ internal static class ExperimentRunner
             {
                 Mode = individual ? FitnessMode.Individual : FitnessMode.Merged,
                 MergeMethod = mergeMethod == EvolvedMerge ? LinearMerge.MethodName : mergeMethod,
-                MergeParameters = mergeMethod == EvolvedMerge ? evolved.ToParameters() : template.Settings.MergeParameters,
+                MergeParameters = search ? new Dictionary<string, string>()
+                    : mergeMethod == EvolvedMerge ? (evolved ?? LinearOptions.Default).ToParameters() : template.Settings.MergeParameters,
                 Schedule = schedule == SteadyState ? Schedule.SteadyState : Schedule.Generational,
                 Breeding = template.Settings.Breeding with { F = 0.5, CR = 0.5 },
                 MaxEvaluations = budget,
                 MaxWallTime = TimeSpan.FromMinutes(request.RunMinutes),
                 Guard = guarded ? ExperimentGuard : new GuardSettings(),
+                Search = new SearchSettings { Enabled = search },
+                // The search is seeded by the experiment's seed, as its in-process form (EvolvedCoefficients) was.
+                Seed = search ? (ulong)seed : template.Settings.Seed,
             },
         };
         log.WriteLine($"seed {seed}: {method} ({schedule}), run '{runId}' ({budget} evaluations)");
@@ -297,6 +299,7 @@ internal static class ExperimentRunner
         }
         using var result = await RunResult.BuildAsync(request.RunsRoot, runId).ConfigureAwait(false);
         var curve = new Curve(method, schedule, seed, ProgressOf(result.Report, individual, finished));
+        var found = search ? FoundOptions(result) : null;
         var s = result.Scores;
         var state = result.Report.State;
         log.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -313,10 +316,14 @@ internal static class ExperimentRunner
             var why = wall >= request.RunMinutes * 60 ? $"by the {request.RunMinutes}-minute cap (raise --run-minutes)" : "by the recipe config's own stop rule";
             log.WriteLine($"  {method} ({schedule}): stopped at {state.Evaluations} of {budget} evaluations {why}: its budget is not the others'");
         }
-        var detail = $"{state.Accepted} accepted" + (result.Version != state.Version ? $", output v{result.Version} of {state.Version}" : "")
+        var detail = (search ? "CMA-ES, " : "") + $"{state.Accepted} accepted" + (result.Version != state.Version ? $", output v{result.Version} of {state.Version}" : "")
             + (state.Evaluations < budget ? $", stopped at {state.Evaluations} of {budget}" : "");
-        return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, detail), curve);
+        return (new SeedResult(method, seed, s.Dev, s.Test, s.Ood, state.Evaluations, wall, detail), curve, found);
     }
+
+    /// <summary>The linear merge options of a search run's best merge, or null when it accepted none (equal weights).</summary>
+    private static LinearOptions? FoundOptions(RunResult result) =>
+        result.Report.Recipes.LastOrDefault(r => r.Recipe.IsCoefficients) is { } best ? CoefficientChild.Options(best.Recipe, result.Fused.Names) : null;
 
     /// <summary>
     /// The reference loop's 15 generations of N offspring, plus the initial scoring the budget also counts:

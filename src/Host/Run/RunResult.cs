@@ -9,7 +9,8 @@ using static TorchSharp.torch;
 namespace EvolverActors.Host.Run;
 
 /// <summary>
-/// The output of a run: X(population) in merged mode, the best member in individual mode, with its scores. The population
+/// The output of a run: X(population) in merged mode, the best member in individual mode, the best merge found in a
+/// coefficient search (docs/architecture.md §1), with its scores. The population
 /// is the run's last one, or with <c>acceptance.output = best-guard</c> the version whose guard score was the highest
 /// (<see cref="Version"/>; docs/architecture.md §1, "The guard").
 /// </summary>
@@ -43,7 +44,7 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
             slots.AddRange(members.Select(weights.Resident.Acquire));
             using var fitness = resolved.Fitness(weights: weights)(CPU);
             fitness.Sync(version, [.. members.Zip(slots.Select(l => l.Weights))], population.MemberKeys());
-            var fused = fitness.Fused();
+            var fused = SearchOutput(report, version, weights) ?? fitness.Fused();
             double Split(string split) => fitness.Splits.Contains(split, StringComparer.Ordinal) ? fitness.Report(fused, split) : double.NaN;
             var scores = new SplitScores(Split("dev"), Split("test"), Split("ood"));
             return new RunResult(fused, scores, report, resolved.Population, settings.Mode.ToString().ToLowerInvariant(), version);
@@ -52,6 +53,21 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
         {
             slots.ForEach(s => s.Dispose());
         }
+    }
+
+    /// <summary>
+    /// A coefficient search's output at <paramref name="version"/>: the best merge accepted by then (rebuilt from its
+    /// coefficient recipe if no cache has it, checked against the hash the run scored), or null before the first
+    /// acceptance or in a breeding run (the output is then X(population), the equal-weight start in a search).
+    /// </summary>
+    public static WeightSet? SearchOutput(LedgerReport report, long version, RunWeights weights)
+    {
+        if (report.Recipes.LastOrDefault(r => r.Recipe.IsCoefficients && r.Version <= version) is not { } best)
+        {
+            return null;
+        }
+        using var lease = weights.Resident.Acquire(best.WeightsId);
+        return lease.Weights.Clone();
     }
 
     /// <summary>The population version a run gives as its output: the last, or the best-guard one when the run asks for it.</summary>

@@ -18,12 +18,14 @@ public sealed record EvolvedMerge(IReadOnlyDictionary<string, IReadOnlyList<doub
 /// Evolved merge coefficients (evolutionary model merging, Akiba et al. 2024; <c>mergekit-evolve</c>): CMA-ES over one
 /// logit per model and layer, the weights a per-layer softmax over the models, each candidate scored on dev as a
 /// <c>linear</c> merge. It starts at equal weights (the average, scored first) and keeps the best merge any evaluation
-/// found, within a budget of merges scored — the same unit as an Evolver run's evaluations.
+/// found, within a budget of merges scored — the same unit as an Evolver run's evaluations. In process, for a caller that
+/// holds the models and a scorer; a run with <c>search.method = cma-es</c> draws the same candidates (<see cref="CoefficientSearch"/>)
+/// through the service, with recipes, a journal and resume.
 /// </summary>
 public static class EvolvedCoefficients
 {
     /// <summary>σ₀ in logit space: a step of ±0.5 moves a model's share by about ±40 % of itself.</summary>
-    public const double InitialSigma = 0.5;
+    public const double InitialSigma = CoefficientSearch.DefaultSigma;
 
     /// <param name="models">The models to merge (the caller's).</param>
     /// <param name="scoreOnDev">The dev score of a merge (higher is better); it must not keep the weight set.</param>
@@ -57,32 +59,16 @@ public static class EvolvedCoefficients
             }
             return dev;
         }
-        Score(new double[dimensions]);
-        var search = new CmaEs(new double[dimensions], InitialSigma, seed);
+        Score(new double[dimensions]); // the start: equal weights, the average
+        var search = new CoefficientSearch(dimensions, InitialSigma, (ulong)seed);
+        var scores = new List<double?>();
         while (evaluations < budget)
         {
-            var points = search.Ask();
-            var scores = points.Take(budget - evaluations).Select(Score).ToList();
-            if (scores.Count == points.Count)
-            {
-                search.Tell(scores);
-            }
+            scores.Add(Score(search.Candidate(scores.Count, scores)));
         }
         return new EvolvedMerge(WeightsOf(best.Logits, layers, models.Count), best.Dev, evaluations, improvements);
     }
 
-    /// <summary>Per layer, the softmax over the models of their logits (laid out layer by layer).</summary>
-    internal static Dictionary<string, IReadOnlyList<double>> WeightsOf(IReadOnlyList<double> logits, IReadOnlyList<string> layers, int models)
-    {
-        var weights = new Dictionary<string, IReadOnlyList<double>>(StringComparer.Ordinal);
-        for (var l = 0; l < layers.Count; l++)
-        {
-            var slice = logits.Skip(l * models).Take(models).ToArray();
-            var max = slice.Max();
-            var exp = slice.Select(x => Math.Exp(x - max)).ToArray();
-            var total = exp.Sum();
-            weights[layers[l]] = [.. exp.Select(e => e / total)];
-        }
-        return weights;
-    }
+    private static Dictionary<string, IReadOnlyList<double>> WeightsOf(IReadOnlyList<double> logits, IReadOnlyList<string> layers, int models) =>
+        CoefficientSearch.WeightsOf(logits, layers, models);
 }
