@@ -47,6 +47,7 @@ public sealed record Recipe(
     string? Exclude,
     string Space,
     ulong Seed,
+    [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     double[]? Coefficients = null)
 {
     public const int CurrentFormat = 1;

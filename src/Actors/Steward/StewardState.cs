@@ -99,9 +99,11 @@ public sealed class StewardState
     public bool Finished => FinishedReason is not null;
 
     /// <summary>A coefficient search (docs/architecture.md §1): the weight id of the best merge accepted so far, or null (none yet: the equal-weight start).</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public string? SearchBest { get; set; }
 
     /// <summary>A coefficient search: every decided candidate's dev score by sequence number (null: it failed); null in a breeding run.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public List<double?>? SearchScores { get; set; }
 
     /// <summary>The budget the run finished under (<see cref="RunFinished"/>), or null (not finished, or finished before it was kept).</summary>

@@ -2,8 +2,10 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using EvolverActors.Actors.Lineage;
 using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
+using EvolverActors.Host.Config;
 using EvolverActors.Host.Run;
 
 namespace EvolverActors.Host.Commands;
@@ -27,7 +29,7 @@ internal static class LineageCommand
             var f = result.GetValue(format)!;
             Console.WriteLine(f switch
             {
-                "json" => Json(report, directory.ReadFingerprint()?.Settings),
+                "json" => Json(report, directory.ReadFingerprint()?.Settings, report.State.SearchScores is null ? null : MemberTensorNames(directory)),
                 "dot" => Dot(report),
                 _ => throw new Tensors.EvolverException($"--format '{f}' is unknown: use json or dot"),
             });
@@ -38,7 +40,8 @@ internal static class LineageCommand
 
     /// <param name="report">The ledger read back from the journal.</param>
     /// <param name="settings">The run's settings that change results (its run.json), so the lineage says how it was made.</param>
-    internal static string Json(LedgerReport report, IReadOnlyDictionary<string, string>? settings = null) => JsonSerializer.Serialize(new
+    /// <param name="tensorNames">A coefficient search: the members' tensor names, in their checkpoint's order (what a candidate's logits are laid out by), so the best merge is also given as <c>linear</c> parameters.</param>
+    internal static string Json(LedgerReport report, IReadOnlyDictionary<string, string>? settings = null, IReadOnlyList<string>? tensorNames = null) => JsonSerializer.Serialize(new
     {
         settings,
         version = report.State.Version,
@@ -54,16 +57,19 @@ internal static class LineageCommand
         admitted = report.Membership?.OfType<MemberAdmitted>() ?? [],
         retired = report.Membership?.OfType<MemberRetired>() ?? [],
         guard = Guard(report),
-        search = Search(report),
+        search = Search(report, tensorNames),
     }, JsonOptions);
 
     /// <summary>
     /// A coefficient search: its best merge now, and every accepted merge with its logits (per layer and model, layer by
     /// layer; the weights are their per-layer softmax over the models, docs/architecture.md §1); null in a breeding run.
     /// </summary>
-    private static object? Search(LedgerReport report) => report.State.SearchScores is null ? null : new
+    private static object? Search(LedgerReport report, IReadOnlyList<string>? tensorNames) => report.State.SearchScores is null ? null : new
     {
         best_weights_id = report.State.SearchBest,
+        // What `fitness.merge-params` takes to merge (or evolve from) the best merge: null before the first acceptance.
+        best_merge_params = tensorNames is not null && report.Recipes.LastOrDefault(r => r.Recipe.IsCoefficients) is { } best
+            ? CoefficientChild.Options(best.Recipe, tensorNames).ToParameters() : null,
         candidates_scored = report.State.SearchScores.Count,
         accepted = report.Recipes.Where(r => r.Recipe.IsCoefficients).Select(r => new
         {
@@ -77,6 +83,14 @@ internal static class LineageCommand
             logits = r.Recipe.Coefficients,
         }),
     };
+
+    /// <summary>The tensor names of the run's first starting member, in its checkpoint's order (read from the header only).</summary>
+    private static IReadOnlyList<string> MemberTensorNames(RunDirectory run)
+    {
+        var resolved = ResolvedRun.Resolve(RunConfiguration.Load(run.ConfigPath));
+        using var reader = Tensors.Checkpoints.Checkpoint.Open(resolved.Population.Members[0]);
+        return [.. reader.Specs.Select(spec => spec.Name)];
+    }
 
     /// <summary>A run with a guard: the best-guard version and every acceptance's guard score against the one it was held to; null otherwise.</summary>
     private static object? Guard(LedgerReport report) => report.State.SlotGuards is null ? null : new

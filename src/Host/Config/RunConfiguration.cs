@@ -96,6 +96,10 @@ internal sealed record RunConfiguration
         {
             throw c.Problem("acceptance.guard-fraction", "needs dev data to hold a guard out of: not with task = simulated");
         }
+        if (settings.Search.Enabled && simulated)
+        {
+            throw c.Problem("search.method", "= cma-es merges real weights: not with task = simulated");
+        }
         if (settings.Guard.Enabled && evaluator.IsExternal && !evaluator.Splits.Contains(PopulationFitness.GuardSplit, StringComparer.Ordinal))
         {
             throw c.Problem("acceptance.guard-fraction",

@@ -107,4 +107,32 @@ public sealed class BreederMachineTests
         var resumed = Run(machine, machine.Pause(false)).OfType<SendOffspring>().Single();
         Assert.Equal((evaluator, 0L), ((FakeRef)resumed.Evaluator, resumed.Offspring.Sequence));
     }
+
+    [Fact]
+    public void A_coefficient_search_issues_a_generation_once_the_one_before_is_decided_with_every_score_so_far()
+    {
+        var settings = new RunSettings { Task = "spec", Lag = 32, QueueCapacity = 2 };
+        var machine = new BreederMachine(settings, slots: 4, searchGeneration: 3);
+        var evaluator = ActorRefs.Nobody;
+        var builds = Run(machine, machine.Start(new BreedFrom(0, 100, [View(0)]))).OfType<BuildOffspring>().ToList();
+        Assert.Equal([0L, 1, 2], builds.Select(b => b.Sequence)); // the whole first generation, and no more
+        Assert.All(builds, b => Assert.Empty(b.SearchScores!));
+        for (var n = 0; n < 3; n++)
+        {
+            Run(machine, machine.RequestWork(evaluator));
+        }
+        var next = new List<BuildOffspring>();
+        for (var n = 0; n < 3; n++)
+        {
+            next.AddRange(Run(machine, machine.OnDecided(new OffspringDecided($"o-{n}", n, n == 1, View(n + 1), Score: n == 2 ? null : 0.1 * n))).OfType<BuildOffspring>());
+            Assert.True(n == 2 || next.Count == 0, "nothing of the next generation before its predecessor is decided");
+        }
+        Assert.Equal([3L, 4, 5], next.Select(b => b.Sequence));
+        Assert.All(next, b => Assert.Equal([0.0, 0.1, null], b.SearchScores!));
+
+        // A resumed breeder starts from the scores the journal holds.
+        var resumed = new BreederMachine(settings, slots: 4, searchGeneration: 3);
+        var again = Run(resumed, resumed.Start(new BreedFrom(3, 100, [View(3)], [0.0, 0.1, null]))).OfType<BuildOffspring>().ToList();
+        Assert.Equal(next.Select(b => (b.Sequence, string.Join(',', b.SearchScores!))), again.Select(b => (b.Sequence, string.Join(',', b.SearchScores!))));
+    }
 }

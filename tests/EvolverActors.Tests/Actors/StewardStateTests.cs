@@ -122,4 +122,32 @@ public sealed class StewardStateTests
         Assert.Equal(new Dictionary<string, long> { ["evolver"] = 1, ["ties"] = 1 }, state.AcceptedByOperator);
         Assert.Equal(1, state.Copy().AcceptedByOperator["ties"]);
     }
+
+    private static OffspringInfo Candidate(long sequence) =>
+        new($"o-c{sequence}", Recipe.ForCoefficients(sequence, [0, 1, 2], ["init-0", "init-1", "init-2"], [0, 0.5, -0.5]),
+            new LedgerView(0, ["init-0", "init-1", "init-2"], [0, 0, 0], null, false));
+
+    [Fact]
+    public void A_coefficient_candidate_is_held_to_the_best_merge_whatever_its_version_and_changes_it_not_the_members()
+    {
+        var state = Initialized(s: 0.5);
+        Assert.Equal(Verdict.Reject, state.Decide(FitnessMode.Merged, Candidate(0), 0.5, 0, 0).Verdict);
+        state.Apply(new RecipeRejected(0, 0, "cma-es", 0.5, 0, "0.5000 <= best merge 0.5000", 2, DateTime.UtcNow));
+        state.Apply(new RecipeFailed(1, 0, "cma-es", "evaluator gone", 3, DateTime.UtcNow));
+        var info = Candidate(2);
+        state.Apply(new RecipeAccepted(1, info.Recipe, info.Id, "", "hash", 0.6, 0.5, 4, "e0", DateTime.UtcNow));
+
+        Assert.Equal(["init-0", "init-1", "init-2"], state.SlotWeights);
+        Assert.Equal((info.Id, 0.6, 1L, 1L, 3L), (state.SearchBest, state.PopulationScore!.Value, state.Version, state.Accepted, state.NextSequence));
+        Assert.Equal([0.5, null, 0.6], state.SearchScores!);
+        Assert.Contains(info.Id, state.PinnedIds());
+        // Scored when the population was at version 0: a merge's score does not depend on it, so no re-score.
+        Assert.Equal(Verdict.Accept, state.Decide(FitnessMode.Merged, Candidate(3), 0.61, 0, 0).Verdict);
+        Assert.Equal(Verdict.Reject, state.Decide(FitnessMode.Merged, Candidate(3), 0.6, 0, 0).Verdict);
+        var copy = state.Copy();
+        Assert.Equal(state.SearchBest, copy.SearchBest);
+        Assert.Equal(state.SearchScores, copy.SearchScores);
+        Assert.NotSame(state.SearchScores, copy.SearchScores);
+        Assert.Null(Initialized().SearchScores); // a breeding run keeps none
+    }
 }

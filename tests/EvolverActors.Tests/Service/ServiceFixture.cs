@@ -31,7 +31,8 @@ internal sealed class ServiceFixture : IDisposable
     /// <see cref="Start"/>'s directory), and <paramref name="extra"/> adds lines inside <c>evolver.run</c> (for example a
     /// PostgreSQL journal).
     /// </summary>
-    public string Config(string name, string mode, string schedule, int evaluations, int evaluators, int seed = 3, string? zoo = null, string extra = "")
+    public string Config(string name, string mode, string schedule, int evaluations, int evaluators, int seed = 3, string? zoo = null, string extra = "",
+        string mergeMethod = "average")
     {
         var devices = string.Join(", ", Enumerable.Repeat("cpu", evaluators));
         var path = _dir.File(name + ".conf");
@@ -39,7 +40,7 @@ internal sealed class ServiceFixture : IDisposable
             evolver.run {
               task = "{{TaskFile}}"
               population.zoo = "{{zoo ?? Zoo}}"
-              fitness { mode = {{mode}}, merge-method = average }
+              fitness { mode = {{mode}}, merge-method = {{mergeMethod}} }
               schedule = {{schedule}}
               breeding { operator = evolver, f = 0.5, cr = 0.5, seed = {{seed}}, queue = 2 }
               evaluators.devices = [{{devices}}]

@@ -31,17 +31,19 @@ public sealed class StewardEventJsonTests : IDisposable
     /// The event's bytes equal its golden file, and the file reads back to the event. With EVOLVER_APPROVE=1 a missing
     /// golden file is written instead (review it, then commit it): the shape is approved once, never changed silently.
     /// </summary>
-    private void AssertGolden(object e, string name, Func<object, object, bool>? same = null)
+    /// <remarks><paramref name="file"/>: the golden file's name when it is not the manifest (a second shape of one event).</remarks>
+    private void AssertGolden(object e, string name, Func<object, object, bool>? same = null, string? file = null)
     {
+        file ??= name;
         var json = Encoding.UTF8.GetString(Serializer.ToBinary(e));
-        var source = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "Storage", "Golden", name + ".json");
+        var source = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "Storage", "Golden", file + ".json");
         if (Environment.GetEnvironmentVariable("EVOLVER_APPROVE") == "1" && !File.Exists(source))
         {
             File.WriteAllText(source, json + "\n");
         }
-        Assert.Equal(Golden(name), json);
+        Assert.Equal(Golden(file), json);
         Assert.Equal(name, Serializer.Manifest(e));
-        var back = Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden(name)), name);
+        var back = Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden(file)), name);
         Assert.Equal(json, Encoding.UTF8.GetString(Serializer.ToBinary(back)));
     }
 
@@ -102,6 +104,26 @@ public sealed class StewardEventJsonTests : IDisposable
         state.Apply(Admitted);
         state.Apply(Retired);
         AssertGolden(new StewardSnapshot(state), nameof(StewardSnapshot));
+    }
+
+    private static readonly global::EvolverActors.Actors.Lineage.Recipe Coefficients =
+        global::EvolverActors.Actors.Lineage.Recipe.ForCoefficients(2, [0, 1, 2], ["m-a", "m-b", "m-c"], [0.25, -0.5, 0.125, 1.5, 0, -1]);
+
+    [Fact]
+    public void A_coefficient_search_s_acceptance_and_snapshot_keep_their_golden_json()
+    {
+        var accepted = new RecipeAccepted(1, Coefficients, Coefficients.ComputeId(), "", "00112233445566778899aabbccddeeff", 0.72, 0.65, 4, "evaluator-0-cpu", At);
+        AssertGolden(accepted, nameof(RecipeAccepted), file: "RecipeAccepted-coefficients");
+        var back = Assert.IsType<RecipeAccepted>(Serializer.FromBinary(Encoding.UTF8.GetBytes(Golden("RecipeAccepted-coefficients")), nameof(RecipeAccepted)));
+        Assert.Equal(Coefficients.Coefficients, back.Recipe.Coefficients);
+        Assert.Equal(Coefficients.ComputeId(), back.Recipe.ComputeId());
+
+        var state = new StewardState();
+        state.Apply(new RunInitialized(["m-a", "m-b", "m-c"], [0.5, 0.6, 0.7], 0.65, 1, At));
+        state.Apply(new RecipeRejected(0, 0, "cma-es", 0.6, 0, "0.6000 <= best merge 0.6500", 2, At));
+        state.Apply(new RecipeFailed(1, 0, "cma-es", "evaluator-1-cpu: worker exited", 3, At));
+        state.Apply(accepted);
+        AssertGolden(new StewardSnapshot(state), nameof(StewardSnapshot), file: "StewardSnapshot-coefficients");
     }
 
     private static readonly MemberAdmitted Admitted = new(3, "a-0123456789abcdef0123456789abcdef", "legal-finetune", "/models/legal-finetune",
