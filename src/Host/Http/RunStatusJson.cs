@@ -24,7 +24,7 @@ internal static class RunStatusJson
                 ["weights"] = p.Ledger.SlotWeights[slot],
                 ["score"] = Finite(p.Ledger.SlotScores.ElementAtOrDefault(slot)),
                 ["adopted_at_version"] = recent.FirstOrDefault(a => a.Slot == slot && a.WeightsId == p.Ledger.SlotWeights[slot])?.Version,
-                ["accepted"] = recent.Count(a => a.Slot == slot),
+                ["accepted"] = recent.Count(a => a.Slot == slot && !a.Recipe.IsCoefficients),
                 ["retired"] = p.Ledger.IsRetired(slot),
             });
         }
@@ -39,7 +39,7 @@ internal static class RunStatusJson
             acceptances.Add(new JsonObject
             {
                 ["version"] = a.Version,
-                ["slot"] = a.Slot,
+                ["slot"] = a.Recipe.IsCoefficients ? null : a.Slot, // a coefficient search's best merge replaces no member
                 ["weights"] = a.WeightsId,
                 ["score"] = Finite(a.Score),
                 ["previous_score"] = Finite(a.PreviousScore),
