@@ -66,4 +66,12 @@ public sealed class SearchSettingsTests
         var plain = Config("task = mnist-noniid");
         Assert.False(RunConfiguration.Parse(HoconSettings.Parse(RunConfigWriter.Render(plain, commented: true), "plain.conf")).Settings.Search.Enabled);
     }
+
+    [Fact]
+    public void The_shipped_search_config_is_a_search()
+    {
+        var config = RunConfiguration.Load(Path.Combine(AppContext.BaseDirectory, "config", "hocon", "runs", "mnist-noniid-search.conf"));
+        Assert.True(config.Settings.Search.Enabled);
+        Assert.Equal(("linear", 76L), (config.Settings.MergeMethod, config.Settings.MaxEvaluations));
+    }
 }
