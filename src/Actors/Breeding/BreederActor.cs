@@ -6,6 +6,7 @@ using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Tensors.Operators;
 using EvolverActors.Tensors.Search;
+using EvolverActors.Tensors.Weights;
 
 namespace EvolverActors.Actors.Breeding;
 
@@ -185,14 +186,12 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>
-    /// Draws candidate n of a coefficient search (replaying CMA-ES from the decided scores) and builds its merge of the
-    /// members; it stays resident (leased) until decided.
+    /// Draws offspring n's recipe (a coefficient search's candidate, replaying CMA-ES from the decided scores) and builds
+    /// its child: bred into a reused buffer, or the candidate's merge of the members. It stays resident (leased) until decided.
     /// </summary>
-    private OffspringInfo BuildCandidate(BuildOffspring b)
+    private OffspringInfo Build(BuildOffspring b)
     {
-        var active = b.From.ActiveSlots();
-        var logits = _search!.Candidate(b.Sequence, b.SearchScores ?? []);
-        var recipe = Recipe.ForCoefficients(b.Sequence, active, [.. active.Select(slot => b.From.SlotWeights[slot])], logits);
+        var recipe = _search is null ? RecipeDrawer.Draw(_runtime.Settings, _operator, b.Sequence, b.From) : DrawCandidate(b);
         var id = recipe.ComputeId();
         _runtime.Book.Add(id, recipe);
         var leases = recipe.Inputs().Select(_runtime.Resident.Acquire).ToList();
@@ -202,9 +201,12 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
             {
                 _runtime.Resident.MakeRoomFor(_childBytes);
             }
-            var child = CoefficientChild.Build(recipe, [.. leases.Select(l => l.Weights)]);
+            var inputs = leases.Select(l => l.Weights).ToList();
+            var (child, recycle) = recipe.IsCoefficients
+                ? (CoefficientChild.Build(recipe, inputs), null)
+                : (BreedInto(recipe, inputs), (Action<WeightSet>)_buffers.Return);
             _childBytes = child.OwnedBytes;
-            _leases[id] = _runtime.Resident.Register(id, child);
+            _leases[id] = _runtime.Resident.Register(id, child, recycle);
         }
         finally
         {
@@ -213,41 +215,28 @@ public sealed class BreederActor : ReceiveActor, IWithTimers
         return new OffspringInfo(id, recipe, b.From);
     }
 
-    /// <summary>Draws offspring n's recipe and builds it into a reused buffer; it stays resident (leased) until decided.</summary>
-    private OffspringInfo Build(BuildOffspring b)
+    /// <summary>Candidate n of the coefficient search: its logits over the members of the population it is drawn from.</summary>
+    private Recipe DrawCandidate(BuildOffspring b)
     {
-        if (_search is not null)
-        {
-            return BuildCandidate(b);
-        }
-        var recipe = RecipeDrawer.Draw(_runtime.Settings, _operator, b.Sequence, b.From);
-        var id = recipe.ComputeId();
-        _runtime.Book.Add(id, recipe);
-        var leases = recipe.Inputs().Select(_runtime.Resident.Acquire).ToList();
+        var active = b.From.ActiveSlots();
+        var logits = _search!.Candidate(b.Sequence, b.SearchScores ?? []);
+        return Recipe.ForCoefficients(b.Sequence, active, [.. active.Select(slot => b.From.SlotWeights[slot])], logits);
+    }
+
+    /// <summary>Breeds <paramref name="recipe"/>'s child from its inputs (target first) with the deterministic kernel.</summary>
+    private WeightSet BreedInto(Recipe recipe, List<WeightSet> inputs)
+    {
+        var child = _buffers.Take(inputs[0]);
         try
         {
-            if (Budgeted)
-            {
-                _runtime.Resident.MakeRoomFor(_childBytes);
-            }
-            var child = _buffers.Take(leases[0].Weights);
-            try
-            {
-                OffspringBuilder.BuildInto(child, _operator, recipe.Settings(), recipe.Seed, leases[0].Weights, [.. leases.Skip(1).Select(l => l.Weights)]);
-            }
-            catch
-            {
-                child.Dispose();
-                throw;
-            }
-            _childBytes = child.OwnedBytes;
-            _leases[id] = _runtime.Resident.Register(id, child, _buffers.Return);
+            OffspringBuilder.BuildInto(child, _operator, recipe.Settings(), recipe.Seed, inputs[0], [.. inputs.Skip(1)]);
         }
-        finally
+        catch
         {
-            leases.ForEach(l => l.Dispose());
+            child.Dispose();
+            throw;
         }
-        return new OffspringInfo(id, recipe, b.From);
+        return child;
     }
 
     protected override void PostStop()
