@@ -85,7 +85,7 @@ internal static class LineageCommand
     };
 
     /// <summary>The tensor names of the run's first starting member, in its checkpoint's order (read from the header only).</summary>
-    private static IReadOnlyList<string> MemberTensorNames(RunDirectory run)
+    internal static IReadOnlyList<string> MemberTensorNames(RunDirectory run)
     {
         var resolved = ResolvedRun.Resolve(RunConfiguration.Load(run.ConfigPath));
         using var reader = Tensors.Checkpoints.Checkpoint.Open(resolved.Population.Members[0]);

@@ -56,6 +56,8 @@ public sealed class CoefficientSearchRunTests
             var found = CoefficientChild.Options(report.Recipes[^1].Recipe, members[0].Weights.Names).LayerWeights!;
             Assert.Equal(reference.LayerWeights.Keys.Order(), found.Keys.Order());
             Assert.All(reference.LayerWeights, layer => Assert.Equal(layer.Value, found[layer.Key]));
+            // `evolver lineage` lays the logits out by the checkpoint's header, as the breeder does by the loaded members.
+            Assert.Equal(members[0].Weights.Names, LineageCommand.MemberTensorNames(run));
         }
         finally
         {
