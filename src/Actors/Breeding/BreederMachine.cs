@@ -1,6 +1,7 @@
 using Akka.Actor;
 using EvolverActors.Actors.Run;
 using EvolverActors.Actors.Steward;
+using EvolverActors.Tensors.Search;
 
 namespace EvolverActors.Actors.Breeding;
 
@@ -108,11 +109,7 @@ public sealed class BreederMachine(RunSettings settings, int slots, int? searchG
             _views[m.Ledger.Decided] = m.Ledger;
             if (searchGeneration is not null)
             {
-                while (_searchScores.Count <= m.Sequence)
-                {
-                    _searchScores.Add(null);
-                }
-                _searchScores[(int)m.Sequence] = m.Score;
+                CoefficientSearch.Record(_searchScores, m.Sequence, m.Score);
             }
         }
         _inFlight.Remove(m.OffspringId);

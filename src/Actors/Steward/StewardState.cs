@@ -206,6 +206,12 @@ public sealed class StewardState
                 SlotGuards[slot] = g;
             }
         }
+        Counted(version, evaluation);
+    }
+
+    /// <summary>The counters of an acceptance (of a member, or of a coefficient search's best merge).</summary>
+    private void Counted(long version, long evaluation)
+    {
         Version = version;
         Evaluations = Math.Max(Evaluations, evaluation);
         Accepted++;
@@ -227,16 +233,8 @@ public sealed class StewardState
         a.Version == b.Version && a.PopulationScore == b.PopulationScore && a.SlotWeights.SequenceEqual(b.SlotWeights) && a.SlotScores.SequenceEqual(b.SlotScores)
         && (a.Retired ?? []).SequenceEqual(b.Retired ?? []);
 
-    /// <summary>A coefficient candidate's decided score, at its sequence number (decisions come in sequence order).</summary>
-    private void SearchScored(long sequence, double? score)
-    {
-        SearchScores ??= [];
-        while (SearchScores.Count <= sequence)
-        {
-            SearchScores.Add(null);
-        }
-        SearchScores[(int)sequence] = score;
-    }
+    /// <summary>A coefficient candidate's decided score, at its sequence number.</summary>
+    private void SearchScored(long sequence, double? score) => CoefficientSearch.Record(SearchScores ??= [], sequence, score);
 
     /// <summary>The membership changed without a decision: the newest view (the population breeders draw from next) is replaced.</summary>
     private void MembershipChanged(long version)
@@ -412,22 +410,19 @@ public sealed class StewardState
                 Views = [View()];
                 TrackBestGuard();
                 break;
-            case RecipeAccepted e when e.Recipe.IsCoefficients:
-                // The best merge changes; the members do not.
-                SearchBest = e.WeightsId;
-                PopulationScore = e.Score;
-                Version = e.Version;
-                Evaluations = Math.Max(Evaluations, e.Evaluation);
-                Accepted++;
-                LastAcceptedAt = Evaluations;
-                AcceptedByOperator[e.Recipe.Operator] = AcceptedByOperator.GetValueOrDefault(e.Recipe.Operator) + 1;
-                Recipes[e.WeightsId] = new AcceptedRecipe(e.Recipe, e.ContentHash);
-                SearchScored(e.Recipe.Sequence, e.Score);
-                Decided(e.Recipe.Sequence);
-                break;
             case RecipeAccepted e:
-                Adopt(e.Slot, e.WeightsId, e.Score, e.Version, e.Evaluation, e.Guard);
-                TrackBestGuard();
+                if (e.Recipe.IsCoefficients)
+                {
+                    // The best merge changes; the members do not.
+                    (SearchBest, PopulationScore) = (e.WeightsId, e.Score);
+                    Counted(e.Version, e.Evaluation);
+                    SearchScored(e.Recipe.Sequence, e.Score);
+                }
+                else
+                {
+                    Adopt(e.Slot, e.WeightsId, e.Score, e.Version, e.Evaluation, e.Guard);
+                    TrackBestGuard();
+                }
                 AcceptedByOperator[e.Recipe.Operator] = AcceptedByOperator.GetValueOrDefault(e.Recipe.Operator) + 1;
                 Recipes[e.WeightsId] = new AcceptedRecipe(e.Recipe, e.ContentHash);
                 Decided(e.Recipe.Sequence);

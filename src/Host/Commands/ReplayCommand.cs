@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using EvolverActors.Actors.Steward;
 using EvolverActors.Actors.Storage;
 using EvolverActors.Host.Config;
 using EvolverActors.Host.Run;
@@ -83,9 +84,7 @@ internal static class ReplayCommand
         {
             if (fused)
             {
-                using var fitness = resolved.Fitness(weights: weights)(CPU);
-                fitness.Sync(target, [.. slots.Zip(leases.Select(l => l.Weights))], population.MemberKeys());
-                using var model = RunResult.SearchOutput(report, target, weights) ?? fitness.Fused();
+                using var model = RunResult.SearchOutput(report, target, weights) ?? FusedPopulation(resolved, weights, target, slots, leases, population);
                 var path = Path.Combine(output, "model.safetensors");
                 SafetensorsWriter.Write(path, model.Entries(), Metadata(runId, target, "fused"));
                 return new ReplaySummary(runId, target, [], path, weights.Materializer.Rebuilds);
@@ -108,6 +107,14 @@ internal static class ReplayCommand
                 lease.Dispose();
             }
         }
+    }
+
+    /// <summary>X(population) in merged mode, the best member in individual mode, of the population at <paramref name="version"/>.</summary>
+    private static WeightSet FusedPopulation(ResolvedRun resolved, RunWeights weights, long version, string[] slots, List<WeightLease> leases, LedgerView population)
+    {
+        using var fitness = resolved.Fitness(weights: weights)(CPU);
+        fitness.Sync(version, [.. slots.Zip(leases.Select(l => l.Weights))], population.MemberKeys());
+        return fitness.Fused();
     }
 
     private static Dictionary<string, string> Metadata(string runId, long version, string weights) => new()

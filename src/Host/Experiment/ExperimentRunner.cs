@@ -126,7 +126,7 @@ internal static class ExperimentRunner
             results.AddRange(Baselines(population, seed, request.Quick, log));
             // The evolved-coefficient search is a run of the service (search.method = cma-es); what it found is where
             // the Evolver run started from it begins.
-            var (searched, searchCurve, found) = await EvolveAsync(request, population, seed, EvolvedMerge, SteadyState, stamp, log, null, () => StopIfSignalled(seed))
+            var (searched, searchCurve, found) = await EvolveAsync(request, population, seed, EvolvedMerge, SteadyState, stamp, log, LinearOptions.Default, () => StopIfSignalled(seed))
                 .ConfigureAwait(false);
             results.Add(searched);
             curves.Add(searchCurve);
@@ -254,10 +254,10 @@ internal static class ExperimentRunner
     /// One run of the service for <paramref name="method"/>: an Evolver variant, or <see cref="EvolvedMerge"/>, the
     /// evolved-coefficient search (<c>search.method = cma-es</c>, seeded by the experiment's seed); for the search, also
     /// the linear options it found (null: it accepted nothing, so equal weights). <paramref name="evolved"/>: where
-    /// <c>evolver+evolved-linear</c> starts.
+    /// <c>evolver+evolved-linear</c> starts (the search itself starts at equal weights: <see cref="LinearOptions.Default"/>).
     /// </summary>
     private static async Task<(SeedResult Result, Curve Curve, LinearOptions? Found)> EvolveAsync(ExperimentRequest request, RunPopulation population, int seed,
-        string method, string schedule, string stamp, TextWriter log, LinearOptions? evolved, Action stopIfSignalled)
+        string method, string schedule, string stamp, TextWriter log, LinearOptions evolved, Action stopIfSignalled)
     {
         var search = method == EvolvedMerge;
         var guarded = method.EndsWith(PairedComparison.GuardSuffix, StringComparison.Ordinal);
@@ -274,8 +274,7 @@ internal static class ExperimentRunner
             {
                 Mode = individual ? FitnessMode.Individual : FitnessMode.Merged,
                 MergeMethod = mergeMethod == EvolvedMerge ? LinearMerge.MethodName : mergeMethod,
-                MergeParameters = search ? new Dictionary<string, string>()
-                    : mergeMethod == EvolvedMerge ? (evolved ?? LinearOptions.Default).ToParameters() : template.Settings.MergeParameters,
+                MergeParameters = mergeMethod == EvolvedMerge ? evolved.ToParameters() : template.Settings.MergeParameters,
                 Schedule = schedule == SteadyState ? Schedule.SteadyState : Schedule.Generational,
                 Breeding = template.Settings.Breeding with { F = 0.5, CR = 0.5 },
                 MaxEvaluations = budget,

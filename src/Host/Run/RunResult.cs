@@ -40,11 +40,16 @@ internal sealed record RunResult(WeightSet Fused, SplitScores Scores, LedgerRepo
             // The population as it is now (admitted members in, retired ones out: docs/architecture.md §6), or the best-guard one.
             var version = OutputVersion(settings, report.State);
             var population = version == report.State.Version ? report.State.View() : report.PopulationAt(version);
-            var members = population.ActiveSlots().Select(slot => population.SlotWeights[slot]).ToList();
-            slots.AddRange(members.Select(weights.Resident.Acquire));
             using var fitness = resolved.Fitness(weights: weights)(CPU);
-            fitness.Sync(version, [.. members.Zip(slots.Select(l => l.Weights))], population.MemberKeys());
-            var fused = SearchOutput(report, version, weights) ?? fitness.Fused();
+            // A coefficient search's output is its best merge, made already: the members are merged only otherwise.
+            var fused = SearchOutput(report, version, weights);
+            if (fused is null)
+            {
+                var members = population.ActiveSlots().Select(slot => population.SlotWeights[slot]).ToList();
+                slots.AddRange(members.Select(weights.Resident.Acquire));
+                fitness.Sync(version, [.. members.Zip(slots.Select(l => l.Weights))], population.MemberKeys());
+                fused = fitness.Fused();
+            }
             double Split(string split) => fitness.Splits.Contains(split, StringComparer.Ordinal) ? fitness.Report(fused, split) : double.NaN;
             var scores = new SplitScores(Split("dev"), Split("test"), Split("ood"));
             return new RunResult(fused, scores, report, resolved.Population, settings.Mode.ToString().ToLowerInvariant(), version);

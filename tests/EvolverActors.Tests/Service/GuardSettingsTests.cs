@@ -8,11 +8,9 @@ namespace EvolverActors.Tests.Service;
 /// <summary><c>acceptance.*</c>, the guard against dev overfitting: off by default, parsed, refused where it cannot work, in the fingerprint only when on.</summary>
 public sealed class GuardSettingsTests
 {
-    private static RunSettings Parse(string body) =>
-        RunSettings.Parse(HoconSettings.Parse($"evolver.run {{ {body} }}", "test.conf").Section("evolver").Section("run"), "t");
+    private static RunSettings Parse(string body) => RunConfigText.Settings(body);
 
-    private static RunConfiguration Config(string body) =>
-        RunConfiguration.Parse(HoconSettings.Parse($"evolver.run {{\n population.models = [a, b]\n {body}\n }}", "test.conf"));
+    private static RunConfiguration Config(string body) => RunConfigText.Config(body);
 
     [Fact]
     public void The_guard_is_off_by_default_and_a_run_without_it_keeps_the_fingerprint_it_had()
@@ -66,7 +64,7 @@ public sealed class GuardSettingsTests
     public void The_run_config_written_back_keeps_the_guard()
     {
         var config = Config("task = mnist-noniid\n acceptance { guard-fraction = 0.25, guard-tolerance = 0.01, output = best-guard }");
-        var again = RunConfiguration.Parse(HoconSettings.Parse(RunConfigWriter.Render(config, commented: false), "again.conf"));
+        var again = RunConfigText.RoundTrip(config, commented: false);
         Assert.Equal(config.Settings.Guard, again.Settings.Guard);
     }
 
@@ -85,7 +83,7 @@ public sealed class GuardSettingsTests
             memory.max-resident = 1GiB
             budget.max-evaluations = 123
             """);
-        var again = RunConfiguration.Parse(HoconSettings.Parse(RunConfigWriter.Render(config, commented: true), "again.conf"));
+        var again = RunConfigText.RoundTrip(config, commented: true);
         Assert.Equal(config.Settings.Identity(), again.Settings.Identity());
         Assert.Equal((8, 1L << 30), (again.Settings.Lag, again.Settings.MaxResidentBytes));
     }

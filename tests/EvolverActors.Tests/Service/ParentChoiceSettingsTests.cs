@@ -1,5 +1,4 @@
 using EvolverActors.Actors.Run;
-using EvolverActors.Host.Config;
 using EvolverActors.Tensors;
 using EvolverActors.Tensors.Operators;
 using Xunit;
@@ -9,8 +8,7 @@ namespace EvolverActors.Tests.Service;
 /// <summary><c>breeding.best-probability</c> and <c>breeding.target-order</c>: defaults per fitness mode, parsing, identity.</summary>
 public sealed class ParentChoiceSettingsTests
 {
-    private static RunSettings Parse(string body) =>
-        RunSettings.Parse(HoconSettings.Parse($"evolver.run {{ {body} }}", "test.conf").Section("evolver").Section("run"), "t");
+    private static RunSettings Parse(string body) => RunConfigText.Settings(body);
 
     [Fact]
     public void Individual_mode_defaults_to_the_reference_schedule_and_fixed_order()

@@ -10,11 +10,9 @@ public sealed class SearchSettingsTests
 {
     private const string Linear = "fitness { mode = merged, merge-method = linear }";
 
-    private static RunSettings Parse(string body) =>
-        RunSettings.Parse(HoconSettings.Parse($"evolver.run {{ {body} }}", "test.conf").Section("evolver").Section("run"), "t");
+    private static RunSettings Parse(string body) => RunConfigText.Settings(body);
 
-    private static RunConfiguration Config(string body) =>
-        RunConfiguration.Parse(HoconSettings.Parse($"evolver.run {{\n population.models = [a, b]\n {body}\n }}", "test.conf"));
+    private static RunConfiguration Config(string body) => RunConfigText.Config(body);
 
     [Fact]
     public void The_search_is_off_by_default_and_a_run_without_it_keeps_the_fingerprint_it_had()
@@ -61,10 +59,10 @@ public sealed class SearchSettingsTests
     public void The_run_config_written_back_keeps_the_search_and_one_without_it_stays_without()
     {
         var config = Config($"task = mnist-noniid\n {Linear}\n search {{ method = cma-es, sigma = 0.75 }}");
-        var again = RunConfiguration.Parse(HoconSettings.Parse(RunConfigWriter.Render(config, commented: false), "again.conf"));
+        var again = RunConfigText.RoundTrip(config, commented: false);
         Assert.Equal(config.Settings.Search, again.Settings.Search);
         var plain = Config("task = mnist-noniid");
-        Assert.False(RunConfiguration.Parse(HoconSettings.Parse(RunConfigWriter.Render(plain, commented: true), "plain.conf")).Settings.Search.Enabled);
+        Assert.False(RunConfigText.RoundTrip(plain, commented: true).Settings.Search.Enabled);
     }
 
     [Fact]

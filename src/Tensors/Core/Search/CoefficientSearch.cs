@@ -67,6 +67,20 @@ public sealed class CoefficientSearch
         return [.. _generation[(int)(sequence % GenerationSize)]];
     }
 
+    /// <summary>
+    /// Records candidate <paramref name="sequence"/>'s decided score in <paramref name="scores"/> (by sequence number;
+    /// any gap before it stays null, as a failed candidate's).
+    /// </summary>
+    public static void Record(List<double?> scores, long sequence, double? score)
+    {
+        ArgumentNullException.ThrowIfNull(scores);
+        while (scores.Count <= sequence)
+        {
+            scores.Add(null);
+        }
+        scores[(int)sequence] = score;
+    }
+
     /// <summary>Per layer, the softmax over the models of their logits (laid out layer by layer).</summary>
     public static Dictionary<string, IReadOnlyList<double>> WeightsOf(IReadOnlyList<double> logits, IReadOnlyList<string> layers, int models)
     {
